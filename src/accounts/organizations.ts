@@ -1,0 +1,77 @@
+/** Organizations, their members (owner / admin / member) and the projects they own. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, MemberRole, Organization, Project } from '../store/schema.js';
+import { AccountError } from './users.js';
+
+export async function createOrganization(
+  db: Kysely<Database>,
+  input: { name: string; ownerId: string },
+  now: number,
+): Promise<Organization> {
+  const name = input.name.trim();
+  if (!name) throw new AccountError('An organization needs a name.');
+  const organization: Organization = { id: randomUUID(), name, created_at: now };
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('organizations').values(organization).execute();
+    await trx
+      .insertInto('memberships')
+      .values({ organization_id: organization.id, user_id: input.ownerId, role: 'owner', created_at: now })
+      .execute();
+  });
+  return organization;
+}
+
+export async function addMember(
+  db: Kysely<Database>,
+  input: { organizationId: string; userId: string; role: MemberRole },
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('memberships')
+    .values({ organization_id: input.organizationId, user_id: input.userId, role: input.role, created_at: now })
+    .execute();
+}
+
+export async function createProject(
+  db: Kysely<Database>,
+  input: { organizationId: string; name: string },
+  now: number,
+): Promise<Project> {
+  const name = input.name.trim();
+  if (!name) throw new AccountError('A project needs a name.');
+  const organization = await db.selectFrom('organizations').select('id').where('id', '=', input.organizationId).executeTakeFirst();
+  if (!organization) throw new AccountError(`No organization ${input.organizationId}.`);
+  const project: Project = { id: randomUUID(), organization_id: input.organizationId, name, created_at: now };
+  await db.insertInto('projects').values(project).execute();
+  return project;
+}
+
+export interface Membership {
+  organization: Organization;
+  role: MemberRole;
+  projects: Project[];
+}
+
+/** The organizations a user belongs to, each with its projects: what a consent narrowing may pick from. */
+export async function listMemberships(db: Kysely<Database>, userId: string): Promise<Membership[]> {
+  const organizations = await db
+    .selectFrom('memberships')
+    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
+    .select(['organizations.id', 'organizations.name', 'organizations.created_at', 'memberships.role'])
+    .where('memberships.user_id', '=', userId)
+    .orderBy('organizations.name')
+    .execute();
+  if (organizations.length === 0) return [];
+  const projects = await db
+    .selectFrom('projects')
+    .selectAll()
+    .where('organization_id', 'in', organizations.map((o) => o.id))
+    .orderBy('name')
+    .execute();
+  return organizations.map(({ role, ...organization }) => ({
+    organization,
+    role,
+    projects: projects.filter((p) => p.organization_id === organization.id),
+  }));
+}

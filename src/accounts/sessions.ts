@@ -1,0 +1,47 @@
+/**
+ * Browser sessions. The cookie holds a random token; the database holds only its hash. A new
+ * session (new id) is created at every sign-in, so a session id fixed before login is worthless.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, User } from '../store/schema.js';
+import { generateToken, hashToken, isToken } from '../oauth/tokens.js';
+
+export interface BrowserSession {
+  idHash: string;
+  user: User;
+  authTime: number;
+  createdAt: number;
+}
+
+export async function createSession(
+  db: Kysely<Database>,
+  userId: string,
+  now: number,
+  ttlSeconds: number,
+): Promise<string> {
+  const token = generateToken('session');
+  await db
+    .insertInto('sessions')
+    .values({ id_hash: hashToken(token), user_id: userId, auth_time: now, created_at: now, expires_at: now + ttlSeconds * 1000 })
+    .execute();
+  return token;
+}
+
+export async function findSession(db: Kysely<Database>, token: string | undefined, now: number): Promise<BrowserSession | undefined> {
+  if (!isToken(token, 'session')) return undefined;
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('users')
+    .select(['sessions.id_hash', 'sessions.auth_time', 'sessions.created_at as session_created_at', 'sessions.expires_at'])
+    .where('sessions.id_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row || row.expires_at <= now) return undefined;
+  const { id_hash, auth_time, session_created_at, expires_at: _expires, ...user } = row;
+  return { idHash: id_hash, user, authTime: auth_time, createdAt: session_created_at };
+}
+
+export async function deleteSession(db: Kysely<Database>, token: string | undefined): Promise<void> {
+  if (!isToken(token, 'session')) return;
+  await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute();
+}

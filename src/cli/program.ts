@@ -1,0 +1,161 @@
+/**
+ * The `tessera` command. It reads the same environment as the server, so it writes to the
+ * database the server uses. Every command takes --json for machine-readable output.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createOrganization, createProject } from '../accounts/organizations.js';
+import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { createClient } from '../oauth/clients/registered.js';
+import { isKnownScope, parseScope } from '../oauth/scopes.js';
+import { createRuntime, startServer, type Runtime } from '../server.js';
+import { migrateToLatest, openDatabase } from '../store/database.js';
+
+/** A mistake in the command line or its values: printed as one clear line, exit code 2. */
+export class UsageError extends Error {}
+
+type Output = { json?: boolean };
+
+function print(options: Output, data: Record<string, unknown>, human: string): void {
+  process.stdout.write(options.json ? JSON.stringify(data) + '\n' : human + '\n');
+}
+
+async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await createRuntime(loadConfig());
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function validateRedirectUri(uri: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new UsageError(`--redirect-uri ${uri} is not an absolute URI`);
+  }
+  if (url.hash) throw new UsageError(`--redirect-uri ${uri} must not contain a fragment`);
+  if (['javascript:', 'data:', 'file:', 'vbscript:'].includes(url.protocol)) throw new UsageError(`--redirect-uri ${uri} uses a forbidden scheme`);
+  return uri;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const json = () => new Option('--json', 'print machine-readable JSON');
+
+export function buildCli(): Command {
+  const program = new Command('tessera')
+    .description('Tessera OAuth 2.1 authorization server')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('run the server (PORT, TESSERA_ISSUER, DATABASE_URL, REDIS_URL from the environment)')
+    .action(async () => {
+      const app = await startServer(loadConfig());
+      const stop = () => void app.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .addOption(json())
+    .action(async (options: Output) => {
+      const db = openDatabase(loadConfig().databaseUrl);
+      try {
+        const result = await migrateToLatest(db);
+        const applied = (result.results ?? []).map((r) => r.migrationName);
+        print(options, { applied }, applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await db.close();
+      }
+    });
+
+  const user = program.command('user').description('manage users');
+  user
+    .command('create')
+    .requiredOption('--email <email>')
+    .requiredOption('--password <password>')
+    .option('--name <name>')
+    .addOption(json())
+    .action(async (options: Output & { email: string; password: string; name?: string }) => {
+      const created = await withRuntime(({ ctx }) => createUser(ctx.db, options, ctx.now()));
+      print(options, { id: created.id, email: created.email, is_admin: created.is_admin === 1 }, `created user ${created.email} (${created.id})${created.is_admin ? ', instance admin' : ''}`);
+    });
+
+  const org = program.command('org').description('manage organizations');
+  org
+    .command('create')
+    .requiredOption('--name <name>')
+    .requiredOption('--owner <email>', 'email of the owning user')
+    .addOption(json())
+    .action(async (options: Output & { name: string; owner: string }) => {
+      const created = await withRuntime(async ({ ctx }) => {
+        const owner = await findUserByEmail(ctx.db, options.owner);
+        if (!owner) throw new UsageError(`no user with email ${options.owner}`);
+        return createOrganization(ctx.db, { name: options.name, ownerId: owner.id }, ctx.now());
+      });
+      print(options, { id: created.id, name: created.name }, `created organization ${created.name} (${created.id})`);
+    });
+
+  const project = program.command('project').description('manage projects');
+  project
+    .command('create')
+    .requiredOption('--org <id>', 'organization id')
+    .requiredOption('--name <name>')
+    .addOption(json())
+    .action(async (options: Output & { org: string; name: string }) => {
+      const created = await withRuntime(({ ctx }) => createProject(ctx.db, { organizationId: options.org, name: options.name }, ctx.now()));
+      print(options, { id: created.id, name: created.name, organization_id: created.organization_id }, `created project ${created.name} (${created.id})`);
+    });
+
+  const client = program.command('client').description('manage OAuth clients');
+  client
+    .command('create')
+    .requiredOption('--name <name>')
+    .requiredOption('--redirect-uri <uri>', 'an exact redirect URI (repeat for more)', collect)
+    .option('--public', 'a public client (PKCE only, no secret)')
+    .option('--scope <scopes>', 'the scope ceiling, space-separated')
+    .addOption(json())
+    .action(async (options: Output & { name: string; redirectUri: string[]; public?: boolean; scope?: string }) => {
+      const redirectUris = options.redirectUri.map(validateRedirectUri);
+      const ceiling = options.scope === undefined ? null : parseScope(options.scope);
+      const unknown = ceiling?.filter((scope) => !isKnownScope(scope)) ?? [];
+      if (unknown.length) throw new UsageError(`unknown scope: ${unknown.join(' ')}`);
+      if (ceiling && ceiling.length === 0) throw new UsageError('--scope must name at least one scope');
+      const created = await withRuntime(({ ctx }) =>
+        createClient(ctx.db, { kind: 'registered', name: options.name, redirectUris, isPublic: Boolean(options.public), scopeCeiling: ceiling }, ctx.now()),
+      );
+      const data = {
+        client_id: created.client.id,
+        ...(created.clientSecret ? { client_secret: created.clientSecret } : {}),
+        name: created.client.name,
+        redirect_uris: redirectUris,
+        public: created.client.isPublic,
+        scope: created.client.scopeCeiling?.join(' ') ?? null,
+      };
+      const human = [`client_id:     ${data.client_id}`, created.clientSecret ? `client_secret: ${created.clientSecret}  (shown once; store it now)` : 'public client: no secret'].join('\n');
+      print(options, data, human);
+    });
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UsageError || error instanceof AccountError || error instanceof ConfigError) {
+      process.stderr.write(`tessera: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`tessera: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

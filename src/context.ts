@@ -1,0 +1,29 @@
+/**
+ * What every protocol function needs: the database, the configuration, a clock and a way to find
+ * clients. Built once by the server or the CLI, and by tests with an in-memory database.
+ */
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import type { ClientResolver, OAuthClient } from './oauth/clients/client.js';
+import type { Db } from './store/database.js';
+import type { Database, TokenFamily } from './store/schema.js';
+
+/** Issues OpenID Connect ID tokens alongside access tokens; absent, no ID token is issued. */
+export interface IdTokenIssuer {
+  issue(input: {
+    family: TokenFamily;
+    client: OAuthClient;
+    accessToken: string;
+    nonce: string | null;
+  }): Promise<string | undefined>;
+}
+
+export interface Context {
+  config: Config;
+  db: Kysely<Database>;
+  dialect: Db['dialect'];
+  clients: ClientResolver;
+  idTokens?: IdTokenIssuer;
+  /** Epoch milliseconds; replaced in tests to move time. */
+  now(): number;
+}

@@ -1,0 +1,137 @@
+/**
+ * Builds the Fastify application: plugins (cookies, forms, CSRF, security headers, CORS, rate
+ * limits), the error handler, and every route group. Routes are thin: they read the request, call
+ * a protocol function and write its answer.
+ */
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { isSecureIssuer } from '../config.js';
+import type { Context } from '../context.js';
+import { AuthorizationPageError } from '../oauth/authorize.js';
+import type { MetadataContributor } from '../oauth/discovery.js';
+import { OAuthError } from '../oauth/errors.js';
+import { ErrorPage } from '../pages/error.js';
+import { sendPage } from '../pages/render.js';
+import { sendOAuthError } from './oauth-reply.js';
+import { accountRoutes } from './routes/account.js';
+import { authorizeRoutes } from './routes/authorize.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { introspectRoutes } from './routes/introspect.js';
+import { revokeRoutes } from './routes/revoke.js';
+import { tokenRoutes } from './routes/token.js';
+
+/** Paths any origin may call from a browser (RFC 8414 metadata, token, revocation, introspection). */
+export const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|userinfo|register)(\?|$))/;
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  redis?: Redis;
+  /** Extra route groups (settings pages, platform API, OIDC, ...), registered after the core. */
+  plugins?: Array<(app: FastifyInstance, ctx: Context) => Promise<void>>;
+  metadata?: MetadataContributor[];
+}
+
+export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: 64 * 1024,
+    // Query strings and bodies are parsed by Node's querystring, which turns repeats into arrays
+    // that the OAuth parameter readers refuse.
+    routerOptions: { maxParamLength: 256 },
+  });
+
+  const secret = createHash('sha256').update('cookie-signing').update(ctx.config.secretKey).digest('base64url');
+  await app.register(cookie, { secret });
+  await app.register(formbody);
+  await app.register(csrf, {
+    cookieKey: 'tessera_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecureIssuer(ctx.config), signed: true },
+    getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
+  });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'https:', 'data:'],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        // No form-action: browsers apply it to the redirect after the consent form, which must
+        // reach the client's own redirect URI.
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: isSecureIssuer(ctx.config) ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginResourcePolicy: false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cors, {
+    hook: 'onRequest',
+    delegator: (request, callback) => {
+      const open = CORS_PATHS.test(request.url);
+      callback(null, open ? { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 } : { origin: false });
+    },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.redis ? { redis: options.redis, nameSpace: 'tessera-rl-', skipOnError: true } : {}),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'too_many_requests',
+      error_description: `Rate limit exceeded; retry in ${Math.ceil(context.ttl / 1000)} seconds.`,
+    }),
+  });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL('../../static/', import.meta.url)),
+    prefix: '/static/',
+    maxAge: '1h',
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof OAuthError) return sendOAuthError(reply, error);
+    if (error instanceof AuthorizationPageError) {
+      return sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Authorization failed', message: error.description }), 400);
+    }
+    const err = error as { statusCode?: number; code?: string; message?: string; error?: string; error_description?: string };
+    const status = err.statusCode ?? 500;
+    if (status === 429) {
+      return reply.status(429).send({ error: 'too_many_requests', error_description: err.error_description ?? 'Rate limit exceeded.' });
+    }
+    if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
+      return sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Form expired', message: 'This form expired or did not come from this site. Go back, reload the page and try again.' }), 403);
+    }
+    if (status >= 400 && status < 500) {
+      // Malformed bodies, wrong content types, oversized requests: a clear invalid_request.
+      return sendOAuthError(reply, new OAuthError('invalid_request', err.message ?? 'malformed request', status));
+    }
+    request.log.error({ err: { message: err.message, code: err.code } }, 'request failed');
+    return sendOAuthError(reply, new OAuthError('server_error', 'the server could not complete the request'));
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Not found', message: 'There is nothing at this address.' }), 404),
+  );
+
+  await discoveryRoutes(app, ctx, options.metadata ?? []);
+  await tokenRoutes(app, ctx);
+  await revokeRoutes(app, ctx);
+  await introspectRoutes(app, ctx);
+  await authorizeRoutes(app, ctx);
+  await accountRoutes(app, ctx);
+  for (const plugin of options.plugins ?? []) await plugin(app, ctx);
+  return app;
+}

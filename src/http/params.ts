@@ -1,0 +1,24 @@
+/** Request parameters as single strings. RFC 6749 §3.1/§3.2: a parameter must not be repeated. */
+import { OAuthError } from '../oauth/errors.js';
+
+export type Params = Record<string, string | undefined>;
+
+export function singleParams(input: unknown): Params {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new OAuthError('invalid_request', 'the request body must be a form or a JSON object');
+  const params: Params = {};
+  for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
+    if (Array.isArray(value)) throw new OAuthError('invalid_request', `${name} must not be repeated`);
+    if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be a string`);
+    params[name] = value;
+  }
+  return params;
+}
+
+/** A form field that may legitimately repeat (checkboxes), as a list. */
+export function listParam(input: unknown, name: string): string[] {
+  const value = (input as Record<string, unknown> | undefined)?.[name];
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter((item): item is string => typeof item === 'string' && item.length > 0);
+}

@@ -1,0 +1,72 @@
+/** Sign-in, sign-out, sign-up and the signed-in home page. */
+import type { FastifyInstance } from 'fastify';
+import { AccountError, authenticateUser, createUser } from '../../accounts/users.js';
+import type { Context } from '../../context.js';
+import { HomePage } from '../../pages/home.js';
+import { LoginPage } from '../../pages/login.js';
+import { sendPage } from '../../pages/render.js';
+import { SignupPage } from '../../pages/signup.js';
+import { ErrorPage } from '../../pages/error.js';
+import { rateLimited } from '../rate-limits.js';
+import { currentSession, safeReturnTo, signIn, signOut } from '../session.js';
+
+type Form = Record<string, unknown>;
+const text = (form: Form, name: string): string => (typeof form[name] === 'string' ? (form[name] as string) : '');
+
+/** Links the signed-in home page offers; capabilities that add settings pages add theirs. */
+export const HOME_LINKS: Array<{ href: string; label: string }> = [];
+
+export async function accountRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+  const { platformName, signupEnabled } = ctx.config;
+
+  app.get('/', async (request, reply) => {
+    const session = await currentSession(ctx, request);
+    if (!session) return reply.redirect('/login', 302);
+    return sendPage(reply, HomePage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), links: HOME_LINKS }));
+  });
+
+  app.get('/login', async (request, reply) => {
+    const returnTo = safeReturnTo((request.query as Form).return_to);
+    return sendPage(reply, LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, signupEnabled }));
+  });
+
+  app.post('/login', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    const form = request.body as Form;
+    const returnTo = safeReturnTo(form.return_to);
+    const email = text(form, 'email');
+    const user = await authenticateUser(ctx.db, email, text(form, 'password'));
+    if (!user) {
+      const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: 'Incorrect email or password.', signupEnabled });
+      return sendPage(reply, page, 401);
+    }
+    await signIn(ctx, request, reply, user.id);
+    return reply.redirect(returnTo ?? '/', 303);
+  });
+
+  app.post('/logout', { preHandler: app.csrfProtection }, async (request, reply) => {
+    await signOut(ctx, request, reply);
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/signup', async (request, reply) => {
+    if (!signupEnabled) return sendPage(reply, ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' }), 404);
+    const returnTo = safeReturnTo((request.query as Form).return_to);
+    return sendPage(reply, SignupPage({ platformName, csrfToken: reply.generateCsrf(), returnTo }));
+  });
+
+  app.post('/signup', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    if (!signupEnabled) return sendPage(reply, ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' }), 404);
+    const form = request.body as Form;
+    const returnTo = safeReturnTo(form.return_to);
+    const input = { email: text(form, 'email'), password: text(form, 'password'), name: text(form, 'name') };
+    try {
+      const user = await createUser(ctx.db, input, ctx.now());
+      await signIn(ctx, request, reply, user.id);
+      return reply.redirect(returnTo ?? '/', 303);
+    } catch (error) {
+      if (!(error instanceof AccountError)) throw error;
+      const page = SignupPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email: input.email, name: input.name, error: error.message });
+      return sendPage(reply, page, 400);
+    }
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
+ * `client_secret_basic`, `client_secret_post`, or `none` for public clients. A public client that
+ * sends a secret anyway (integration platforms send a placeholder) is treated as public.
+ */
+import type { Context } from '../context.js';
+import type { OAuthClient } from './clients/client.js';
+import { OAuthError } from './errors.js';
+import { constantTimeEqual, hashToken } from './tokens.js';
+
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export const TOKEN_ENDPOINT_AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+
+export interface ClientCredentials {
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  method: AuthMethod;
+}
+
+function decodeBasicPart(part: string): string {
+  // RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined for Basic.
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw new OAuthError('invalid_client', 'malformed Authorization header');
+  }
+}
+
+/** Reads the credentials from the Authorization header and the body; refuses two methods at once. */
+export function readClientCredentials(
+  authorization: string | undefined,
+  params: Record<string, string | undefined>,
+): ClientCredentials {
+  if (authorization && /^basic /i.test(authorization)) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials');
+    if (params.client_secret !== undefined) {
+      throw new OAuthError('invalid_request', 'use only one client authentication method');
+    }
+    const clientId = decodeBasicPart(decoded.slice(0, colon));
+    if (params.client_id !== undefined && params.client_id !== clientId) {
+      throw new OAuthError('invalid_request', 'client_id in the body differs from the Authorization header');
+    }
+    return { clientId, clientSecret: decodeBasicPart(decoded.slice(colon + 1)), method: 'client_secret_basic' };
+  }
+  if (params.client_secret !== undefined) {
+    return { clientId: params.client_id, clientSecret: params.client_secret, method: 'client_secret_post' };
+  }
+  return { clientId: params.client_id, clientSecret: undefined, method: 'none' };
+}
+
+export async function authenticateClient(ctx: Context, credentials: ClientCredentials): Promise<OAuthClient> {
+  if (!credentials.clientId) throw new OAuthError('invalid_client', 'client authentication is required');
+  const client = await ctx.clients.resolve(credentials.clientId);
+  if (!client) throw new OAuthError('invalid_client', 'unknown client');
+  if (client.isPublic) return client; // any secret sent by a public client is ignored
+  if (credentials.clientSecret === undefined || !client.secretHash) {
+    throw new OAuthError('invalid_client', 'client secret is required for this client');
+  }
+  if (!constantTimeEqual(hashToken(credentials.clientSecret), client.secretHash)) {
+    throw new OAuthError('invalid_client', 'client authentication failed');
+  }
+  return client;
+}

@@ -1,0 +1,89 @@
+/**
+ * The authorization_code grant (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3). A code is single use, short
+ * lived, and bound to its client, redirect URI and PKCE challenge. Redeeming it twice fails and
+ * revokes every token the first redemption produced.
+ */
+import type { Context } from '../../context.js';
+import type { OAuthClient } from '../clients/client.js';
+import { narrowingOf } from '../consent.js';
+import { OAuthError } from '../errors.js';
+import { verifyCodeVerifier } from '../pkce.js';
+import { parseScope } from '../scopes.js';
+import { createFamily, mintTokens, revokeFamily } from '../token-store.js';
+import { tokenResponse, type TokenResponse } from '../token-response.js';
+import { hashToken, isToken } from '../tokens.js';
+
+export interface AuthorizationCodeParams {
+  code?: string;
+  redirect_uri?: string;
+  code_verifier?: string;
+  resource?: string;
+}
+
+export async function exchangeAuthorizationCode(
+  ctx: Context,
+  client: OAuthClient,
+  params: AuthorizationCodeParams,
+): Promise<TokenResponse> {
+  if (!params.code) throw new OAuthError('invalid_request', 'code is required');
+  if (!isToken(params.code, 'authorizationCode')) throw new OAuthError('invalid_grant', 'the authorization code is invalid');
+  const codeHash = hashToken(params.code);
+  const now = ctx.now();
+
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const code = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+    if (!code) return { error: new OAuthError('invalid_grant', 'the authorization code is invalid') };
+    if (code.client_id !== client.id) {
+      return { error: new OAuthError('invalid_grant', 'the authorization code was issued to another client') };
+    }
+    // Claim the code atomically: of any number of concurrent redemptions exactly one updates the row.
+    const claimed = await trx
+      .updateTable('authorization_codes')
+      .set({ consumed_at: now })
+      .where('code_hash', '=', codeHash)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows !== 1n) {
+      await revokeFamily(trx, code.family_id, 'authorization code replayed', now);
+      return { error: new OAuthError('invalid_grant', 'the authorization code has already been used') };
+    }
+    if (code.expires_at <= now) return { error: new OAuthError('invalid_grant', 'the authorization code has expired') };
+    // OAuth 2.1 §4.1.3: redirect_uri may be left out only when the authorization request could leave it out.
+    const redirectMatches = params.redirect_uri === undefined
+      ? client.redirectUris.length === 1 && client.redirectUris[0] === code.redirect_uri
+      : params.redirect_uri === code.redirect_uri;
+    if (!redirectMatches) {
+      return { error: new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request') };
+    }
+    if (params.resource !== undefined && params.resource !== code.resource) {
+      return { error: new OAuthError('invalid_target', 'resource does not match the authorization request') };
+    }
+    try {
+      verifyCodeVerifier(params.code_verifier, code.code_challenge);
+    } catch (error) {
+      return { error: error as OAuthError };
+    }
+    const grant = await trx.selectFrom('grants').selectAll().where('id', '=', code.grant_id).executeTakeFirst();
+    if (!grant) return { error: new OAuthError('invalid_grant', 'the grant behind this code was revoked') };
+    const family = await createFamily(
+      trx,
+      {
+        id: code.family_id,
+        userId: code.user_id,
+        clientId: client.id,
+        grantId: grant.id,
+        scopes: parseScope(code.scope),
+        narrowing: narrowingOf(grant),
+        resource: code.resource,
+        authTime: code.auth_time,
+      },
+      now,
+    );
+    const issued = await mintTokens(ctx, trx, family, client, family.scope);
+    await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', grant.id).execute();
+    const idToken = await ctx.idTokens?.issue({ family, client, accessToken: issued.accessToken, nonce: code.nonce });
+    return { response: tokenResponse(issued, family, idToken) };
+  });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.response;
+}

@@ -1,0 +1,90 @@
+/**
+ * The refresh_token grant with rotation (OAuth 2.1 §4.3, RFC 9700 §4.14.2).
+ *
+ * Every use rotates: the presented token is retired and a new pair is issued. Clients that retry a
+ * lost response, or refresh from several threads at once, present the retired token again; within
+ * the grace window they receive the very same successor pair, so nothing breaks. The successor is
+ * kept sealed under a key derived from the presented token, so the database never holds a usable
+ * token. After the window a reuse means the token was copied: the whole family is revoked.
+ */
+import type { Context } from '../../context.js';
+import type { OAuthClient } from '../clients/client.js';
+import { OAuthError } from '../errors.js';
+import { formatScope, parseScope, scopesCovered } from '../scopes.js';
+import { seal, unseal } from '../seal.js';
+import { findRefreshToken, mintTokens, revokeFamily, type RefreshTokenRecord } from '../token-store.js';
+import { tokenResponse, type TokenResponse } from '../token-response.js';
+
+const SUCCESSOR = 'refresh successor';
+
+export interface RefreshTokenParams {
+  refresh_token?: string;
+  scope?: string;
+  resource?: string;
+}
+
+export type RefreshOutcome =
+  | { kind: 'rotated'; response: TokenResponse; record: RefreshTokenRecord }
+  | { kind: 'replayed-in-grace'; response: TokenResponse; record: RefreshTokenRecord }
+  | { kind: 'reuse-detected'; record: RefreshTokenRecord };
+
+export async function refreshTokens(ctx: Context, client: OAuthClient, params: RefreshTokenParams): Promise<TokenResponse> {
+  const outcome = await rotateRefreshToken(ctx, client, params);
+  if (outcome.kind === 'reuse-detected') {
+    throw new OAuthError('invalid_grant', 'the refresh token was already used; its token family has been revoked');
+  }
+  return outcome.response;
+}
+
+export async function rotateRefreshToken(ctx: Context, client: OAuthClient, params: RefreshTokenParams): Promise<RefreshOutcome> {
+  const presented = params.refresh_token;
+  if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const now = ctx.now();
+  const invalid = new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
+
+  const outcome = await ctx.db.transaction().execute(async (trx): Promise<RefreshOutcome | OAuthError> => {
+    const record = await findRefreshToken(trx, presented);
+    if (!record || record.family.client_id !== client.id) return invalid;
+    if (record.family.revoked_at !== null || record.revokedAt !== null || record.expiresAt <= now) return invalid;
+    if (params.resource !== undefined && params.resource !== record.family.resource) {
+      return new OAuthError('invalid_target', 'resource does not match the original grant');
+    }
+    const familyScopes = parseScope(record.family.scope);
+    const requested = params.scope === undefined ? familyScopes : parseScope(params.scope);
+    if (requested.length === 0 || !scopesCovered(familyScopes, requested)) {
+      return new OAuthError('invalid_scope', 'the requested scope exceeds the original grant');
+    }
+
+    // Claim the rotation atomically; concurrent requests for the same token see 0 rows updated.
+    const claimed = await trx
+      .updateTable('refresh_tokens')
+      .set({ rotated_at: now })
+      .where('token_hash', '=', record.tokenHash)
+      .where('rotated_at', 'is', null)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows === 1n) {
+      const issued = await mintTokens(ctx, trx, record.family, client, formatScope(requested));
+      const idToken = await ctx.idTokens?.issue({ family: record.family, client, accessToken: issued.accessToken, nonce: null });
+      const response = tokenResponse(issued, record.family, idToken);
+      await trx
+        .updateTable('refresh_tokens')
+        .set({ successor_sealed: seal(presented, SUCCESSOR, JSON.stringify(response)) })
+        .where('token_hash', '=', record.tokenHash)
+        .execute();
+      await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', record.family.grant_id).execute();
+      return { kind: 'rotated', response, record };
+    }
+
+    // Already rotated (by an earlier request, or a concurrent one that committed first).
+    const current = (await findRefreshToken(trx, presented)) ?? record;
+    const rotatedAt = current.rotatedAt ?? now;
+    const withinGrace = now - rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000;
+    if (withinGrace && current.successorSealed) {
+      return { kind: 'replayed-in-grace', response: JSON.parse(unseal(presented, SUCCESSOR, current.successorSealed)) as TokenResponse, record: current };
+    }
+    await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now);
+    return { kind: 'reuse-detected', record: current };
+  });
+  if (outcome instanceof OAuthError) throw outcome;
+  return outcome;
+}

@@ -1,0 +1,25 @@
+/**
+ * Seals a value so that only the holder of a token can open it: AES-256-GCM under a key derived
+ * (HKDF-SHA-256) from the token itself. The database keeps only the token's hash, so a stolen
+ * database cannot open what is sealed here.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+function keyFor(token: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', token, 'tessera', purpose, 32));
+}
+
+export function seal(token: string, purpose: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', keyFor(token, purpose), iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url')).join('.');
+}
+
+export function unseal(token: string, purpose: string, sealed: string): string {
+  const [iv, tag, body] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
+  if (!iv || !tag || !body) throw new Error('malformed sealed value');
+  const decipher = createDecipheriv('aes-256-gcm', keyFor(token, purpose), iv);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+}

@@ -1,0 +1,176 @@
+/**
+ * Token families and their tokens. A family is everything issued from one authorization code;
+ * it carries the user, client, scope and narrowing, so revoking a family is one row update.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Context } from '../context.js';
+import type { Database, TokenFamily } from '../store/schema.js';
+import type { OAuthClient } from './clients/client.js';
+import type { Narrowing } from './consent.js';
+import { formatScope } from './scopes.js';
+import { generateToken, hashToken, isToken } from './tokens.js';
+
+export type Executor = Kysely<Database>;
+
+export interface NewFamily {
+  id?: string;
+  userId: string;
+  clientId: string;
+  grantId: string;
+  scopes: string[];
+  narrowing: Narrowing;
+  resource: string | null;
+  authTime: number;
+}
+
+export async function createFamily(db: Executor, input: NewFamily, now: number): Promise<TokenFamily> {
+  const family: TokenFamily = {
+    id: input.id ?? randomUUID(),
+    user_id: input.userId,
+    client_id: input.clientId,
+    grant_id: input.grantId,
+    scope: formatScope(input.scopes),
+    access_level: input.narrowing.accessLevel,
+    organization_ids: JSON.stringify(input.narrowing.organizationIds),
+    project_ids: JSON.stringify(input.narrowing.projectIds),
+    resource: input.resource,
+    auth_time: input.authTime,
+    created_at: now,
+    revoked_at: null,
+    revoked_reason: null,
+  };
+  await db.insertInto('token_families').values(family).execute();
+  return family;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  accessExpiresIn: number;
+  scope: string;
+}
+
+/** Mints an access token and a refresh token into a family. */
+export async function mintTokens(
+  ctx: Context,
+  db: Executor,
+  family: TokenFamily,
+  client: OAuthClient,
+  accessScope: string,
+): Promise<IssuedTokens> {
+  const now = ctx.now();
+  const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
+  const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
+  const accessToken = generateToken('accessToken');
+  const refreshToken = generateToken('refreshToken');
+  await db
+    .insertInto('access_tokens')
+    .values({ token_hash: hashToken(accessToken), family_id: family.id, scope: accessScope, expires_at: now + accessTtl * 1000, created_at: now, revoked_at: null })
+    .execute();
+  await db
+    .insertInto('refresh_tokens')
+    .values({ token_hash: hashToken(refreshToken), family_id: family.id, expires_at: now + refreshTtl * 1000, created_at: now, rotated_at: null, successor_sealed: null, revoked_at: null })
+    .execute();
+  return { accessToken, refreshToken, accessExpiresIn: accessTtl, scope: accessScope };
+}
+
+export async function revokeFamily(db: Executor, familyId: string, reason: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('token_families')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function revokeAccessToken(db: Executor, tokenHash: string, now: number): Promise<void> {
+  await db.updateTable('access_tokens').set({ revoked_at: now }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
+}
+
+/** Revokes every family of a user for a client, or of every user for a client (app deletion). */
+export async function revokeFamiliesOf(
+  db: Executor,
+  filter: { clientId: string; userId?: string },
+  reason: string,
+  now: number,
+): Promise<number> {
+  let query = db
+    .updateTable('token_families')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('client_id', '=', filter.clientId)
+    .where('revoked_at', 'is', null);
+  if (filter.userId) query = query.where('user_id', '=', filter.userId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export interface ActiveAccessToken {
+  tokenHash: string;
+  scope: string;
+  expiresAt: number;
+  createdAt: number;
+  family: TokenFamily;
+}
+
+/** An access token that is well-formed, known, unexpired and unrevoked (itself and its family). */
+export async function findActiveAccessToken(db: Executor, token: unknown, now: number): Promise<ActiveAccessToken | undefined> {
+  if (!isToken(token, 'accessToken')) return undefined;
+  const tokenHash = hashToken(token);
+  const row = await db
+    .selectFrom('access_tokens')
+    .innerJoin('token_families', 'token_families.id', 'access_tokens.family_id')
+    .selectAll('token_families')
+    .select([
+      'access_tokens.scope as token_scope',
+      'access_tokens.expires_at as token_expires_at',
+      'access_tokens.created_at as token_created_at',
+      'access_tokens.revoked_at as token_revoked_at',
+    ])
+    .where('access_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!row || row.token_revoked_at !== null || row.revoked_at !== null || row.token_expires_at <= now) return undefined;
+  const { token_scope, token_expires_at, token_created_at, token_revoked_at: _revoked, ...family } = row;
+  return { tokenHash, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, family };
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  expiresAt: number;
+  createdAt: number;
+  rotatedAt: number | null;
+  successorSealed: string | null;
+  revokedAt: number | null;
+  family: TokenFamily;
+}
+
+/** A refresh token row with its family, whatever its state; the caller decides what the state means. */
+export async function findRefreshToken(db: Executor, token: unknown): Promise<RefreshTokenRecord | undefined> {
+  if (!isToken(token, 'refreshToken')) return undefined;
+  const tokenHash = hashToken(token);
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
+    .selectAll('token_families')
+    .select([
+      'refresh_tokens.expires_at as token_expires_at',
+      'refresh_tokens.created_at as token_created_at',
+      'refresh_tokens.rotated_at',
+      'refresh_tokens.successor_sealed',
+      'refresh_tokens.revoked_at as token_revoked_at',
+    ])
+    .where('refresh_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { token_expires_at, token_created_at, rotated_at, successor_sealed, token_revoked_at, ...family } = row;
+  return {
+    tokenHash,
+    expiresAt: token_expires_at,
+    createdAt: token_created_at,
+    rotatedAt: rotated_at,
+    successorSealed: successor_sealed,
+    revokedAt: token_revoked_at,
+    family,
+  };
+}

@@ -1,0 +1,34 @@
+import { ErrorMessage, Layout } from './layout.js';
+
+export interface LoginPageProps {
+  platformName: string;
+  csrfToken: string;
+  returnTo: string | undefined;
+  email?: string | undefined;
+  error?: string | undefined;
+  signupEnabled: boolean;
+}
+
+export function LoginPage({ platformName, csrfToken, returnTo, email, error, signupEnabled }: LoginPageProps) {
+  const signupHref = returnTo ? `/signup?return_to=${encodeURIComponent(returnTo)}` : '/signup';
+  return (
+    <Layout title="Sign in" platformName={platformName}>
+      <h1>Sign in to {platformName}</h1>
+      <ErrorMessage message={error} />
+      <form method="post" action="/login">
+        <input type="hidden" name="_csrf" value={csrfToken} />
+        {returnTo && <input type="hidden" name="return_to" value={returnTo} />}
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required value={email ?? ''} />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <button type="submit" class="primary">Sign in</button>
+      </form>
+      {signupEnabled && (
+        <p class="muted">
+          New here? <a href={signupHref}>Create an account</a>
+        </p>
+      )}
+    </Layout>
+  );
+}

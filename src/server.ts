@@ -1,0 +1,57 @@
+/** Opens the database, runs migrations, wires the context and starts listening. */
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Context } from './context.js';
+import { buildApp, type AppOptions } from './http/app.js';
+import { createClientResolver } from './oauth/clients/resolver.js';
+import { migrateToLatest, openDatabase, type Db, type OpenOptions } from './store/database.js';
+
+export interface Runtime {
+  ctx: Context;
+  db: Db;
+  redis: Redis | undefined;
+  close(): Promise<void>;
+}
+
+/** Everything the server and the CLI share: the database (migrated), Redis if configured, the context. */
+export async function createRuntime(config: Config, open: OpenOptions = {}): Promise<Runtime> {
+  const db = openDatabase(config.databaseUrl, open);
+  await migrateToLatest(db);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false }) : undefined;
+  const ctx: Context = {
+    config,
+    db: db.kysely,
+    dialect: db.dialect,
+    clients: createClientResolver(db.kysely),
+    now: () => Date.now(),
+  };
+  return {
+    ctx,
+    db,
+    redis,
+    async close() {
+      redis?.disconnect();
+      await db.close();
+    },
+  };
+}
+
+export async function createServer(runtime: Runtime, options: Omit<AppOptions, 'redis'> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(runtime.ctx, { ...options, ...(runtime.redis ? { redis: runtime.redis } : {}) });
+  app.addHook('onClose', () => runtime.close());
+  return app;
+}
+
+export async function startServer(config: Config): Promise<FastifyInstance> {
+  const runtime = await createRuntime(config);
+  const app = await createServer(runtime, {
+    logger: {
+      level: config.logLevel,
+      // Never log credentials: headers are not logged, and these paths are redacted if they ever are.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  return app;
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as foundation from './001_foundation.js';
+
+/** Every migration, in order. Names are permanent: they are recorded in the database. */
+export const migrations: Record<string, Migration> = {
+  '001_foundation': foundation,
+};

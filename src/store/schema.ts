@@ -1,0 +1,167 @@
+/**
+ * The tables, as Kysely sees them. One schema for SQLite and PostgreSQL: times are epoch
+ * milliseconds (bigint in PostgreSQL, parsed to number), booleans are 0/1 integers, lists are
+ * JSON text. Tokens, codes, sessions and secrets appear only as SHA-256 hex hashes.
+ */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+export type Bool = 0 | 1;
+export type AccessLevel = 'all' | 'organization' | 'project';
+export type MemberRole = 'owner' | 'admin' | 'member';
+export type ClientKind = 'registered' | 'app' | 'dynamic' | 'cimd';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  email_verified: Bool;
+  is_admin: Bool;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  /** When the user last proved who they are (password); OIDC auth_time. */
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
+  role: MemberRole;
+  created_at: number;
+}
+
+export interface ProjectsTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ClientsTable {
+  id: string;
+  kind: ClientKind;
+  name: string;
+  description: string | null;
+  logo_uri: string | null;
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string;
+  is_public: Bool;
+  secret_hash: string | null;
+  /** Space-separated scope ceiling; null means every scope in the registry. */
+  scope_ceiling: string | null;
+  /** The organization that owns a self-serve app. */
+  organization_id: string | null;
+  created_by: string | null;
+  verified: Bool;
+  access_token_ttl: number | null;
+  refresh_token_ttl: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A user's consent to a client: the scopes and the organization/project narrowing. */
+export interface GrantsTable {
+  id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  access_level: AccessLevel;
+  /** JSON arrays; empty unless access_level narrows to them. */
+  organization_ids: string;
+  project_ids: string;
+  created_at: number;
+  updated_at: number;
+  last_used_at: number | null;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  grant_id: string;
+  /** The family every token redeemed from this code joins, so a replay can revoke them. */
+  family_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  scope: string;
+  resource: string | null;
+  nonce: string | null;
+  auth_time: number;
+  expires_at: number;
+  consumed_at: number | null;
+  created_at: number;
+}
+
+/** Everything issued from one authorization code: its access and rotating refresh tokens. */
+export interface TokenFamiliesTable {
+  id: string;
+  user_id: string;
+  client_id: string;
+  grant_id: string;
+  scope: string;
+  access_level: AccessLevel;
+  organization_ids: string;
+  project_ids: string;
+  resource: string | null;
+  auth_time: number;
+  created_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface AccessTokensTable {
+  token_hash: string;
+  family_id: string;
+  scope: string;
+  expires_at: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  family_id: string;
+  expires_at: number;
+  created_at: number;
+  /** Set once, atomically, by the request that rotates this token. */
+  rotated_at: number | null;
+  /** The successor token response, sealed with a key only the presented token derives. */
+  successor_sealed: string | null;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
+  projects: ProjectsTable;
+  clients: ClientsTable;
+  grants: GrantsTable;
+  authorization_codes: AuthorizationCodesTable;
+  token_families: TokenFamiliesTable;
+  access_tokens: AccessTokensTable;
+  refresh_tokens: RefreshTokensTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Client = Selectable<ClientsTable>;
+export type NewClient = Insertable<ClientsTable>;
+export type ClientUpdate = Updateable<ClientsTable>;
+export type Grant = Selectable<GrantsTable>;
+export type TokenFamily = Selectable<TokenFamiliesTable>;
+export type AuthorizationCode = Selectable<AuthorizationCodesTable>;
+export type Organization = Selectable<OrganizationsTable>;
+export type Project = Selectable<ProjectsTable>;
