@@ -26,13 +26,17 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
     clients: createClientResolver(db.kysely),
     now: () => Date.now(),
   };
+  let closing: Promise<void> | undefined;
   return {
     ctx,
     db,
     redis,
-    async close() {
-      redis?.disconnect();
-      await db.close();
+    close() {
+      closing ??= (async () => {
+        redis?.disconnect();
+        await db.close();
+      })();
+      return closing;
     },
   };
 }

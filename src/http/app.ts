@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { isSecureIssuer } from '../config.js';
 import type { Context } from '../context.js';
 import { AuthorizationPageError } from '../oauth/authorize.js';
-import type { MetadataContributor } from '../oauth/discovery.js';
+import { FEATURES, type Feature } from '../features.js';
 import { OAuthError } from '../oauth/errors.js';
 import { ErrorPage } from '../pages/error.js';
 import { sendPage } from '../pages/render.js';
@@ -35,9 +35,8 @@ export const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|us
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   redis?: Redis;
-  /** Extra route groups (settings pages, platform API, OIDC, ...), registered after the core. */
-  plugins?: Array<(app: FastifyInstance, ctx: Context) => Promise<void>>;
-  metadata?: MetadataContributor[];
+  /** The capabilities on top of the core; every one in `FEATURES` unless a test picks. */
+  features?: Feature[];
 }
 
 export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -126,12 +125,13 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
     sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Not found', message: 'There is nothing at this address.' }), 404),
   );
 
-  await discoveryRoutes(app, ctx, options.metadata ?? []);
+  const features = options.features ?? FEATURES;
+  await discoveryRoutes(app, ctx, features.flatMap((feature) => (feature.metadata ? [feature.metadata] : [])));
   await tokenRoutes(app, ctx);
   await revokeRoutes(app, ctx);
   await introspectRoutes(app, ctx);
   await authorizeRoutes(app, ctx);
-  await accountRoutes(app, ctx);
-  for (const plugin of options.plugins ?? []) await plugin(app, ctx);
+  await accountRoutes(app, ctx, features.flatMap((feature) => feature.homeLinks ?? []));
+  for (const feature of features) await feature.routes?.(app, ctx);
   return app;
 }

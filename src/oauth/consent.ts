@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Membership } from '../accounts/organizations.js';
+import { recordAudit, type RequestMeta } from '../audit/audit.js';
 import type { AccessLevel, Database, Grant } from '../store/schema.js';
 import { OAuthError } from './errors.js';
 import { formatScope, parseScope, scopesCovered } from './scopes.js';
@@ -39,6 +40,20 @@ export function grantCovers(grant: Grant | undefined, scopes: string[]): grant i
  * `annotation:write` has allowed both); the narrowing is the one chosen most recently.
  */
 export async function saveGrant(
+  db: Kysely<Database>,
+  input: { userId: string; clientId: string; scopes: string[]; narrowing: Narrowing },
+  now: number,
+  meta: RequestMeta = {},
+): Promise<Grant> {
+  return db.transaction().execute(async (trx) => {
+    const grant = await upsertGrant(trx, input, now);
+    const detail = { scope: grant.scope, access_level: grant.access_level, organization_ids: input.narrowing.organizationIds, project_ids: input.narrowing.projectIds };
+    await recordAudit(trx, { type: 'consent.granted', userId: input.userId, actor: input.userId, clientId: input.clientId, ip: meta.ip, detail }, now);
+    return grant;
+  });
+}
+
+async function upsertGrant(
   db: Kysely<Database>,
   input: { userId: string; clientId: string; scopes: string[]; narrowing: Narrowing },
   now: number,

@@ -3,6 +3,7 @@
  * included. A token that is unknown, malformed or another client's is answered the same way as a
  * success (§2.2), so the endpoint reveals nothing.
  */
+import { recordAudit, type RequestMeta } from '../audit/audit.js';
 import type { Context } from '../context.js';
 import type { OAuthClient } from './clients/client.js';
 import { OAuthError } from './errors.js';
@@ -15,6 +16,7 @@ export async function revokeToken(
   ctx: Context,
   client: OAuthClient,
   params: { token?: string; token_type_hint?: string },
+  meta: RequestMeta = {},
 ): Promise<RevocationResult> {
   if (!params.token) throw new OAuthError('invalid_request', 'token is required');
   const now = ctx.now();
@@ -27,13 +29,20 @@ export async function revokeToken(
   if (kind === 'refreshToken') {
     const record = await findRefreshToken(ctx.db, params.token);
     if (!record || record.family.client_id !== client.id) return { revoked: 'nothing' };
-    await revokeFamily(ctx.db, record.family.id, 'revoked by client', now);
+    await ctx.db.transaction().execute(async (trx) => {
+      if (await revokeFamily(trx, record.family.id, 'revoked by client', now)) {
+        await recordAudit(trx, { type: 'token.revoked', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'refresh_token', family_id: record.family.id } }, now);
+      }
+    });
     return { revoked: 'family', familyId: record.family.id, userId: record.family.user_id };
   }
   if (kind === 'accessToken') {
     const active = await findActiveAccessToken(ctx.db, params.token, now);
     if (!active || active.family.client_id !== client.id) return { revoked: 'nothing' };
-    await revokeAccessToken(ctx.db, active.tokenHash, now);
+    await ctx.db.transaction().execute(async (trx) => {
+      await revokeAccessToken(trx, active.tokenHash, now);
+      await recordAudit(trx, { type: 'token.revoked', userId: active.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'access_token', family_id: active.family.id } }, now);
+    });
     return { revoked: 'access_token', familyId: active.family.id, userId: active.family.user_id };
   }
   return { revoked: 'nothing' };

@@ -1,4 +1,5 @@
 /** The token endpoint (RFC 6749 §3.2): authenticate the client, then hand off to its grant. */
+import type { RequestMeta } from '../audit/audit.js';
 import type { Context } from '../context.js';
 import { authenticateClient, type ClientCredentials } from './client-auth.js';
 import { OAuthError } from './errors.js';
@@ -12,6 +13,7 @@ export async function handleTokenRequest(
   ctx: Context,
   credentials: ClientCredentials,
   params: Record<string, string | undefined>,
+  meta: RequestMeta = {},
 ): Promise<TokenResponse> {
   const grantType = params.grant_type;
   if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
@@ -19,5 +21,7 @@ export async function handleTokenRequest(
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
   }
   const client = await authenticateClient(ctx, credentials);
-  return grantType === 'authorization_code' ? exchangeAuthorizationCode(ctx, client, params) : refreshTokens(ctx, client, params);
+  return grantType === 'authorization_code'
+    ? exchangeAuthorizationCode(ctx, client, params, meta)
+    : refreshTokens(ctx, client, params, meta);
 }

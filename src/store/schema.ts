@@ -142,6 +142,18 @@ export interface RefreshTokensTable {
   revoked_at: number | null;
 }
 
+export interface AuditEventsTable {
+  id: string;
+  at: number;
+  type: string;
+  user_id: string | null;
+  actor: string;
+  client_id: string | null;
+  ip: string | null;
+  /** JSON object; never holds a token, secret or password. */
+  detail: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -154,6 +166,7 @@ export interface Database {
   token_families: TokenFamiliesTable;
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
+  audit_events: AuditEventsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -13,16 +13,13 @@ import { currentSession, safeReturnTo, signIn, signOut } from '../session.js';
 type Form = Record<string, unknown>;
 const text = (form: Form, name: string): string => (typeof form[name] === 'string' ? (form[name] as string) : '');
 
-/** Links the signed-in home page offers; capabilities that add settings pages add theirs. */
-export const HOME_LINKS: Array<{ href: string; label: string }> = [];
-
-export async function accountRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLinks: Array<{ href: string; label: string }>): Promise<void> {
   const { platformName, signupEnabled } = ctx.config;
 
   app.get('/', async (request, reply) => {
     const session = await currentSession(ctx, request);
     if (!session) return reply.redirect('/login', 302);
-    return sendPage(reply, HomePage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), links: HOME_LINKS }));
+    return sendPage(reply, HomePage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), links: homeLinks }));
   });
 
   app.get('/login', async (request, reply) => {

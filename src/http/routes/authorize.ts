@@ -107,7 +107,7 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: Context): Promi
       if (error instanceof OAuthError) return showConsent(reply, authz, params, session!, error.description);
       throw error;
     }
-    const saved = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: authz.scopes, narrowing }, ctx.now());
+    const saved = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: authz.scopes, narrowing }, ctx.now(), { ip: request.ip });
     return reply.redirect(await issueAuthorizationCode(ctx, authz, user, saved, authTime), 303);
   }
 

@@ -11,7 +11,7 @@ export async function revokeRoutes(app: FastifyInstance, ctx: Context): Promise<
   app.post('/oauth/revoke', { config: rateLimited(ctx, 'revoke') }, async (request, reply) => {
     const params = singleParams(request.body);
     const client = await authenticateClient(ctx, readClientCredentials(request.headers.authorization, params));
-    await revokeToken(ctx, client, params);
+    await revokeToken(ctx, client, params, { ip: request.ip });
     return noStore(reply).status(200).send();
   });
 }

@@ -11,7 +11,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: Context): Promise<v
   app.post('/oauth/token', { config: rateLimited(ctx, 'token') }, async (request, reply) => {
     const params = singleParams(request.body);
     const credentials = readClientCredentials(request.headers.authorization, params);
-    const response = await handleTokenRequest(ctx, credentials, params);
+    const response = await handleTokenRequest(ctx, credentials, params, { ip: request.ip });
     return noStore(reply).send(response);
   });
 }

@@ -3,6 +3,7 @@
  * lived, and bound to its client, redirect URI and PKCE challenge. Redeeming it twice fails and
  * revokes every token the first redemption produced.
  */
+import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { OAuthClient } from '../clients/client.js';
 import { narrowingOf } from '../consent.js';
@@ -24,6 +25,7 @@ export async function exchangeAuthorizationCode(
   ctx: Context,
   client: OAuthClient,
   params: AuthorizationCodeParams,
+  meta: RequestMeta = {},
 ): Promise<TokenResponse> {
   if (!params.code) throw new OAuthError('invalid_request', 'code is required');
   if (!isToken(params.code, 'authorizationCode')) throw new OAuthError('invalid_grant', 'the authorization code is invalid');
@@ -44,7 +46,10 @@ export async function exchangeAuthorizationCode(
       .where('consumed_at', 'is', null)
       .executeTakeFirst();
     if (claimed.numUpdatedRows !== 1n) {
-      await revokeFamily(trx, code.family_id, 'authorization code replayed', now);
+      if (await revokeFamily(trx, code.family_id, 'authorization code replayed', now)) {
+        const event = { type: 'authorization_code.replay_detected', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip } as const;
+        await recordAudit(trx, event, now);
+      }
       return { error: new OAuthError('invalid_grant', 'the authorization code has already been used') };
     }
     if (code.expires_at <= now) return { error: new OAuthError('invalid_grant', 'the authorization code has expired') };
@@ -81,6 +86,7 @@ export async function exchangeAuthorizationCode(
     );
     const issued = await mintTokens(ctx, trx, family, client, family.scope);
     await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', grant.id).execute();
+    await recordAudit(trx, { type: 'token.issued', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { scope: family.scope, family_id: family.id } }, now);
     const idToken = await ctx.idTokens?.issue({ family, client, accessToken: issued.accessToken, nonce: code.nonce });
     return { response: tokenResponse(issued, family, idToken) };
   });

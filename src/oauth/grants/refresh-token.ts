@@ -7,6 +7,7 @@
  * kept sealed under a key derived from the presented token, so the database never holds a usable
  * token. After the window a reuse means the token was copied: the whole family is revoked.
  */
+import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
@@ -28,15 +29,20 @@ export type RefreshOutcome =
   | { kind: 'replayed-in-grace'; response: TokenResponse; record: RefreshTokenRecord }
   | { kind: 'reuse-detected'; record: RefreshTokenRecord };
 
-export async function refreshTokens(ctx: Context, client: OAuthClient, params: RefreshTokenParams): Promise<TokenResponse> {
-  const outcome = await rotateRefreshToken(ctx, client, params);
+export async function refreshTokens(ctx: Context, client: OAuthClient, params: RefreshTokenParams, meta: RequestMeta = {}): Promise<TokenResponse> {
+  const outcome = await rotateRefreshToken(ctx, client, params, meta);
   if (outcome.kind === 'reuse-detected') {
     throw new OAuthError('invalid_grant', 'the refresh token was already used; its token family has been revoked');
   }
   return outcome.response;
 }
 
-export async function rotateRefreshToken(ctx: Context, client: OAuthClient, params: RefreshTokenParams): Promise<RefreshOutcome> {
+export async function rotateRefreshToken(
+  ctx: Context,
+  client: OAuthClient,
+  params: RefreshTokenParams,
+  meta: RequestMeta = {},
+): Promise<RefreshOutcome> {
   const presented = params.refresh_token;
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
   const now = ctx.now();
@@ -72,6 +78,7 @@ export async function rotateRefreshToken(ctx: Context, client: OAuthClient, para
         .where('token_hash', '=', record.tokenHash)
         .execute();
       await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', record.family.grant_id).execute();
+      await recordAudit(trx, { type: 'token.refreshed', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } }, now);
       return { kind: 'rotated', response, record };
     }
 
@@ -82,7 +89,10 @@ export async function rotateRefreshToken(ctx: Context, client: OAuthClient, para
     if (withinGrace && current.successorSealed) {
       return { kind: 'replayed-in-grace', response: JSON.parse(unseal(presented, SUCCESSOR, current.successorSealed)) as TokenResponse, record: current };
     }
-    await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now);
+    if (await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now)) {
+      const event = { type: 'refresh_token.reuse_detected', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } } as const;
+      await recordAudit(trx, event, now);
+    }
     return { kind: 'reuse-detected', record: current };
   });
   if (outcome instanceof OAuthError) throw outcome;

@@ -1,0 +1,76 @@
+/**
+ * The audit trail: who did what, to which client, from where and when. Events are written in the
+ * same transaction as the change they describe, so neither exists without the other.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { AuditEventsTable, Database } from '../store/schema.js';
+
+export const AUDIT_EVENT_TYPES = [
+  'consent.granted',
+  'token.issued',
+  'token.refreshed',
+  'token.revoked',
+  'refresh_token.reuse_detected',
+  'authorization_code.replay_detected',
+  'secret_scanning.revoked',
+  'app.created',
+  'app.secret_rotated',
+  'app.deleted',
+  'connected_app.revoked',
+  'api_key.created',
+  'api_key.revoked',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Where a request came from; passed from the HTTP layer into protocol functions. */
+export interface RequestMeta {
+  ip?: string | undefined;
+  /** The signed-in user acting, when it is not the token's own user (or there is no token). */
+  actorUserId?: string | undefined;
+}
+
+export interface AuditEvent {
+  type: AuditEventType;
+  /** The user whose account the event concerns: they see it under Recent activity. */
+  userId: string | null;
+  /** Who acted: a user id, `client:<client id>`, or `system:<component>`. */
+  actor: string;
+  clientId?: string | null;
+  ip?: string | null | undefined;
+  detail?: Record<string, unknown>;
+}
+
+export async function recordAudit(db: Kysely<Database>, event: AuditEvent, now: number): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      id: randomUUID(),
+      at: now,
+      type: event.type,
+      user_id: event.userId,
+      actor: event.actor,
+      client_id: event.clientId ?? null,
+      ip: event.ip ?? null,
+      detail: JSON.stringify(event.detail ?? {}),
+    })
+    .execute();
+}
+
+export interface AuditQuery {
+  userId?: string;
+  clientId?: string;
+  type?: AuditEventType;
+  since?: number;
+  limit?: number;
+}
+
+export async function listAudit(db: Kysely<Database>, query: AuditQuery = {}): Promise<AuditEventsTable[]> {
+  let select = db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('id').limit(Math.min(query.limit ?? 100, 1000));
+  if (query.userId) select = select.where('user_id', '=', query.userId);
+  if (query.clientId) select = select.where('client_id', '=', query.clientId);
+  if (query.type) select = select.where('type', '=', query.type);
+  if (query.since !== undefined) select = select.where('at', '>=', query.since);
+  return select.execute();
+}

@@ -1,0 +1,58 @@
+/**
+ * Storage targets for tests: SQLite always, PostgreSQL when TEST_DATABASE_URL is set. Each test
+ * run gets a database of its own (a temporary SQLite file, or a fresh PostgreSQL schema that is
+ * dropped afterwards).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface StorageTarget {
+  name: 'sqlite' | 'postgres';
+  /** Creates an empty database and returns its URL, options and a cleanup function. */
+  create(): Promise<{ url: string; schema?: string; drop(): Promise<void> }>;
+}
+
+export const sqliteTarget: StorageTarget = {
+  name: 'sqlite',
+  async create() {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+    return { url: `sqlite:${join(dir, 'tessera.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  },
+};
+
+export function postgresTarget(url: string): StorageTarget {
+  return {
+    name: 'postgres',
+    async create() {
+      const schema = `t_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.end();
+      return {
+        url,
+        schema,
+        async drop() {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          await client.end();
+        },
+      };
+    },
+  };
+}
+
+/** SQLite, plus PostgreSQL when TEST_DATABASE_URL names one. */
+export function storageTargets(): StorageTarget[] {
+  const url = process.env.TEST_DATABASE_URL;
+  return url ? [sqliteTarget, postgresTarget(url)] : [sqliteTarget];
+}
+
+if (!process.env.TEST_DATABASE_URL && !process.env.TESSERA_QUIET_SKIP) {
+  process.env.TESSERA_QUIET_SKIP = '1';
+  process.stderr.write('note: TEST_DATABASE_URL is not set; storage tests run on SQLite only (PostgreSQL skipped)\n');
+}
