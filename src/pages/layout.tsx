@@ -6,9 +6,11 @@ export interface LayoutProps {
   children: ComponentChildren;
   /** The signed-in user's email, shown in the header with a sign-out button. */
   signedInAs?: { email: string; csrfToken: string } | undefined;
+  /** Settings and other table-heavy pages use the full width. */
+  wide?: boolean;
 }
 
-export function Layout({ title, platformName, children, signedInAs }: LayoutProps) {
+export function Layout({ title, platformName, children, signedInAs, wide }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -28,7 +30,7 @@ export function Layout({ title, platformName, children, signedInAs }: LayoutProp
             </form>
           )}
         </header>
-        <main class="card">{children}</main>
+        <main class={wide ? 'card wide' : 'card'}>{children}</main>
       </body>
     </html>
   );

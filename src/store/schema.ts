@@ -154,6 +154,30 @@ export interface AuditEventsTable {
   detail: string;
 }
 
+export interface OutboxTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  key_hash: string;
+  user_id: string;
+  label: string;
+  mask: string;
+  scope: string;
+  access_level: AccessLevel;
+  organization_ids: string;
+  project_ids: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -167,7 +191,11 @@ export interface Database {
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
   audit_events: AuditEventsTable;
+  outbox: OutboxTable;
+  api_keys: ApiKeysTable;
 }
+
+export type ApiKey = Selectable<ApiKeysTable>;
 
 export type User = Selectable<UsersTable>;
 export type Client = Selectable<ClientsTable>;

@@ -1,0 +1,21 @@
+/** Helpers for the signed-in settings pages. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BrowserSession } from '../accounts/sessions.js';
+import type { Context } from '../context.js';
+import { currentSession } from './session.js';
+
+/** The session, or a redirect to sign in that comes back to this page. */
+export async function requireSession(ctx: Context, request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
+  const session = await currentSession(ctx, request);
+  if (!session) {
+    const path = request.method === 'GET' ? request.url : '/';
+    await reply.redirect(`/login?return_to=${encodeURIComponent(path)}`, 303);
+    return undefined;
+  }
+  return session;
+}
+
+/** True when the user proved their password within `seconds` (sensitive actions ask again otherwise). */
+export function recentlyAuthenticated(ctx: Context, session: BrowserSession, seconds = 600): boolean {
+  return ctx.now() - session.authTime <= seconds * 1000;
+}
