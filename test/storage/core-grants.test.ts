@@ -1,0 +1,241 @@
+/**
+ * The code and refresh grants, revocation and introspection, driven through the protocol
+ * functions on every storage target (SQLite always, PostgreSQL when TEST_DATABASE_URL is set).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { User } from '../../src/store/schema.js';
+import { issueAuthorizationCode, type AuthorizationRequest } from '../../src/oauth/authorize.js';
+import type { OAuthClient } from '../../src/oauth/clients/client.js';
+import { FULL_ACCESS, saveGrant, type Narrowing } from '../../src/oauth/consent.js';
+import { OAuthError } from '../../src/oauth/errors.js';
+import { exchangeAuthorizationCode } from '../../src/oauth/grants/authorization-code.js';
+import { refreshTokens } from '../../src/oauth/grants/refresh-token.js';
+import { introspectToken } from '../../src/oauth/introspect.js';
+import { s256 } from '../../src/oauth/pkce.js';
+import { revokeToken } from '../../src/oauth/revoke.js';
+import { migrateToLatest } from '../../src/store/database.js';
+import { storageTargets } from '../support/database.js';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { seedClient, seedOrganization, seedUser } from '../support/seed.js';
+
+const VERIFIER = 'v'.repeat(43);
+const REDIRECT = 'http://127.0.0.1:9999/callback';
+
+/** The token with its last character changed: a forgery whose checksum no longer matches. */
+const tamper = (token: string) => token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+
+async function rejects(promise: Promise<unknown>, code: string, message?: RegExp) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof OAuthError, `expected OAuthError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    if (message) assert.match(error.description, message);
+    return true;
+  });
+}
+
+for (const target of storageTargets()) {
+  describe(`grants, revocation and introspection (${target.name})`, () => {
+    let rt: TestRuntime;
+    let user: User;
+    let client: OAuthClient;
+    let other: OAuthClient;
+
+    before(async () => {
+      rt = await createTestRuntime(target);
+      user = await seedUser(rt.ctx);
+      client = (await seedClient(rt.ctx, { redirectUris: [REDIRECT] })).client;
+      other = (await seedClient(rt.ctx, { redirectUris: [REDIRECT] })).client;
+    });
+    after(() => rt.dispose());
+
+    async function code(options: { scopes?: string[]; narrowing?: Narrowing; forClient?: OAuthClient } = {}) {
+      const forClient = options.forClient ?? client;
+      const scopes = options.scopes ?? ['project:read', 'annotation:write'];
+      const grant = await saveGrant(rt.ctx.db, { userId: user.id, clientId: forClient.id, scopes, narrowing: options.narrowing ?? FULL_ACCESS }, rt.ctx.now());
+      const request: AuthorizationRequest = {
+        client: forClient,
+        redirectUri: REDIRECT,
+        state: 's',
+        scopes,
+        codeChallenge: s256(VERIFIER),
+        nonce: undefined,
+        prompt: new Set(),
+        maxAge: undefined,
+        resource: undefined,
+        requiredAccessLevel: undefined,
+        projectHint: undefined,
+      };
+      const location = new URL(await issueAuthorizationCode(rt.ctx, request, user, grant, rt.ctx.now()));
+      return location.searchParams.get('code')!;
+    }
+
+    const redeem = (value: string, overrides: Record<string, string | undefined> = {}, forClient = client) =>
+      exchangeAuthorizationCode(rt.ctx, forClient, { code: value, redirect_uri: REDIRECT, code_verifier: VERIFIER, ...overrides });
+
+    it('migrations are idempotent', async () => {
+      const again = await migrateToLatest(rt.db);
+      assert.deepEqual(again.results, []);
+    });
+
+    it('redeems a code once for a pair of prefixed tokens', async () => {
+      const tokens = await redeem(await code());
+      assert.match(tokens.access_token, /^pha_[0-9A-Za-z]{49}$/);
+      assert.match(tokens.refresh_token, /^phr_[0-9A-Za-z]{49}$/);
+      assert.equal(tokens.token_type, 'Bearer');
+      assert.equal(tokens.expires_in, 3600);
+      assert.equal(tokens.scope, 'project:read annotation:write');
+      assert.equal(tokens.access_level, 'all');
+    });
+
+    it('stores only hashes of codes and tokens', async () => {
+      const value = await code();
+      const tokens = await redeem(value);
+      const rows = JSON.stringify([
+        await rt.ctx.db.selectFrom('authorization_codes').selectAll().execute(),
+        await rt.ctx.db.selectFrom('access_tokens').selectAll().execute(),
+        await rt.ctx.db.selectFrom('refresh_tokens').selectAll().execute(),
+      ]);
+      for (const secret of [value, tokens.access_token, tokens.refresh_token]) assert.ok(!rows.includes(secret));
+    });
+
+    it('refuses a replayed code and revokes every token issued from it', async () => {
+      const value = await code();
+      const tokens = await redeem(value);
+      await rejects(redeem(value), 'invalid_grant', /already been used/);
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+      const events = await rt.ctx.db.selectFrom('audit_events').select('type').where('type', '=', 'authorization_code.replay_detected').execute();
+      assert.ok(events.length >= 1);
+    });
+
+    it('refuses an expired code (10 minutes by default)', async () => {
+      const value = await code();
+      rt.advance(601_000);
+      await rejects(redeem(value), 'invalid_grant', /expired/);
+    });
+
+    it('binds the code to its client, redirect URI and PKCE verifier', async () => {
+      await rejects(redeem(await code(), {}, other), 'invalid_grant', /another client/);
+      await rejects(redeem(await code(), { redirect_uri: 'http://127.0.0.1:9999/other' }), 'invalid_grant', /redirect_uri/);
+      await rejects(redeem(await code(), { code_verifier: 'w'.repeat(43) }), 'invalid_grant', /code_verifier/);
+      await rejects(redeem(await code(), { code_verifier: undefined }), 'invalid_grant', /code_verifier is required/);
+      await rejects(redeem(await code(), { code_verifier: 'short' }), 'invalid_grant', /malformed/);
+    });
+
+    it('refuses malformed, forged and missing codes', async () => {
+      await rejects(redeem(''), 'invalid_request');
+      await rejects(redeem('phac_nonsense'), 'invalid_grant');
+      await rejects(redeem(tamper(await code())), 'invalid_grant');
+    });
+
+    it('rotates refresh tokens: a new pair on every use', async () => {
+      const first = await redeem(await code());
+      const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
+      assert.equal(new Set([first.refresh_token, second.refresh_token, third.refresh_token]).size, 3);
+      assert.equal(new Set([first.access_token, second.access_token, third.access_token]).size, 3);
+      assert.equal((await introspectToken(rt.ctx, client, { token: third.access_token })).active, true);
+    });
+
+    it('answers a reuse within the grace window with the same successor pair', async () => {
+      const first = await redeem(await code());
+      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      rt.advance(119_000);
+      const retried = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      assert.equal(retried.access_token, successor.access_token);
+      assert.equal(retried.refresh_token, successor.refresh_token);
+      // The family stays valid: the successor still rotates.
+      const next = await refreshTokens(rt.ctx, client, { refresh_token: successor.refresh_token });
+      assert.equal((await introspectToken(rt.ctx, client, { token: next.access_token })).active, true);
+    });
+
+    it('revokes the whole family when a rotated token is reused after the grace window', async () => {
+      const first = await redeem(await code());
+      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      rt.advance(121_000);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token }), 'invalid_grant', /family has been revoked/);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: successor.refresh_token }), 'invalid_grant');
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: successor.access_token }), { active: false });
+      const events = await rt.ctx.db.selectFrom('audit_events').select('type').where('type', '=', 'refresh_token.reuse_detected').execute();
+      assert.ok(events.length >= 1);
+    });
+
+    it('lets a refresh ask for less scope, never more, and keeps the narrowing', async () => {
+      const { organization } = await seedOrganization(rt.ctx, user.id, 'Narrowed');
+      const narrowing: Narrowing = { accessLevel: 'organization', organizationIds: [organization.id], projectIds: [] };
+      const first = await redeem(await code({ narrowing }));
+      assert.deepEqual(first.scoped_organizations, [organization.id]);
+      const narrower = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'project:read' });
+      assert.equal(narrower.scope, 'project:read');
+      assert.deepEqual(narrower.scoped_organizations, [organization.id]);
+      assert.equal(narrower.access_level, 'organization');
+      // annotation:write covers annotation:read, so asking for the read scope is a narrowing too.
+      const read = await refreshTokens(rt.ctx, client, { refresh_token: narrower.refresh_token, scope: 'annotation:read' });
+      assert.equal(read.scope, 'annotation:read');
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: read.refresh_token, scope: 'query:read' }), 'invalid_scope');
+    });
+
+    it('refuses a refresh token of another client, an expired one, and a forged one', async () => {
+      const first = await redeem(await code());
+      await rejects(refreshTokens(rt.ctx, other, { refresh_token: first.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tamper(first.refresh_token) }), 'invalid_grant');
+      await rejects(refreshTokens(rt.ctx, client, {}), 'invalid_request');
+      rt.advance(31 * 24 * 3600 * 1000);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token }), 'invalid_grant');
+    });
+
+    it('revokes a refresh token with its family, access tokens included', async () => {
+      const tokens = await redeem(await code());
+      const result = await revokeToken(rt.ctx, client, { token: tokens.refresh_token, token_type_hint: 'refresh_token' });
+      assert.equal(result.revoked, 'family');
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+    });
+
+    it('revokes an access token alone', async () => {
+      const tokens = await redeem(await code());
+      assert.equal((await revokeToken(rt.ctx, client, { token: tokens.access_token })).revoked, 'access_token');
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
+      assert.ok(await refreshTokens(rt.ctx, client, { refresh_token: tokens.refresh_token }));
+    });
+
+    it('ignores revocation of unknown tokens and of other clients’ tokens', async () => {
+      const tokens = await redeem(await code());
+      assert.deepEqual(await revokeToken(rt.ctx, other, { token: tokens.refresh_token }), { revoked: 'nothing' });
+      assert.deepEqual(await revokeToken(rt.ctx, client, { token: 'not-a-token' }), { revoked: 'nothing' });
+      assert.equal((await introspectToken(rt.ctx, client, { token: tokens.access_token })).active, true);
+      await rejects(revokeToken(rt.ctx, client, { token: tokens.access_token, token_type_hint: 'id_token' }), 'unsupported_token_type');
+    });
+
+    it('introspects only the caller’s own tokens, with the narrowing', async () => {
+      const { projects } = await seedOrganization(rt.ctx, user.id, 'Introspected');
+      const narrowing: Narrowing = { accessLevel: 'project', organizationIds: [], projectIds: [projects[0]!.id] };
+      const tokens = await redeem(await code({ narrowing }));
+      const now = Math.floor(rt.ctx.now() / 1000);
+      const answer = await introspectToken(rt.ctx, client, { token: tokens.access_token });
+      assert.ok(answer.active);
+      assert.equal(answer.scope, 'project:read annotation:write');
+      assert.equal(answer.client_id, client.id);
+      assert.equal(answer.sub, user.id);
+      assert.equal(answer.token_type, 'Bearer');
+      assert.ok(Math.abs(answer.iat - now) <= 1);
+      assert.ok(Math.abs(answer.exp - (now + 3600)) <= 1);
+      assert.equal(answer.access_level, 'project');
+      assert.deepEqual(answer.scoped_projects, [projects[0]!.id]);
+      const refresh = await introspectToken(rt.ctx, client, { token: tokens.refresh_token });
+      assert.ok(refresh.active && refresh.token_type === 'refresh_token');
+      assert.deepEqual(await introspectToken(rt.ctx, other, { token: tokens.access_token }), { active: false });
+      rt.advance(3601_000);
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
+    });
+
+    it('honours per-client token lifetimes', async () => {
+      const short = (await seedClient(rt.ctx, { redirectUris: [REDIRECT], accessTokenTtl: 60, refreshTokenTtl: 120 })).client;
+      const tokens = await redeem(await code({ forClient: short }), {}, short);
+      assert.equal(tokens.expires_in, 60);
+      rt.advance(121_000);
+      await rejects(refreshTokens(rt.ctx, short, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+    });
+  });
+}
