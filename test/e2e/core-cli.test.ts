@@ -1,0 +1,81 @@
+/** The `tessera` command: every command with --json, and clear errors with a non-zero exit. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { createRuntime } from '../../src/server.js';
+import { hashToken } from '../../src/oauth/tokens.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'cli.sqlite')}` };
+
+function tessera(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) as Record<string, any> };
+}
+
+describe('tessera CLI', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('migrates, then creates a user, an organization, a project and clients', async () => {
+    const migrated = tessera('migrate', '--json');
+    assert.equal(migrated.status, 0, migrated.stderr);
+    assert.ok(migrated.json().applied.includes('001_foundation'));
+    assert.deepEqual(tessera('migrate', '--json').json().applied, []);
+
+    const user = tessera('user', 'create', '--email', 'Ops@Example.com', '--password', 'long enough pw', '--name', 'Ops', '--json');
+    assert.equal(user.status, 0, user.stderr);
+    assert.equal(user.json().email, 'ops@example.com');
+    assert.equal(user.json().is_admin, true);
+
+    const org = tessera('org', 'create', '--name', 'Acme', '--owner', 'ops@example.com', '--json');
+    assert.equal(org.status, 0, org.stderr);
+    const project = tessera('project', 'create', '--org', org.json().id, '--name', 'Web', '--json');
+    assert.equal(project.status, 0, project.stderr);
+    assert.equal(project.json().organization_id, org.json().id);
+
+    const confidential = tessera('client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--redirect-uri', 'http://127.0.0.1/cb', '--scope', 'project:read openid', '--json');
+    assert.equal(confidential.status, 0, confidential.stderr);
+    const data = confidential.json();
+    assert.match(data.client_id, /^pca_/);
+    assert.match(data.client_secret, /^pcs_/);
+    assert.deepEqual(data.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/cb']);
+    assert.equal(data.scope, 'project:read openid');
+
+    const runtime = await createRuntime(loadConfig({ DATABASE_URL: env.DATABASE_URL }));
+    const row = await runtime.ctx.db.selectFrom('clients').selectAll().where('id', '=', data.client_id).executeTakeFirstOrThrow();
+    await runtime.close();
+    assert.equal(row.secret_hash, hashToken(data.client_secret), 'only the hash of the secret is stored');
+
+    const publicClient = tessera('client', 'create', '--name', 'Mobile', '--redirect-uri', 'com.example.app:/cb', '--public', '--json');
+    assert.equal(publicClient.status, 0, publicClient.stderr);
+    assert.equal(publicClient.json().client_secret, undefined);
+    assert.equal(publicClient.json().public, true);
+
+    const human = tessera('client', 'create', '--name', 'Human', '--redirect-uri', 'https://app.example/cb');
+    assert.match(human.stdout, /client_secret: pcs_.*shown once/);
+  });
+
+  it('explains bad arguments and exits non-zero', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['user', 'create', '--email', 'x@example.com'], /password/],
+      [['user', 'create', '--email', 'not-an-email', '--password', 'long enough pw'], /valid email/],
+      [['user', 'create', '--email', 'short@example.com', '--password', 'short'], /at least 8/],
+      [['org', 'create', '--name', 'X', '--owner', 'nobody@example.com'], /no user/],
+      [['project', 'create', '--org', 'missing', '--name', 'X'], /No organization/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'not a uri'], /not an absolute URI/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'javascript:alert(1)'], /forbidden scheme/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/#f'], /fragment/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/', '--scope', 'admin'], /unknown scope/],
+      [['bogus'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const result = tessera(...args);
+      assert.notEqual(result.status, 0, args.join(' '));
+      assert.match(result.stderr, message, args.join(' '));
+    }
+  });
+});

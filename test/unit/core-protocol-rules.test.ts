@@ -1,0 +1,199 @@
+/** Protocol rules that need no database or HTTP: token formats, scopes, PKCE, redirect URIs, client credentials, config. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { safeReturnTo } from '../../src/http/session.js';
+import { readClientCredentials } from '../../src/oauth/client-auth.js';
+import { OAuthError } from '../../src/oauth/errors.js';
+import { s256, validateChallenge, verifyCodeVerifier } from '../../src/oauth/pkce.js';
+import { appendParams, redirectUriMatches } from '../../src/oauth/redirect-uri.js';
+import { describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
+import { seal, unseal } from '../../src/oauth/seal.js';
+import { constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
+
+const oauthError = (code: string) => (error: unknown) => error instanceof OAuthError && error.code === code;
+
+describe('token formats', () => {
+  it('prefixes each kind and carries 256 random bits and a checksum', () => {
+    for (const kind of ['accessToken', 'refreshToken', 'personalApiKey', 'authorizationCode', 'clientSecret'] as const) {
+      const token = generateToken(kind);
+      assert.ok(token.startsWith(TOKEN_PREFIXES[kind]));
+      assert.equal(token.length, TOKEN_PREFIXES[kind].length + 43 + 6);
+      assert.equal(parseToken(token), kind);
+    }
+    assert.equal(new Set(Array.from({ length: 1000 }, () => generateToken('accessToken'))).size, 1000);
+  });
+
+  it('refuses any one-character change through the checksum', () => {
+    const token = generateToken('accessToken');
+    for (let i = 4; i < token.length; i++) {
+      const changed = token.slice(0, i) + (token[i] === 'a' ? 'b' : 'a') + token.slice(i + 1);
+      assert.equal(parseToken(changed), undefined, `position ${i}`);
+    }
+    assert.equal(parseToken('phr_' + token.slice(4)), undefined, 'a different prefix fails the checksum');
+    for (const junk of [undefined, null, 42, '', 'pha_', 'pha_' + 'a'.repeat(49), token + 'x', ' ' + token]) assert.equal(parseToken(junk), undefined);
+  });
+
+  it('hashes with SHA-256 and compares in constant time', () => {
+    assert.match(hashToken('x'), /^[0-9a-f]{64}$/);
+    assert.equal(constantTimeEqual('abc', 'abc'), true);
+    assert.equal(constantTimeEqual('abc', 'abd'), false);
+    assert.equal(constantTimeEqual('abc', 'abcd'), false);
+  });
+
+  it('gives scanners patterns that match only well-formed tokens', () => {
+    const patterns = scanningPatterns().map((p) => new RegExp(p.regex));
+    const token = generateToken('refreshToken');
+    assert.ok(patterns.some((p) => p.test(`leaked: ${token} in a file`)));
+    assert.ok(!patterns.some((p) => p.test('phr_short')));
+  });
+
+  it('seals a value so only the token it was sealed under opens it', () => {
+    const sealed = seal('phr_token', 'purpose', 'secret body');
+    assert.equal(unseal('phr_token', 'purpose', sealed), 'secret body');
+    assert.throws(() => unseal('phr_other', 'purpose', sealed));
+    assert.throws(() => unseal('phr_token', 'other purpose', sealed));
+  });
+});
+
+describe('scopes', () => {
+  it('has read and write scopes for every object plus OpenID scopes, each described', () => {
+    for (const object of ['organization', 'project', 'annotation', 'event_definition', 'query', 'user']) {
+      assert.ok(SUPPORTED_SCOPES.includes(`${object}:read`) && SUPPORTED_SCOPES.includes(`${object}:write`));
+    }
+    for (const scope of ['openid', 'profile', 'email']) assert.ok(SUPPORTED_SCOPES.includes(scope));
+  });
+
+  it('lets write satisfy read, never the reverse', () => {
+    assert.ok(scopeSatisfies(['project:write'], 'project:read'));
+    assert.ok(!scopeSatisfies(['project:read'], 'project:write'));
+    assert.ok(!scopeSatisfies(['organization:write'], 'project:read'));
+  });
+
+  it('refuses unknown scopes and scopes beyond the client ceiling with invalid_scope', () => {
+    assert.throws(() => validateRequestedScope(['project:read', 'admin'], null), oauthError('invalid_scope'));
+    assert.throws(() => validateRequestedScope(['project:write'], ['project:read']), oauthError('invalid_scope'));
+    assert.throws(() => validateRequestedScope([], null), oauthError('invalid_scope'));
+    assert.deepEqual(validateRequestedScope(['project:read'], ['project:write']), ['project:read']);
+  });
+
+  it('parses scope strings and describes them in plain words without repeating read under write', () => {
+    assert.deepEqual(parseScope(' project:read  project:read annotation:write '), ['project:read', 'annotation:write']);
+    const lines = describeScopes(['annotation:read', 'annotation:write', 'openid']);
+    assert.deepEqual(lines.map((l) => l.scope), ['annotation:write', 'openid']);
+    assert.match(lines[0]!.description, /annotations/);
+  });
+});
+
+describe('PKCE', () => {
+  it('requires S256 and refuses plain', () => {
+    const challenge = s256('v'.repeat(43));
+    assert.equal(validateChallenge(challenge, 'S256'), challenge);
+    assert.throws(() => validateChallenge(challenge, 'plain'), oauthError('invalid_request'));
+    assert.throws(() => validateChallenge(challenge, undefined), oauthError('invalid_request'));
+    assert.throws(() => validateChallenge(undefined, 'S256'), oauthError('invalid_request'));
+    assert.throws(() => validateChallenge('too-short', 'S256'), oauthError('invalid_request'));
+  });
+
+  it('checks the verifier shape (RFC 7636 §4.1) and its hash', () => {
+    const verifier = 'a-Z_0.9~'.repeat(6);
+    verifyCodeVerifier(verifier, s256(verifier));
+    assert.throws(() => verifyCodeVerifier('a'.repeat(42), s256('a'.repeat(42))), oauthError('invalid_grant'));
+    assert.throws(() => verifyCodeVerifier('a'.repeat(129), s256('a'.repeat(129))), oauthError('invalid_grant'));
+    assert.throws(() => verifyCodeVerifier('a'.repeat(42) + '!', s256('a'.repeat(42) + '!')), oauthError('invalid_grant'));
+    assert.throws(() => verifyCodeVerifier('b'.repeat(43), s256('a'.repeat(43))), oauthError('invalid_grant'));
+  });
+});
+
+describe('redirect URI matching', () => {
+  it('matches exactly', () => {
+    const registered = 'https://app.example/callback';
+    assert.ok(redirectUriMatches(registered, registered));
+    for (const requested of [
+      'https://app.example/callback/',
+      'https://app.example/callback?x=1',
+      'https://app.example/callback#x',
+      'https://APP.example/callback',
+      'https://app.example/Callback',
+      'https://app.example/callbackx',
+      'https://app.example.evil/callback',
+      'https://user@app.example/callback',
+      'http://app.example/callback',
+      'https://app.example:8443/callback',
+    ]) {
+      assert.ok(!redirectUriMatches(registered, requested), requested);
+    }
+  });
+
+  it('lets a registered loopback URI match any port (RFC 8252 §7.3)', () => {
+    for (const host of ['127.0.0.1', '[::1]', 'localhost']) {
+      const registered = `http://${host}/cb`;
+      assert.ok(redirectUriMatches(registered, `http://${host}:49152/cb`), host);
+      assert.ok(redirectUriMatches(`http://${host}:3000/cb`, `http://${host}:49152/cb`), host);
+      assert.ok(!redirectUriMatches(registered, `http://${host}:49152/other`), host);
+      assert.ok(!redirectUriMatches(registered, `https://${host}:49152/cb`), host);
+      assert.ok(!redirectUriMatches(registered, `http://user@${host}:49152/cb`), host);
+      assert.ok(!redirectUriMatches(registered, `http://${host}:49152/cb#f`), host);
+    }
+    assert.ok(!redirectUriMatches('http://127.0.0.1/cb', 'http://localhost:5000/cb'));
+    assert.ok(!redirectUriMatches('http://127.0.0.1/cb', 'http://127.0.0.2:5000/cb'));
+  });
+
+  it('keeps a registered query when adding response parameters', () => {
+    assert.equal(appendParams('https://app.example/cb?tenant=1', { code: 'c', state: undefined }), 'https://app.example/cb?tenant=1&code=c');
+  });
+});
+
+describe('client credentials', () => {
+  const basic = (value: string) => 'Basic ' + Buffer.from(value).toString('base64');
+
+  it('reads client_secret_basic with form-urlencoded id and secret (RFC 6749 §2.3.1)', () => {
+    const credentials = readClientCredentials(basic('pca_1:p%40ss+word%3A'), {});
+    assert.deepEqual(credentials, { clientId: 'pca_1', clientSecret: 'p@ss word:', method: 'client_secret_basic' });
+  });
+
+  it('reads client_secret_post and none', () => {
+    assert.deepEqual(readClientCredentials(undefined, { client_id: 'a', client_secret: 'b' }), { clientId: 'a', clientSecret: 'b', method: 'client_secret_post' });
+    assert.deepEqual(readClientCredentials(undefined, { client_id: 'a' }), { clientId: 'a', clientSecret: undefined, method: 'none' });
+  });
+
+  it('refuses two methods at once and malformed Basic credentials', () => {
+    assert.throws(() => readClientCredentials(basic('a:b'), { client_secret: 'b' }), oauthError('invalid_request'));
+    assert.throws(() => readClientCredentials(basic('a:b'), { client_id: 'other' }), oauthError('invalid_request'));
+    assert.throws(() => readClientCredentials(basic('no-colon'), {}), oauthError('invalid_client'));
+    assert.throws(() => readClientCredentials(basic('%E0%A4%A:b'), {}), oauthError('invalid_client'));
+  });
+});
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.issuer, 'http://localhost:8080');
+    assert.equal(config.databaseUrl, 'sqlite:./data/tessera.sqlite');
+    assert.deepEqual(config.ttl, { authorizationCode: 600, accessToken: 3600, refreshToken: 2592000, session: 1209600 });
+    assert.equal(config.refreshReuseGraceSeconds, 120);
+    assert.equal(config.redisUrl, undefined);
+  });
+
+  it('explains bad values', () => {
+    assert.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError);
+    assert.throws(() => loadConfig({ TESSERA_ISSUER: 'not a url' }), ConfigError);
+    assert.throws(() => loadConfig({ TESSERA_ISSUER: 'https://a.example/?q=1' }), ConfigError);
+    assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), ConfigError);
+    assert.throws(() => loadConfig({ TESSERA_ISSUER: 'https://auth.example' }), /TESSERA_SECRET_KEY/);
+    assert.throws(() => loadConfig({ TESSERA_SIGNUP: 'maybe' }), ConfigError);
+  });
+});
+
+describe('return-to paths after sign-in', () => {
+  it('accepts same-site authorize and settings paths only', () => {
+    assert.equal(safeReturnTo('/oauth/authorize?client_id=x'), '/oauth/authorize?client_id=x');
+    assert.equal(safeReturnTo('/settings/api-keys'), '/settings/api-keys');
+    for (const value of ['//evil.example', '/\\evil.example', 'https://evil.example', '/%2F%2Fevil.example', '/login', '/oauth/token', 'javascript:alert(1)', '/oauth/authorize\u0000', undefined, 42]) {
+      assert.ok(safeReturnTo(value) === undefined || !/evil|javascript/.test(safeReturnTo(value)!), String(value));
+    }
+    assert.equal(safeReturnTo('//evil.example'), undefined);
+    assert.equal(safeReturnTo('/login'), undefined);
+  });
+});
