@@ -6,11 +6,12 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { ClientResolver, OAuthClient } from './oauth/clients/client.js';
 import type { Db } from './store/database.js';
+import type { KeyRing } from './oidc/signing-keys.js';
 import type { Database, TokenFamily } from './store/schema.js';
 
-/** Issues OpenID Connect ID tokens alongside access tokens; absent, no ID token is issued. */
+/** Issues OpenID Connect ID tokens alongside access tokens when `openid` was granted. */
 export interface IdTokenIssuer {
-  issue(input: {
+  issue(db: Kysely<Database>, input: {
     family: TokenFamily;
     client: OAuthClient;
     accessToken: string;
@@ -23,7 +24,8 @@ export interface Context {
   db: Kysely<Database>;
   dialect: Db['dialect'];
   clients: ClientResolver;
-  idTokens?: IdTokenIssuer;
+  idTokens: IdTokenIssuer;
+  signingKeys: KeyRing;
   /** Epoch milliseconds; replaced in tests to move time. */
   now(): number;
 }

@@ -4,7 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Context } from './context.js';
+import { developerAppsRoutes } from './http/routes/developer-apps.js';
+import { secretScanningRoutes } from './http/routes/secret-scanning.js';
+import { oidcRoutes } from './http/routes/oidc.js';
+import { registerRoutes } from './http/routes/register.js';
 import type { MetadataContributor } from './oauth/discovery.js';
+import { openIdMetadata } from './oidc/metadata.js';
+import { platformApiRoutes } from './platform-api/routes.js';
 
 export interface Feature {
   name: string;
@@ -13,4 +19,12 @@ export interface Feature {
   homeLinks?: Array<{ href: string; label: string }>;
 }
 
-export const FEATURES: Feature[] = [];
+export const FEATURES: Feature[] = [
+  { name: 'openid-connect', routes: oidcRoutes, metadata: openIdMetadata },
+  { name: 'platform-api', routes: platformApiRoutes },
+  { name: 'secret-scanning', routes: secretScanningRoutes },
+  // Client ids that are https URLs are resolved in createRuntime; discovery only announces it.
+  { name: 'client-id-metadata-document', metadata: () => ({ client_id_metadata_document_supported: true }) },
+  { name: 'dynamic-client-registration', routes: registerRoutes, metadata: (config) => ({ registration_endpoint: `${config.issuer}/oauth/register` }) },
+  { name: 'developer-apps', routes: developerAppsRoutes, homeLinks: [{ href: '/settings/developers/apps', label: 'Developer apps' }] },
+];

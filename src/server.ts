@@ -5,6 +5,9 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { buildApp, type AppOptions } from './http/app.js';
 import { createClientResolver } from './oauth/clients/resolver.js';
+import { createCimdResolver } from './oauth/cimd/resolver.js';
+import { createIdTokenIssuer } from './oidc/id-tokens.js';
+import { ensureSigningKeys, KeyRing } from './oidc/signing-keys.js';
 import { migrateToLatest, openDatabase, type Db, type OpenOptions } from './store/database.js';
 
 export interface Runtime {
@@ -18,13 +21,18 @@ export interface Runtime {
 export async function createRuntime(config: Config, open: OpenOptions = {}): Promise<Runtime> {
   const db = openDatabase(config.databaseUrl, open);
   await migrateToLatest(db);
+  const now = () => Date.now();
+  await ensureSigningKeys(db.kysely, config, now());
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false }) : undefined;
+  const signingKeys = new KeyRing(db.kysely, config, () => ctx.now());
   const ctx: Context = {
     config,
     db: db.kysely,
     dialect: db.dialect,
-    clients: createClientResolver(db.kysely),
-    now: () => Date.now(),
+    clients: createClientResolver(db.kysely, createCimdResolver({ db: db.kysely, config, now: () => ctx.now() })),
+    signingKeys,
+    idTokens: createIdTokenIssuer(config, signingKeys, () => ctx.now()),
+    now,
   };
   let closing: Promise<void> | undefined;
   return {
@@ -50,11 +58,8 @@ export async function createServer(runtime: Runtime, options: Omit<AppOptions, '
 export async function startServer(config: Config): Promise<FastifyInstance> {
   const runtime = await createRuntime(config);
   const app = await createServer(runtime, {
-    logger: {
-      level: config.logLevel,
-      // Never log credentials: headers are not logged, and these paths are redacted if they ever are.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    },
+    // buildApp keeps credentials, cookies and query strings out of the log.
+    logger: { level: config.logLevel },
   });
   await app.listen({ port: config.port, host: config.host });
   return app;

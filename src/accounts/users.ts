@@ -1,7 +1,9 @@
 /** Users: sign-up, sign-in by email and password. The first user of an instance is its admin. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { Config } from '../config.js';
 import type { Database, User } from '../store/schema.js';
+import { sendVerificationEmail } from './email-verification.js';
 import { DUMMY_PASSWORD_HASH, MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './passwords.js';
 
 export class AccountError extends Error {}
@@ -12,10 +14,18 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+export interface NewUserOptions {
+  /** Set when an administrator vouches for the address (CLI); otherwise it must be confirmed. */
+  emailVerified?: boolean;
+  /** When given, an unverified user is sent a verification link in the same transaction. */
+  sendVerificationFrom?: Config;
+}
+
 export async function createUser(
   db: Kysely<Database>,
   input: { email: string; password: string; name?: string | null },
   now: number,
+  options: NewUserOptions = {},
 ): Promise<User> {
   const email = normalizeEmail(input.email);
   if (!EMAIL.test(email) || email.length > 254) throw new AccountError('Enter a valid email address.');
@@ -33,11 +43,12 @@ export async function createUser(
       email,
       name: input.name?.trim() || null,
       password_hash: passwordHash,
-      email_verified: 0,
+      email_verified: options.emailVerified ? 1 : 0,
       is_admin: anyUser ? 0 : 1,
       created_at: now,
     };
     await trx.insertInto('users').values(user).execute();
+    if (!options.emailVerified && options.sendVerificationFrom) await sendVerificationEmail(trx, options.sendVerificationFrom, user, now);
     return user;
   });
 }

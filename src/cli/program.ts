@@ -10,17 +10,22 @@ import { createClient } from '../oauth/clients/registered.js';
 import { isKnownScope, parseScope } from '../oauth/scopes.js';
 import { createRuntime, startServer, type Runtime } from '../server.js';
 import { migrateToLatest, openDatabase } from '../store/database.js';
+import { addAppCommands } from './apps.js';
+import { addCimdCommands } from './cimd.js';
+import { addKeyCommands } from './keys.js';
+import { addMailCommands } from './mail.js';
+import { addSecurityCommands } from './security.js';
 
 /** A mistake in the command line or its values: printed as one clear line, exit code 2. */
 export class UsageError extends Error {}
 
-type Output = { json?: boolean };
+export type Output = { json?: boolean };
 
-function print(options: Output, data: Record<string, unknown>, human: string): void {
+export function print(options: Output, data: Record<string, unknown>, human: string): void {
   process.stdout.write(options.json ? JSON.stringify(data) + '\n' : human + '\n');
 }
 
-async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = await createRuntime(loadConfig());
   try {
     return await fn(runtime);
@@ -42,7 +47,7 @@ function validateRedirectUri(uri: string): string {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const json = () => new Option('--json', 'print machine-readable JSON');
+export const json = () => new Option('--json', 'print machine-readable JSON');
 
 export function buildCli(): Command {
   const program = new Command('tessera')
@@ -81,9 +86,10 @@ export function buildCli(): Command {
     .requiredOption('--email <email>')
     .requiredOption('--password <password>')
     .option('--name <name>')
+    .option('--verified', 'the address is known to be theirs (otherwise a confirmation link is mailed)')
     .addOption(json())
-    .action(async (options: Output & { email: string; password: string; name?: string }) => {
-      const created = await withRuntime(({ ctx }) => createUser(ctx.db, options, ctx.now()));
+    .action(async (options: Output & { email: string; password: string; name?: string; verified?: boolean }) => {
+      const created = await withRuntime(({ ctx }) => createUser(ctx.db, options, ctx.now(), { emailVerified: options.verified ?? false, sendVerificationFrom: ctx.config }));
       print(options, { id: created.id, email: created.email, is_admin: created.is_admin === 1 }, `created user ${created.email} (${created.id})${created.is_admin ? ', instance admin' : ''}`);
     });
 
@@ -142,6 +148,11 @@ export function buildCli(): Command {
       print(options, data, human);
     });
 
+  addKeyCommands(program);
+  addMailCommands(program);
+  addSecurityCommands(program);
+  addCimdCommands(program);
+  addAppCommands(program);
   return program;
 }
 

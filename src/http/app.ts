@@ -11,7 +11,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { isSecureIssuer } from '../config.js';
@@ -22,6 +22,7 @@ import { OAuthError } from '../oauth/errors.js';
 import { ErrorPage } from '../pages/error.js';
 import { sendPage } from '../pages/render.js';
 import { sendOAuthError } from './oauth-reply.js';
+import { clientRateLimiter, tooManyRequestsBody } from './rate-limits.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { discoveryRoutes } from './routes/discovery.js';
@@ -32,6 +33,15 @@ import { tokenRoutes } from './routes/token.js';
 /** Paths any origin may call from a browser (RFC 8414 metadata, token, revocation, introspection). */
 export const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|userinfo|register)(\?|$))/;
 
+/**
+ * What the log may hold of a request: its path, never its query string (one-time links carry
+ * tokens there, as in /verify-email?token=), headers (credentials, cookies) or body.
+ */
+const LOG_SERIALIZERS = {
+  req: (request: FastifyRequest) => ({ method: request.method, path: request.url.split('?')[0], remoteAddress: request.ip }),
+};
+const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
+
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   redis?: Redis;
@@ -41,7 +51,7 @@ export interface AppOptions {
 
 export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: typeof options.logger === 'object' ? { ...options.logger, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } : options.logger ?? false,
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 64 * 1024,
     // Query strings and bodies are parsed by Node's querystring, which turns repeats into arrays
@@ -87,13 +97,10 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   });
   await app.register(rateLimit, {
     global: false,
-    ...(options.redis ? { redis: options.redis, nameSpace: 'tessera-rl-', skipOnError: true } : {}),
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: 'too_many_requests',
-      error_description: `Rate limit exceeded; retry in ${Math.ceil(context.ttl / 1000)} seconds.`,
-    }),
+    ...(options.redis ? { redis: options.redis, nameSpace: `${ctx.config.redisKeyPrefix}rl-ip:`, skipOnError: true } : {}),
+    errorResponseBuilder: (_request, context) => ({ statusCode: 429, ...tooManyRequestsBody(Math.ceil(context.ttl / 1000)) }),
   });
+  if (ctx.config.rateLimits.enabled) app.addHook('preHandler', clientRateLimiter(ctx, options.redis));
   await app.register(fastifyStatic, {
     root: fileURLToPath(new URL('../../static/', import.meta.url)),
     prefix: '/static/',

@@ -1,16 +1,100 @@
-/** Per-route rate limit settings for @fastify/rate-limit, from configuration. */
-import type { FastifyContextConfig, FastifyRequest } from 'fastify';
-import type { RateLimitedEndpoint } from '../config.js';
+/**
+ * Rate limits, from configuration. Every limited endpoint counts requests per IP address
+ * (@fastify/rate-limit, before the body is read); the endpoints whose requests name a client also
+ * count per client id (a preHandler, once the body is parsed), so one client id spread over many
+ * addresses is held back as well. Counters live in Redis when it is configured, so every instance
+ * shares them, and in memory otherwise. Both answer `429` with `Retry-After`.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyContextConfig, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { CLIENT_RATE_LIMITED_ENDPOINTS, type ClientRateLimitedEndpoint, type RateLimitedEndpoint } from '../config.js';
 import type { Context } from '../context.js';
 
-/** Route `config` that limits each IP address to the configured requests per minute. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by `rateLimited` on endpoints whose requests are also limited per client id. */
+    clientRateLimit?: ClientRateLimitedEndpoint;
+  }
+}
+
+const WINDOW_SECONDS = 60;
+
+function isClientRateLimited(endpoint: RateLimitedEndpoint): endpoint is ClientRateLimitedEndpoint {
+  return (CLIENT_RATE_LIMITED_ENDPOINTS as readonly string[]).includes(endpoint);
+}
+
+/** Route `config`: the configured requests per minute per IP, and per client where the request names one. */
 export function rateLimited(ctx: Context, endpoint: RateLimitedEndpoint): FastifyContextConfig {
   if (!ctx.config.rateLimits.enabled) return { rateLimit: false };
   return {
     rateLimit: {
       max: ctx.config.rateLimits[endpoint],
-      timeWindow: 60_000,
+      timeWindow: WINDOW_SECONDS * 1000,
       keyGenerator: (request: FastifyRequest) => `${endpoint}:${request.ip}`,
     },
+    ...(isClientRateLimited(endpoint) ? { clientRateLimit: endpoint } : {}),
+  };
+}
+
+/** The body of every 429 answer. */
+export function tooManyRequestsBody(retryAfterSeconds: number) {
+  return { error: 'too_many_requests', error_description: `Rate limit exceeded; retry in ${retryAfterSeconds} seconds.` };
+}
+
+function firstString(source: unknown, name: string): string | undefined {
+  const value = (source as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+/** RFC 6749 §2.3.1 form-encoding, undone; a malformed one is kept as it came. */
+function formDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The client id a request names, from HTTP Basic credentials, the body or the query. Used only as
+ * a counter key, so it is read leniently and never trusted for anything else.
+ */
+export function namedClientId(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization && /^basic /i.test(authorization)) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return formDecoded(decoded.slice(0, colon));
+  }
+  return firstString(request.body, 'client_id') ?? firstString(request.query, 'client_id');
+}
+
+/**
+ * The per-client limiter as a preHandler. A failing Redis falls back to counting in memory on this
+ * instance rather than letting every request through.
+ */
+export function clientRateLimiter(ctx: Context, redis: Redis | undefined): preHandlerAsyncHookHandler {
+  const limiters = new Map<ClientRateLimitedEndpoint, RateLimiterAbstract>(
+    CLIENT_RATE_LIMITED_ENDPOINTS.map((endpoint) => {
+      const options = { keyPrefix: `${ctx.config.redisKeyPrefix}rl-client:${endpoint}`, points: ctx.config.clientRateLimits[endpoint], duration: WINDOW_SECONDS };
+      const memory = new RateLimiterMemory(options);
+      return [endpoint, redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory];
+    }),
+  );
+  return async (request, reply) => {
+    const endpoint = request.routeOptions.config.clientRateLimit;
+    const clientId = endpoint && namedClientId(request);
+    if (!endpoint || !clientId) return;
+    // Hashed so an oversized or odd client id makes an ordinary, fixed-size key.
+    const key = createHash('sha256').update(clientId).digest('base64url');
+    try {
+      await limiters.get(endpoint)!.consume(key);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      return reply.status(429).header('retry-after', String(retryAfter)).header('cache-control', 'no-store').send(tooManyRequestsBody(retryAfter));
+    }
   };
 }

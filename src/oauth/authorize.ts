@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../context.js';
 import type { Grant, User } from '../store/schema.js';
-import type { OAuthClient } from './clients/client.js';
+import type { OAuthClient, ResolveMeta } from './clients/client.js';
 import { OAuthError } from './errors.js';
 import { validateChallenge } from './pkce.js';
 import { appendParams, redirectUriMatches } from './redirect-uri.js';
@@ -73,11 +73,12 @@ function single(params: AuthorizationParams, name: keyof AuthorizationParams): s
 export async function resolveClientAndRedirect(
   ctx: Context,
   params: AuthorizationParams,
+  meta: ResolveMeta = {},
 ): Promise<{ client: OAuthClient; redirectUri: string }> {
   const clientId = params.client_id;
   if (Array.isArray(clientId)) throw new AuthorizationPageError('invalid_request', 'client_id must not be repeated.');
   if (!clientId) throw new AuthorizationPageError('invalid_request', 'The request has no client_id.');
-  const client = await ctx.clients.resolve(clientId);
+  const client = await ctx.clients.resolve(clientId, meta);
   if (!client) throw new AuthorizationPageError('invalid_client', 'This application is not known to us.');
   const requested = params.redirect_uri;
   if (Array.isArray(requested)) throw new AuthorizationPageError('invalid_request', 'redirect_uri must not be repeated.');
@@ -97,6 +98,7 @@ export function validateAuthorizationParams(
   client: OAuthClient,
   redirectUri: string,
   params: AuthorizationParams,
+  knownResources: readonly string[],
 ): AuthorizationRequest {
   const responseType = single(params, 'response_type');
   if (!responseType) throw new OAuthError('invalid_request', 'response_type is required');
@@ -124,7 +126,7 @@ export function validateAuthorizationParams(
   }
 
   const resource = single(params, 'resource');
-  if (resource !== undefined) validateResource(resource);
+  if (resource !== undefined) validateResource(resource, knownResources);
 
   const requiredAccessLevel = single(params, 'required_access_level');
   if (requiredAccessLevel !== undefined && requiredAccessLevel !== 'organization' && requiredAccessLevel !== 'project') {
@@ -148,8 +150,8 @@ export function validateAuthorizationParams(
   };
 }
 
-/** RFC 8707 §2: an absolute URI without a fragment. */
-export function validateResource(resource: string): void {
+/** RFC 8707 §2: an absolute URI without a fragment, naming a resource server this instance serves. */
+export function validateResource(resource: string, knownResources: readonly string[]): void {
   let url: URL;
   try {
     url = new URL(resource);
@@ -157,6 +159,7 @@ export function validateResource(resource: string): void {
     throw new OAuthError('invalid_target', 'resource must be an absolute URI');
   }
   if (url.hash || resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not contain a fragment');
+  if (!knownResources.includes(resource)) throw new OAuthError('invalid_target', `unknown resource ${resource}`);
 }
 
 /** The URL to send an error back to the client (RFC 6749 §4.1.2.1 with RFC 9207's `iss`). */

@@ -4,7 +4,7 @@
  * sends a secret anyway (integration platforms send a placeholder) is treated as public.
  */
 import type { Context } from '../context.js';
-import type { OAuthClient } from './clients/client.js';
+import type { OAuthClient, ResolveMeta } from './clients/client.js';
 import { OAuthError } from './errors.js';
 import { constantTimeEqual, hashToken } from './tokens.js';
 
@@ -51,9 +51,9 @@ export function readClientCredentials(
   return { clientId: params.client_id, clientSecret: undefined, method: 'none' };
 }
 
-export async function authenticateClient(ctx: Context, credentials: ClientCredentials): Promise<OAuthClient> {
+export async function authenticateClient(ctx: Context, credentials: ClientCredentials, meta: ResolveMeta = {}): Promise<OAuthClient> {
   if (!credentials.clientId) throw new OAuthError('invalid_client', 'client authentication is required');
-  const client = await ctx.clients.resolve(credentials.clientId);
+  const client = await ctx.clients.resolve(credentials.clientId, meta);
   if (!client) throw new OAuthError('invalid_client', 'unknown client');
   if (client.isPublic) return client; // any secret sent by a public client is ignored
   if (credentials.clientSecret === undefined || !client.secretHash) {

@@ -44,3 +44,25 @@ export function appendParams(uri: string, params: Record<string, string | undefi
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.append(name, value);
   return url.href;
 }
+
+const DANGEROUS_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:']);
+/** RFC 8252 §7.1: a private-use scheme is a reverse domain name the app's author controls. */
+const REVERSE_DOMAIN_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
+
+/**
+ * Why a client may not register this redirect URI, or undefined when it may: https, http on a
+ * loopback host (RFC 8252 §7.3), or a private-use scheme such as `com.example.app:/cb` (§7.1).
+ * A fragment is never allowed (RFC 6749 §3.1.2).
+ */
+export function redirectUriRegistrationProblem(uri: string): string | undefined {
+  if (!URL.canParse(uri)) return 'is not an absolute URI';
+  const url = new URL(uri);
+  // The parser would read `https:cb` as https://cb/; only the full form is unambiguous.
+  if (/^https?:$/.test(url.protocol) && !/^https?:\/\/[^/]/i.test(uri)) return 'is not an absolute URI';
+  if (uri.includes('#')) return 'must not contain a fragment';
+  if (DANGEROUS_SCHEMES.has(url.protocol)) return `uses the forbidden scheme ${url.protocol}`;
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:') return isLoopbackRedirect(uri) ? undefined : 'must use https unless it is on a loopback host (127.0.0.1, [::1], localhost)';
+  if (REVERSE_DOMAIN_SCHEME.test(url.protocol)) return undefined;
+  return `uses the scheme ${url.protocol}, which is neither https nor a reverse-domain private-use scheme`;
+}

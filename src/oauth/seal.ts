@@ -1,25 +1,26 @@
 /**
- * Seals a value so that only the holder of a token can open it: AES-256-GCM under a key derived
- * (HKDF-SHA-256) from the token itself. The database keeps only the token's hash, so a stolen
+ * Seals a value so that only the holder of a secret can open it: AES-256-GCM under a key derived
+ * (HKDF-SHA-256) from the secret. Refresh successors are sealed under the presented token (the
+ * database keeps only its hash); signing keys under TESSERA_SECRET_KEY. Either way a stolen
  * database cannot open what is sealed here.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-function keyFor(token: string, purpose: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', token, 'tessera', purpose, 32));
+function keyFor(secret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'tessera', purpose, 32));
 }
 
-export function seal(token: string, purpose: string, plaintext: string): string {
+export function seal(secret: string, purpose: string, plaintext: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', keyFor(token, purpose), iv);
+  const cipher = createCipheriv('aes-256-gcm', keyFor(secret, purpose), iv);
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url')).join('.');
 }
 
-export function unseal(token: string, purpose: string, sealed: string): string {
+export function unseal(secret: string, purpose: string, sealed: string): string {
   const [iv, tag, body] = sealed.split('.').map((part) => Buffer.from(part, 'base64url'));
   if (!iv || !tag || !body) throw new Error('malformed sealed value');
-  const decipher = createDecipheriv('aes-256-gcm', keyFor(token, purpose), iv);
+  const decipher = createDecipheriv('aes-256-gcm', keyFor(secret, purpose), iv);
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
 }

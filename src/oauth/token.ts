@@ -20,7 +20,7 @@ export async function handleTokenRequest(
   if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
   }
-  const client = await authenticateClient(ctx, credentials);
+  const client = await authenticateClient(ctx, credentials, meta);
   return grantType === 'authorization_code'
     ? exchangeAuthorizationCode(ctx, client, params, meta)
     : refreshTokens(ctx, client, params, meta);

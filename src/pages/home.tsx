@@ -1,9 +1,26 @@
 import { Layout } from './layout.js';
 
-export function HomePage({ platformName, email, csrfToken, links }: { platformName: string; email: string; csrfToken: string; links: Array<{ href: string; label: string }> }) {
+export interface HomePageProps {
+  platformName: string;
+  email: string;
+  emailVerified: boolean;
+  /** Set right after a new verification link was sent. */
+  verificationSent?: boolean;
+  csrfToken: string;
+  links: Array<{ href: string; label: string }>;
+}
+
+export function HomePage({ platformName, email, emailVerified, verificationSent, csrfToken, links }: HomePageProps) {
   return (
     <Layout title="Home" platformName={platformName} signedInAs={{ email, csrfToken }}>
       <h1>Signed in as {email}</h1>
+      {!emailVerified && (
+        <form method="post" action="/verify-email/resend" class="warning">
+          <input type="hidden" name="_csrf" value={csrfToken} />
+          {verificationSent ? 'We sent a new confirmation link to your address. ' : 'Your email address is not confirmed yet. '}
+          <button type="submit" class="link">Send a new confirmation link</button>
+        </form>
+      )}
       <ul class="links">
         {links.map((link) => (
           <li key={link.href}>

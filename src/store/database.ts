@@ -15,6 +15,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** PostgreSQL schema in use, when not the default search path. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -50,13 +52,15 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}), close: () => kysely.destroy() };
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => migrations },
+    // Kysely looks for its bookkeeping tables in this schema; without it, another schema's tables confuse it.
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
   });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;

@@ -67,6 +67,8 @@ export interface ClientsTable {
   verified: Bool;
   access_token_ttl: number | null;
   refresh_token_ttl: number | null;
+  /** RS256 (the OpenID Connect default) or ES256; null means RS256. */
+  id_token_signed_response_alg: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -178,6 +180,72 @@ export interface ApiKeysTable {
   revoked_at: number | null;
 }
 
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk_sealed: string;
+  created_at: number;
+  signs_from: number;
+}
+
+export interface EmailVerificationsTable {
+  token_hash: string;
+  user_id: string;
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** A fetched, validated Client ID Metadata Document, shared by every instance. */
+export interface CimdDocumentsTable {
+  client_id: string;
+  /** JSON object. */
+  document: string;
+  fetched_at: number;
+  expires_at: number;
+}
+
+/** A client id URL, or a domain with its subdomains, that an instance admin refused. */
+export interface CimdBlocklistTable {
+  pattern: string;
+  reason: string | null;
+  created_at: number;
+}
+
+/** An uploaded app logo; the bytes are base64 text, portable across SQLite and PostgreSQL. */
+export interface ClientLogosTable {
+  client_id: string;
+  content_type: string;
+  data: string;
+  updated_at: number;
+}
+
+export interface AnnotationsTable {
+  id: string;
+  project_id: string;
+  content: string;
+  date_marker: number;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface EventDefinitionsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface EventsTable {
+  id: string;
+  project_id: string;
+  event: string;
+  distinct_id: string;
+  timestamp: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -193,6 +261,14 @@ export interface Database {
   audit_events: AuditEventsTable;
   outbox: OutboxTable;
   api_keys: ApiKeysTable;
+  cimd_documents: CimdDocumentsTable;
+  cimd_blocklist: CimdBlocklistTable;
+  signing_keys: SigningKeysTable;
+  email_verifications: EmailVerificationsTable;
+  annotations: AnnotationsTable;
+  event_definitions: EventDefinitionsTable;
+  events: EventsTable;
+  client_logos: ClientLogosTable;
 }
 
 export type ApiKey = Selectable<ApiKeysTable>;

@@ -1,11 +1,13 @@
 /** Sign-in, sign-out, sign-up and the signed-in home page. */
 import type { FastifyInstance } from 'fastify';
+import { confirmEmail, sendVerificationEmail } from '../../accounts/email-verification.js';
 import { AccountError, authenticateUser, createUser } from '../../accounts/users.js';
 import type { Context } from '../../context.js';
 import { HomePage } from '../../pages/home.js';
 import { LoginPage } from '../../pages/login.js';
 import { sendPage } from '../../pages/render.js';
 import { SignupPage } from '../../pages/signup.js';
+import { EmailVerifiedPage, VerifyEmailPage } from '../../pages/verify-email.js';
 import { ErrorPage } from '../../pages/error.js';
 import { rateLimited } from '../rate-limits.js';
 import { currentSession, safeReturnTo, signIn, signOut } from '../session.js';
@@ -19,7 +21,30 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   app.get('/', async (request, reply) => {
     const session = await currentSession(ctx, request);
     if (!session) return reply.redirect('/login', 302);
-    return sendPage(reply, HomePage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), links: homeLinks }));
+    const { user } = session;
+    const verificationSent = (request.query as Form).verification === 'sent';
+    return sendPage(reply, HomePage({ platformName, email: user.email, emailVerified: user.email_verified === 1, verificationSent, csrfToken: reply.generateCsrf(), links: homeLinks }));
+  });
+
+  app.get('/verify-email', async (request, reply) => {
+    const token = text(request.query as Form, 'token');
+    return sendPage(reply, VerifyEmailPage({ platformName, csrfToken: reply.generateCsrf(), token }));
+  });
+
+  app.post('/verify-email', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    const user = await confirmEmail(ctx.db, (request.body as Form).token, ctx.now());
+    if (!user) {
+      const message = 'This confirmation link is invalid, expired or already used. Sign in to send a new one.';
+      return sendPage(reply, ErrorPage({ platformName, title: 'Link not valid', message }), 400);
+    }
+    return sendPage(reply, EmailVerifiedPage({ platformName, email: user.email }));
+  });
+
+  app.post('/verify-email/resend', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    const session = await currentSession(ctx, request);
+    if (!session) return reply.redirect('/login', 303);
+    if (session.user.email_verified === 0) await sendVerificationEmail(ctx.db, ctx.config, session.user, ctx.now());
+    return reply.redirect('/?verification=sent', 303);
   });
 
   app.get('/login', async (request, reply) => {
@@ -57,7 +82,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
     const returnTo = safeReturnTo(form.return_to);
     const input = { email: text(form, 'email'), password: text(form, 'password'), name: text(form, 'name') };
     try {
-      const user = await createUser(ctx.db, input, ctx.now());
+      const user = await createUser(ctx.db, input, ctx.now(), { sendVerificationFrom: ctx.config });
       await signIn(ctx, request, reply, user.id);
       return reply.redirect(returnTo ?? '/', 303);
     } catch (error) {

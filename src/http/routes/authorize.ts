@@ -59,14 +59,14 @@ function needsLogin(ctx: Context, request: AuthorizationRequest, session: Browse
 
 export async function authorizeRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   async function authorize(request: FastifyRequest, reply: FastifyReply, params: AuthorizationParams, decision?: string) {
-    const { client, redirectUri } = await resolveClientAndRedirect(ctx, params);
+    const { client, redirectUri } = await resolveClientAndRedirect(ctx, params, { ip: request.ip });
     const status = decision === undefined ? 302 : 303;
     const state = typeof params.state === 'string' ? params.state : undefined;
     const fail = (error: OAuthError) => reply.redirect(errorRedirect(ctx, redirectUri, state, error), status);
 
     let authz: AuthorizationRequest;
     try {
-      authz = validateAuthorizationParams(client, redirectUri, params);
+      authz = validateAuthorizationParams(client, redirectUri, params, ctx.config.resources);
     } catch (error) {
       if (error instanceof OAuthError) return fail(error);
       throw error;
@@ -85,7 +85,13 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: Context): Promi
       if (!authz.prompt.has('consent') && grantCovers(grant, authz.scopes) && levelSatisfied) {
         return reply.redirect(await issueAuthorizationCode(ctx, authz, user, grant, authTime), 302);
       }
-      if (authz.prompt.has('none')) return fail(new OAuthError('consent_required', 'the user has not consented to this request'));
+      if (authz.prompt.has('none')) {
+        // Consented scopes but a different access level: the user must pick what to share.
+        const error = grantCovers(grant, authz.scopes)
+          ? new OAuthError('interaction_required', 'the user must choose which organizations or projects to share')
+          : new OAuthError('consent_required', 'the user has not consented to this request');
+        return fail(error);
+      }
       return showConsent(reply, authz, params, session!);
     }
 

@@ -10,7 +10,7 @@ import { rateLimited } from '../rate-limits.js';
 export async function introspectRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   app.post('/oauth/introspect', { config: rateLimited(ctx, 'introspect') }, async (request, reply) => {
     const params = singleParams(request.body);
-    const client = await authenticateClient(ctx, readClientCredentials(request.headers.authorization, params));
+    const client = await authenticateClient(ctx, readClientCredentials(request.headers.authorization, params), { ip: request.ip });
     return noStore(reply).send(await introspectToken(ctx, client, params));
   });
 }

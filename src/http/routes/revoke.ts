@@ -10,7 +10,7 @@ import { rateLimited } from '../rate-limits.js';
 export async function revokeRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   app.post('/oauth/revoke', { config: rateLimited(ctx, 'revoke') }, async (request, reply) => {
     const params = singleParams(request.body);
-    const client = await authenticateClient(ctx, readClientCredentials(request.headers.authorization, params));
+    const client = await authenticateClient(ctx, readClientCredentials(request.headers.authorization, params), { ip: request.ip });
     await revokeToken(ctx, client, params, { ip: request.ip });
     return noStore(reply).status(200).send();
   });

@@ -16,9 +16,23 @@ export interface OAuthClient {
   verified: boolean;
   accessTokenTtl: number | null;
   refreshTokenTtl: number | null;
+  /** The algorithm the client expects ID tokens signed with (OpenID Connect Registration §2). */
+  idTokenSignedResponseAlg: IdTokenAlg;
+}
+
+export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
+export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
+
+export function isIdTokenAlg(value: unknown): value is IdTokenAlg {
+  return (ID_TOKEN_ALGS as readonly unknown[]).includes(value);
+}
+
+/** Who is asking: CIMD limits new document fetches per requester IP. */
+export interface ResolveMeta {
+  ip?: string | undefined;
 }
 
 /** Finds a client by id, whatever kind it is. Implementations: the clients table, CIMD. */
 export interface ClientResolver {
-  resolve(clientId: string): Promise<OAuthClient | undefined>;
+  resolve(clientId: string, meta?: ResolveMeta): Promise<OAuthClient | undefined>;
 }

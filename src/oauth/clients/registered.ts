@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Client, ClientKind, Database } from '../../store/schema.js';
 import { parseScope } from '../scopes.js';
 import { generateToken, hashToken } from '../tokens.js';
-import type { OAuthClient } from './client.js';
+import { isIdTokenAlg, type IdTokenAlg, type OAuthClient } from './client.js';
 
 export function toOAuthClient(row: Client): OAuthClient {
   return {
@@ -19,6 +19,7 @@ export function toOAuthClient(row: Client): OAuthClient {
     verified: row.verified === 1,
     accessTokenTtl: row.access_token_ttl,
     refreshTokenTtl: row.refresh_token_ttl,
+    idTokenSignedResponseAlg: isIdTokenAlg(row.id_token_signed_response_alg) ? row.id_token_signed_response_alg : 'RS256',
   };
 }
 
@@ -39,6 +40,7 @@ export interface NewClientInput {
   createdBy?: string | null;
   accessTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
+  idTokenSignedResponseAlg?: IdTokenAlg | null;
 }
 
 /** Creates a client; the secret (confidential clients only) is returned here and never again. */
@@ -63,6 +65,7 @@ export async function createClient(
     verified: 0,
     access_token_ttl: input.accessTokenTtl ?? null,
     refresh_token_ttl: input.refreshTokenTtl ?? null,
+    id_token_signed_response_alg: input.idTokenSignedResponseAlg ?? null,
     created_at: now,
     updated_at: now,
   };

@@ -6,9 +6,9 @@ import { findRegisteredClient } from './registered.js';
 
 export function createClientResolver(db: Kysely<Database>, cimd?: ClientResolver): ClientResolver {
   return {
-    async resolve(clientId) {
+    async resolve(clientId, meta) {
       if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 2048) return undefined;
-      if (clientId.startsWith('https://')) return cimd?.resolve(clientId);
+      if (clientId.startsWith('https://')) return cimd?.resolve(clientId, meta);
       return findRegisteredClient(db, clientId);
     },
   };

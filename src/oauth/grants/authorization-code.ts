@@ -60,9 +60,14 @@ export async function exchangeAuthorizationCode(
     if (!redirectMatches) {
       return { error: new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request') };
     }
-    if (params.resource !== undefined && params.resource !== code.resource) {
+    // RFC 8707 §2.2: a code not bound at authorization may be bound to one resource here.
+    if (params.resource !== undefined && code.resource !== null && params.resource !== code.resource) {
       return { error: new OAuthError('invalid_target', 'resource does not match the authorization request') };
     }
+    if (params.resource !== undefined && !ctx.config.resources.includes(params.resource)) {
+      return { error: new OAuthError('invalid_target', `unknown resource ${params.resource}`) };
+    }
+    const resource = code.resource ?? params.resource ?? null;
     try {
       verifyCodeVerifier(params.code_verifier, code.code_challenge);
     } catch (error) {
@@ -79,7 +84,7 @@ export async function exchangeAuthorizationCode(
         grantId: grant.id,
         scopes: parseScope(code.scope),
         narrowing: narrowingOf(grant),
-        resource: code.resource,
+        resource,
         authTime: code.auth_time,
       },
       now,
@@ -87,7 +92,7 @@ export async function exchangeAuthorizationCode(
     const issued = await mintTokens(ctx, trx, family, client, family.scope);
     await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', grant.id).execute();
     await recordAudit(trx, { type: 'token.issued', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { scope: family.scope, family_id: family.id } }, now);
-    const idToken = await ctx.idTokens?.issue({ family, client, accessToken: issued.accessToken, nonce: code.nonce });
+    const idToken = await ctx.idTokens.issue(trx, { family, client, accessToken: issued.accessToken, nonce: code.nonce });
     return { response: tokenResponse(issued, family, idToken) };
   });
   if ('error' in outcome) throw outcome.error;

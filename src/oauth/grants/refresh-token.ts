@@ -70,7 +70,7 @@ export async function rotateRefreshToken(
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 1n) {
       const issued = await mintTokens(ctx, trx, record.family, client, formatScope(requested));
-      const idToken = await ctx.idTokens?.issue({ family: record.family, client, accessToken: issued.accessToken, nonce: null });
+      const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: issued.accessToken, nonce: null });
       const response = tokenResponse(issued, record.family, idToken);
       await trx
         .updateTable('refresh_tokens')

@@ -2,10 +2,18 @@ import type { Migration } from 'kysely';
 import * as foundation from './001_foundation.js';
 import * as audit from './002_audit.js';
 import * as outboxAndApiKeys from './003_outbox_and_api_keys.js';
+import * as oidc from './004_oidc.js';
+import * as cimd from './005_cimd.js';
+import * as clientLogos from './006_client_logos.js';
+import * as platformApi from './007_platform_api.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
   '001_foundation': foundation,
   '002_audit': audit,
   '003_outbox_and_api_keys': outboxAndApiKeys,
+  '004_oidc': oidc,
+  '005_cimd': cimd,
+  '006_client_logos': clientLogos,
+  '007_platform_api': platformApi,
 };

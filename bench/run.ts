@@ -1,0 +1,266 @@
+/**
+ * Tessera against node-oidc-provider, in one run on one machine: the refresh_token grant and token
+ * introspection, req/s and latency for both, and the ratio. See bench/README.md.
+ *
+ *   npm run bench                                  # 10 s per scenario and server, 50 connections
+ *   BENCH_DURATION=5 BENCH_CONNECTIONS=20 npm run bench
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { loadConfig } from '../src/config.js';
+import { freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
+import type { BenchFixtures } from './fixtures.js';
+import { seedTessera } from './tessera-seed.js';
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+const settings = {
+  duration: positiveInt('BENCH_DURATION', 10),
+  warmup: positiveInt('BENCH_WARMUP', 1),
+  connections: positiveInt('BENCH_CONNECTIONS', 50),
+  // Every refresh request consumes a distinct pre-minted token; this bounds the rate a run can sustain.
+  tokensPerSecond: positiveInt('BENCH_TOKENS_PER_SECOND', 12_000),
+  // Set to a directory to have both servers write V8 CPU profiles there when they stop.
+  profileArgs: process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],
+};
+const tokenCount = (settings.duration + settings.warmup) * settings.tokensPerSecond;
+
+type Scenario = 'introspection' | 'refresh_token';
+const SCENARIOS: Scenario[] = ['introspection', 'refresh_token'];
+
+interface Target {
+  name: string;
+  server: ServerProcess;
+  origin: string;
+  tokenPath: string;
+  introspectionPath: string;
+  fixtures: BenchFixtures;
+  /** Index of the next unused refresh token. */
+  nextRefresh: number;
+  nextAccess: number;
+}
+
+function takeRefreshToken(target: Target): string {
+  // Past the end, an empty token makes the request fail visibly rather than reuse a spent one.
+  return target.fixtures.refreshTokens[target.nextRefresh++] ?? '';
+}
+
+function takeAccessToken(target: Target): string {
+  const tokens = target.fixtures.accessTokens;
+  return tokens[target.nextAccess++ % tokens.length]!;
+}
+
+function basicAuth(fixtures: BenchFixtures): string {
+  const encode = (value: string) => encodeURIComponent(value);
+  return 'Basic ' + Buffer.from(`${encode(fixtures.clientId)}:${encode(fixtures.clientSecret)}`).toString('base64');
+}
+
+function requestFor(target: Target, scenario: Scenario): { path: string; body: () => string } {
+  return scenario === 'refresh_token'
+    ? { path: target.tokenPath, body: () => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: takeRefreshToken(target) }).toString() }
+    : { path: target.introspectionPath, body: () => new URLSearchParams({ token: takeAccessToken(target) }).toString() };
+}
+
+async function post(target: Target, path: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(target.origin + path, {
+    method: 'POST',
+    headers: { authorization: basicAuth(target.fixtures), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** One real request per scenario: a rotated refresh token (and no ID token), an active access token. */
+async function verify(target: Target): Promise<void> {
+  const presented = takeRefreshToken(target);
+  const refreshed = await post(target, target.tokenPath, { grant_type: 'refresh_token', refresh_token: presented });
+  const { refresh_token: successor, access_token: accessToken, id_token: idToken } = refreshed.body;
+  if (refreshed.status !== 200 || typeof successor !== 'string' || successor === presented || typeof accessToken !== 'string' || idToken !== undefined) {
+    throw new Error(`${target.name}: refresh_token grant did not rotate: ${refreshed.status} ${JSON.stringify(Object.keys(refreshed.body))}`);
+  }
+  const introspected = await post(target, target.introspectionPath, { token: takeAccessToken(target) });
+  if (introspected.status !== 200 || introspected.body.active !== true) {
+    throw new Error(`${target.name}: introspection is not active: ${introspected.status} ${JSON.stringify(introspected.body)}`);
+  }
+}
+
+async function load(target: Target, scenario: Scenario, seconds: number): Promise<AutocannonResult> {
+  const { path, body } = requestFor(target, scenario);
+  const remaining = target.fixtures.refreshTokens.length - target.nextRefresh;
+  if (scenario === 'refresh_token' && remaining < settings.connections) throw new Error(`${target.name}: out of refresh tokens`);
+  return autocannon({
+    url: target.origin,
+    connections: settings.connections,
+    duration: seconds,
+    // Stops the run when the pre-minted refresh tokens run out, before any would be presented twice.
+    ...(scenario === 'refresh_token' ? { maxOverallRequests: remaining } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path,
+        headers: { authorization: basicAuth(target.fixtures), 'content-type': 'application/x-www-form-urlencoded' },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      },
+    ],
+  });
+}
+
+interface Row {
+  scenario: Scenario;
+  server: string;
+  result: AutocannonResult;
+  /** CPU time the server process spent per answered request, when the OS tells (Linux). */
+  cpuMsPerRequest: number | undefined;
+  exhausted: boolean;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat times on Linux
+
+/** User plus system CPU milliseconds a process has used so far, from /proc on Linux. */
+function cpuMillis(pid: number | undefined): number | undefined {
+  try {
+    // The command name in parentheses may contain spaces; the fields after it are fixed.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+function printTable(rows: Row[]): void {
+  const header = ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'requests', 'non-2xx', 'errors'];
+  const body = rows.map(({ scenario, server, result, cpuMsPerRequest }) => [
+    scenario,
+    server,
+    result.requests.average.toFixed(0),
+    result.latency.p50.toFixed(1),
+    result.latency.p99.toFixed(1),
+    cpuMsPerRequest === undefined ? '-' : cpuMsPerRequest.toFixed(2),
+    String(result.requests.total),
+    String(result.non2xx),
+    String(result.errors + result.timeouts),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  console.log('\n' + line(header));
+  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const cells of body) console.log(line(cells));
+}
+
+function printRatios(rows: Row[], goal: number): void {
+  console.log('');
+  for (const scenario of SCENARIOS) {
+    const rate = (server: string) => rows.find((row) => row.scenario === scenario && row.server === server)!.result.requests.average;
+    const ratio = rate('tessera') / rate('oidc-provider');
+    console.log(`${scenario.padEnd(14)} Tessera / oidc-provider = ${ratio.toFixed(2)}x  (goal ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'})`);
+  }
+  for (const row of rows) {
+    if (row.exhausted) console.log(`note: ${row.server} used every pre-minted refresh token before ${settings.duration} s; raise BENCH_TOKENS_PER_SECOND`);
+    const codes = Object.entries(row.result.statusCodeStats).filter(([code]) => !code.startsWith('2'));
+    if (codes.length) console.log(`note: ${row.server} ${row.scenario} answered ${codes.map(([code, { count }]) => `${count}x ${code}`).join(', ')}`);
+  }
+}
+
+function buildIfNeeded(): void {
+  const entry = 'dist/cli/main.js';
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((item) => (item.isDirectory() ? newest(join(dir, item.name)) : statSync(join(dir, item.name)).mtimeMs)));
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newest('src')) return;
+  console.log('building dist/ ...');
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('the build failed');
+}
+
+async function main(): Promise<void> {
+  const cpuList = cpus();
+  console.log(`node ${process.version} on ${platform()}/${arch()}, ${cpuList[0]?.model ?? 'unknown CPU'} x ${cpuList.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
+  console.log(`${settings.duration} s per scenario and server after ${settings.warmup} s warm-up, ${settings.connections} connections, ${tokenCount} pre-minted pairs per server`);
+  buildIfNeeded();
+
+  const workDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const servers: ServerProcess[] = [];
+  const stopAll = () => Promise.all(servers.map(stopProcess));
+  const interrupted = () => void stopAll().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    const [tesseraPort, providerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const tesseraEnv = {
+      ...process.env,
+      PORT: String(tesseraPort),
+      HOST: '127.0.0.1',
+      TESSERA_ISSUER: `http://127.0.0.1:${tesseraPort}`,
+      DATABASE_URL: `sqlite:${join(workDir, 'bench.sqlite')}`,
+      REDIS_URL: '',
+      TESSERA_RATE_LIMITS: 'false',
+      LOG_LEVEL: 'warn',
+    };
+
+    const seedStart = performance.now();
+    const tesseraFixtures = await seedTessera(loadConfig(tesseraEnv), tokenCount);
+    console.log(`seeded Tessera in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    const tessera = startProcess('tessera', [...settings.profileArgs, 'dist/cli/main.js', 'start'], tesseraEnv);
+    servers.push(tessera);
+
+    console.log('starting node-oidc-provider and minting its tokens ...');
+    const providerOutput = join(workDir, 'oidc-provider-fixtures.json');
+    const provider = startProcess('oidc-provider', [...settings.profileArgs, '--import', 'tsx', 'bench/oidc-provider-server.ts'], {
+      ...process.env,
+      BENCH_PORT: String(providerPort),
+      BENCH_TOKENS: String(tokenCount),
+      BENCH_OUTPUT: providerOutput,
+    });
+    servers.push(provider);
+
+    const tesseraOrigin = `http://127.0.0.1:${tesseraPort}`;
+    await waitUntil(tessera, async () => (await fetch(`${tesseraOrigin}/.well-known/oauth-authorization-server`)).ok, 30_000);
+    await waitForLine(provider, 'ready', 120_000);
+
+    const targets: Target[] = [
+      { name: 'tessera', server: tessera, origin: tesseraOrigin, tokenPath: '/oauth/token', introspectionPath: '/oauth/introspect', fixtures: tesseraFixtures, nextRefresh: 0, nextAccess: 0 },
+      {
+        name: 'oidc-provider',
+        server: provider,
+        origin: `http://127.0.0.1:${providerPort}`,
+        tokenPath: '/token',
+        introspectionPath: '/token/introspection',
+        fixtures: JSON.parse(readFileSync(providerOutput, 'utf8')) as BenchFixtures,
+        nextRefresh: 0,
+        nextAccess: 0,
+      },
+    ];
+    for (const target of targets) await verify(target);
+    console.log('both servers rotate refresh tokens and introspect access tokens; measuring ...');
+
+    const rows: Row[] = [];
+    for (const scenario of SCENARIOS) {
+      for (const target of targets) {
+        const pid = target.server.child.pid;
+        await Promise.race([load(target, scenario, settings.warmup), ...servers.map((server) => server.exited)]);
+        const cpuBefore = cpuMillis(pid);
+        const result = await Promise.race([load(target, scenario, settings.duration), ...servers.map((server) => server.exited)]);
+        const cpuAfter = cpuMillis(pid);
+        const cpuMsPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests.total;
+        const exhausted = scenario === 'refresh_token' && target.nextRefresh >= target.fixtures.refreshTokens.length;
+        rows.push({ scenario, server: target.name, result, cpuMsPerRequest, exhausted });
+        console.log(`  ${scenario} ${target.name}: ${result.requests.average.toFixed(0)} req/s`);
+      }
+    }
+    printTable(rows);
+    printRatios(rows, 2);
+  } finally {
+    await stopAll();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();

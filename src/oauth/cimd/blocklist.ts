@@ -1,0 +1,62 @@
+/**
+ * Client ids an instance admin has refused: an exact client id URL, or a domain, which also covers
+ * every subdomain. A blocked client resolves to nothing, whatever is cached for it.
+ */
+import type { Kysely } from 'kysely';
+import { isIP } from 'node:net';
+import type { Database } from '../../store/schema.js';
+import { OAuthError } from '../errors.js';
+import { parseClientIdUrl } from './client-id-url.js';
+
+export interface BlockEntry {
+  pattern: string;
+  reason: string | null;
+  createdAt: number;
+}
+
+/** The pattern to store for an admin's input: a valid client id URL, or a lowercase domain; undefined if neither. */
+export function parseBlockPattern(input: string): string | undefined {
+  if (input.startsWith('https://')) {
+    try {
+      return parseClientIdUrl(input).href;
+    } catch (error) {
+      if (error instanceof OAuthError) return undefined;
+      throw error;
+    }
+  }
+  const domain = input.toLowerCase().replace(/\.$/, '');
+  if (!/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(domain) || domain.length > 253) return undefined;
+  return domain;
+}
+
+/** The client id itself and each domain it lies under: a.b.example.com → a.b.example.com, b.example.com, example.com, com. */
+function patternsCovering(url: URL): string[] {
+  const host = url.hostname;
+  if (isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [url.href, host];
+  const labels = host.split('.');
+  return [url.href, ...labels.map((_, index) => labels.slice(index).join('.'))];
+}
+
+export async function isBlocked(db: Kysely<Database>, url: URL): Promise<boolean> {
+  const row = await db.selectFrom('cimd_blocklist').select('pattern').where('pattern', 'in', patternsCovering(url)).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function block(db: Kysely<Database>, pattern: string, reason: string | null, now: number): Promise<void> {
+  await db
+    .insertInto('cimd_blocklist')
+    .values({ pattern, reason, created_at: now })
+    .onConflict((conflict) => conflict.column('pattern').doUpdateSet({ reason }))
+    .execute();
+}
+
+/** Returns whether the pattern was on the list. */
+export async function unblock(db: Kysely<Database>, pattern: string): Promise<boolean> {
+  const result = await db.deleteFrom('cimd_blocklist').where('pattern', '=', pattern).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function listBlocked(db: Kysely<Database>): Promise<BlockEntry[]> {
+  const rows = await db.selectFrom('cimd_blocklist').selectAll().orderBy('pattern').execute();
+  return rows.map((row) => ({ pattern: row.pattern, reason: row.reason, createdAt: row.created_at }));
+}

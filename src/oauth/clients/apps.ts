@@ -1,0 +1,356 @@
+/**
+ * Self-serve developer apps: clients an organization's owners and admins create, change, rotate
+ * and delete themselves. Every change is one transaction with its audit event. Validation errors
+ * are RFC 7591 errors (`invalid_client_metadata`, `invalid_redirect_uri`) whose descriptions are
+ * written for the person filling in the form.
+ */
+import type { Kysely } from 'kysely';
+import { recordAudit, type RequestMeta } from '../../audit/audit.js';
+import type { Context } from '../../context.js';
+import type { Client, Database, Organization } from '../../store/schema.js';
+import { impersonatesPlatform } from '../cimd/document.js';
+import { OAuthError } from '../errors.js';
+import { isLoopbackRedirect } from '../redirect-uri.js';
+import { isKnownScope } from '../scopes.js';
+import { revokeFamiliesOf } from '../token-store.js';
+import type { OAuthClient } from './client.js';
+import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
+
+export const MAX_LOGO_BYTES = 256 * 1024;
+const MAX_NAME_LENGTH = 100;
+const MAX_DESCRIPTION_LENGTH = 500;
+const MAX_REDIRECT_URIS = 10;
+const MAX_URI_LENGTH = 2048;
+
+export type LogoType = 'image/png' | 'image/jpeg' | 'image/webp';
+
+export interface LogoUpload {
+  bytes: Buffer;
+  /** The Content-Type the browser sent; it must agree with the bytes. */
+  declaredType: string;
+}
+
+/** What the create and edit forms both set. */
+export interface AppSettings {
+  name: string;
+  description: string;
+  redirectUris: string[];
+  scopeCeiling: string[];
+  /** An https URL, or '' for none (on edit, '' keeps an uploaded logo). */
+  logoUrl: string;
+  logoUpload?: LogoUpload | undefined;
+  removeLogo?: boolean;
+}
+
+export interface NewApp extends AppSettings {
+  organizationId: string;
+  isPublic: boolean;
+}
+
+export interface ManagedApp {
+  client: OAuthClient;
+  organization: Pick<Organization, 'id' | 'name'>;
+  /** The logo is an upload served from /logos, not an external URL. */
+  logoUploaded: boolean;
+  createdAt: number;
+}
+
+const notFound = () => new OAuthError('invalid_request', 'There is no such app, or you cannot manage it.', 404);
+const invalid = (description: string) => new OAuthError('invalid_client_metadata', description);
+
+/** True when the user is an owner or admin of the organization. */
+export async function canManage(db: Kysely<Database>, userId: string, organizationId: string): Promise<boolean> {
+  const membership = await db
+    .selectFrom('memberships')
+    .select('role')
+    .where('user_id', '=', userId)
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+  return membership?.role === 'owner' || membership?.role === 'admin';
+}
+
+/** The organizations in which the user may create and manage apps. */
+export async function organizationsManagedBy(db: Kysely<Database>, userId: string): Promise<Organization[]> {
+  return db
+    .selectFrom('memberships')
+    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
+    .select(['organizations.id', 'organizations.name', 'organizations.created_at'])
+    .where('memberships.user_id', '=', userId)
+    .where('memberships.role', 'in', ['owner', 'admin'])
+    .orderBy('organizations.name')
+    .execute();
+}
+
+function managedAppsQuery(db: Kysely<Database>, userId: string) {
+  return db
+    .selectFrom('clients')
+    .innerJoin('organizations', 'organizations.id', 'clients.organization_id')
+    .innerJoin('memberships', 'memberships.organization_id', 'clients.organization_id')
+    .selectAll('clients')
+    .select('organizations.name as organization_name')
+    .where('clients.kind', '=', 'app')
+    .where('memberships.user_id', '=', userId)
+    .where('memberships.role', 'in', ['owner', 'admin']);
+}
+
+function toManagedApp(ctx: Context, row: Client & { organization_name: string }): ManagedApp {
+  const { organization_name, ...client } = row;
+  return {
+    client: toOAuthClient(client),
+    organization: { id: client.organization_id!, name: organization_name },
+    logoUploaded: client.logo_uri?.startsWith(logoPathPrefix(ctx)) ?? false,
+    createdAt: client.created_at,
+  };
+}
+
+/** The apps of every organization where the user is an owner or admin. */
+export async function listAppsFor(ctx: Context, userId: string): Promise<ManagedApp[]> {
+  const rows = await managedAppsQuery(ctx.db, userId).orderBy('organizations.name').orderBy('clients.name').execute();
+  return rows.map((row) => toManagedApp(ctx, row));
+}
+
+/** The app, when the user may manage it; otherwise a 404 that does not say whether it exists. */
+export async function findManagedApp(ctx: Context, userId: string, clientId: string, db: Kysely<Database> = ctx.db): Promise<ManagedApp> {
+  const row = await managedAppsQuery(db, userId).where('clients.id', '=', clientId).executeTakeFirst();
+  if (!row) throw notFound();
+  return toManagedApp(ctx, row);
+}
+
+function validateName(name: string, platformName: string): string {
+  const trimmed = name.trim();
+  if (!trimmed || trimmed.length > MAX_NAME_LENGTH) throw invalid(`The name must be 1 to ${MAX_NAME_LENGTH} characters.`);
+  if (impersonatesPlatform(trimmed, platformName)) {
+    throw invalid(`The name must not contain "official", "verified" or "${platformName}": users could take the app for the platform.`);
+  }
+  return trimmed;
+}
+
+/**
+ * A redirect URI an app may register (RFC 8252, OAuth 2.1 §2.3.1): https; http only on a loopback
+ * address; or a private-use scheme, which must be a reverse domain name (so it contains a dot,
+ * which also rules out javascript:, data: and file:). Never a fragment or credentials.
+ */
+export function validateAppRedirectUri(uri: string): string {
+  const refuse = (why: string) => new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} ${why}.`);
+  if (uri.length > MAX_URI_LENGTH) throw refuse(`is longer than ${MAX_URI_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw refuse('is not an absolute URL');
+  }
+  if (uri.includes('#')) throw refuse('must not contain a fragment (#)');
+  if (url.username || url.password) throw refuse('must not contain a user name or password');
+  if (url.protocol === 'https:') return uri;
+  if (url.protocol === 'http:') {
+    if (isLoopbackRedirect(uri)) return uri;
+    throw refuse('uses http, which is allowed only for 127.0.0.1, [::1] or localhost; use https');
+  }
+  if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol)) return uri;
+  throw refuse('must use https, loopback http, or a private-use scheme such as com.example.app:/callback');
+}
+
+function validateRedirectUris(uris: string[]): string[] {
+  const unique = [...new Set(uris)];
+  if (unique.length === 0) throw new OAuthError('invalid_redirect_uri', 'Add at least one redirect URL.');
+  if (unique.length > MAX_REDIRECT_URIS) throw new OAuthError('invalid_redirect_uri', `Register at most ${MAX_REDIRECT_URIS} redirect URLs.`);
+  return unique.map(validateAppRedirectUri);
+}
+
+function validateScopeCeiling(scopes: string[]): string[] {
+  const unique = [...new Set(scopes)];
+  if (unique.length === 0) throw invalid('Choose at least one scope the app may ask for.');
+  const unknown = unique.filter((scope) => !isKnownScope(scope));
+  if (unknown.length) throw invalid(`Unknown scope: ${unknown.join(' ')}.`);
+  return unique;
+}
+
+function validateLogoUrl(value: string): string | null {
+  if (!value) return null;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'https:' || url.username || url.password || value.length > MAX_URI_LENGTH) {
+    throw invalid('The logo URL must be an https URL.');
+  }
+  return value;
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The image type the bytes themselves show; SVG is never one of them (it can carry script). */
+export function detectLogoType(bytes: Buffer): LogoType | undefined {
+  if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
+function validateLogoUpload(upload: LogoUpload): LogoType {
+  if (upload.bytes.length > MAX_LOGO_BYTES) throw invalid(`The logo must be at most ${MAX_LOGO_BYTES / 1024} KB.`);
+  const detected = detectLogoType(upload.bytes);
+  if (!detected || detected !== upload.declaredType.toLowerCase()) throw invalid('The logo must be a PNG, JPEG or WebP image (SVG is not accepted).');
+  return detected;
+}
+
+interface ValidSettings {
+  name: string;
+  description: string | null;
+  redirectUris: string[];
+  scopeCeiling: string[];
+  logo: { upload: LogoUpload; type: LogoType } | { url: string | null } | 'keep';
+}
+
+function validateSettings(ctx: Context, settings: AppSettings, hasUploadedLogo: boolean): ValidSettings {
+  const description = settings.description.trim();
+  if (description.length > MAX_DESCRIPTION_LENGTH) throw invalid(`The description must be at most ${MAX_DESCRIPTION_LENGTH} characters.`);
+  let logo: ValidSettings['logo'];
+  if (settings.logoUpload) logo = { upload: settings.logoUpload, type: validateLogoUpload(settings.logoUpload) };
+  else if (settings.removeLogo) logo = { url: null };
+  else if (!settings.logoUrl.trim() && hasUploadedLogo) logo = 'keep';
+  else logo = { url: validateLogoUrl(settings.logoUrl.trim()) };
+  return {
+    name: validateName(settings.name, ctx.config.platformName),
+    description: description || null,
+    redirectUris: validateRedirectUris(settings.redirectUris),
+    scopeCeiling: validateScopeCeiling(settings.scopeCeiling),
+    logo,
+  };
+}
+
+function logoPathPrefix(ctx: Context): string {
+  return `${ctx.config.issuer}/logos/`;
+}
+
+/** Stores or clears the uploaded logo and returns the app's logo_uri (the version busts caches). */
+async function applyLogo(ctx: Context, db: Kysely<Database>, clientId: string, logo: ValidSettings['logo'], now: number): Promise<string | null | undefined> {
+  if (logo === 'keep') return undefined;
+  await db.deleteFrom('client_logos').where('client_id', '=', clientId).execute();
+  if (!('upload' in logo)) return logo.url;
+  await db
+    .insertInto('client_logos')
+    .values({ client_id: clientId, content_type: logo.type, data: logo.upload.bytes.toString('base64'), updated_at: now })
+    .execute();
+  return `${logoPathPrefix(ctx)}${encodeURIComponent(clientId)}?v=${now}`;
+}
+
+/** Creates an app; the secret (confidential apps only) is returned here and never again. */
+export async function createApp(
+  ctx: Context,
+  userId: string,
+  input: NewApp,
+  meta: RequestMeta = {},
+): Promise<{ app: OAuthClient; clientSecret: string | undefined }> {
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    if (!(await canManage(trx, userId, input.organizationId))) {
+      throw new OAuthError('access_denied', 'Only owners and admins of an organization can create its apps.');
+    }
+    const settings = validateSettings(ctx, input, false);
+    const created = await createClient(
+      trx,
+      {
+        kind: 'app',
+        name: settings.name,
+        description: settings.description,
+        redirectUris: settings.redirectUris,
+        isPublic: input.isPublic,
+        scopeCeiling: settings.scopeCeiling,
+        organizationId: input.organizationId,
+        createdBy: userId,
+      },
+      now,
+    );
+    const logoUri = await applyLogo(ctx, trx, created.client.id, settings.logo, now);
+    if (logoUri) await trx.updateTable('clients').set({ logo_uri: logoUri }).where('id', '=', created.client.id).execute();
+    const detail = { name: settings.name, organization_id: input.organizationId, public: input.isPublic, scope: settings.scopeCeiling.join(' ') };
+    await recordAudit(trx, { type: 'app.created', userId, actor: userId, clientId: created.client.id, ip: meta.ip, detail }, now);
+    return { app: { ...created.client, logoUri: logoUri ?? null }, clientSecret: created.clientSecret };
+  });
+}
+
+/** Changes an app's name, description, logo, redirect URLs and scope ceiling. */
+export async function updateApp(ctx: Context, userId: string, clientId: string, input: AppSettings, meta: RequestMeta = {}): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const app = await findManagedApp(ctx, userId, clientId, trx);
+    const settings = validateSettings(ctx, input, app.logoUploaded);
+    const logoUri = await applyLogo(ctx, trx, clientId, settings.logo, now);
+    await trx
+      .updateTable('clients')
+      .set({
+        name: settings.name,
+        description: settings.description,
+        redirect_uris: JSON.stringify(settings.redirectUris),
+        scope_ceiling: settings.scopeCeiling.join(' '),
+        ...(logoUri !== undefined ? { logo_uri: logoUri } : {}),
+        updated_at: now,
+      })
+      .where('id', '=', clientId)
+      .execute();
+    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), logo_changed: logoUri !== undefined };
+    await recordAudit(trx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+  });
+}
+
+/** Replaces a confidential app's secret: the old one stops working at once, issued tokens stay valid. */
+export async function rotateAppSecret(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<string> {
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const app = await findManagedApp(ctx, userId, clientId, trx);
+    if (app.client.isPublic) throw new OAuthError('invalid_request', 'A public app has no secret to rotate.');
+    const clientSecret = await rotateClientSecret(trx, clientId, now);
+    await recordAudit(trx, { type: 'app.secret_rotated', userId, actor: userId, clientId, ip: meta.ip }, now);
+    return clientSecret;
+  });
+}
+
+/**
+ * Deletes an app for good: revokes every token family, removes every user's grant (so it leaves
+ * their connected apps) and pending codes, and deletes the client row (its logo goes with it), so
+ * the id can never authenticate again.
+ */
+export async function deleteApp(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<void> {
+  const now = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const app = await findManagedApp(ctx, userId, clientId, trx);
+    const revokedFamilies = await revokeFamiliesOf(trx, { clientId }, 'app_deleted', now);
+    const grants = await trx.deleteFrom('grants').where('client_id', '=', clientId).executeTakeFirst();
+    await trx.deleteFrom('authorization_codes').where('client_id', '=', clientId).execute();
+    await trx.deleteFrom('client_logos').where('client_id', '=', clientId).execute();
+    await trx.deleteFrom('clients').where('id', '=', clientId).execute();
+    const detail = { name: app.client.name, organization_id: app.organization.id, revoked_families: revokedFamilies, removed_grants: Number(grants.numDeletedRows) };
+    await recordAudit(trx, { type: 'app.deleted', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+  });
+}
+
+/** An instance admin's mark that the platform vouches for an app; the consent page shows a badge. */
+export async function setAppVerified(ctx: Context, clientId: string, verified: boolean, actor: string): Promise<OAuthClient> {
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('clients')
+      .set({ verified: verified ? 1 : 0, updated_at: now })
+      .where('id', '=', clientId)
+      .where('kind', '=', 'app')
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) throw new OAuthError('invalid_request', `There is no app ${clientId}.`, 404);
+    await recordAudit(trx, { type: verified ? 'app.verified' : 'app.unverified', userId: null, actor, clientId }, now);
+    const row = await trx.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
+    return toOAuthClient(row);
+  });
+}
+
+export interface StoredLogo {
+  contentType: string;
+  bytes: Buffer;
+  updatedAt: number;
+}
+
+export async function findLogo(db: Kysely<Database>, clientId: string): Promise<StoredLogo | undefined> {
+  const row = await db.selectFrom('client_logos').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+  return row && { contentType: row.content_type, bytes: Buffer.from(row.data, 'base64'), updatedAt: row.updated_at };
+}

@@ -1,0 +1,200 @@
+/**
+ * Dynamic Client Registration (RFC 7591): anyone may register a client, so the metadata is held to
+ * the same rules as a self-serve app's and the result is an unverified client of kind `dynamic`.
+ * MCP clients that cannot host a Client ID Metadata Document register this way.
+ */
+import { recordAudit, type RequestMeta } from '../../audit/audit.js';
+import type { Context } from '../../context.js';
+import { TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../client-auth.js';
+import { impersonatesPlatform } from '../cimd/document.js';
+import { OAuthError } from '../errors.js';
+import { redirectUriRegistrationProblem } from '../redirect-uri.js';
+import { formatScope, isKnownScope, parseScope } from '../scopes.js';
+import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
+import { createClient } from './registered.js';
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token'];
+const MAX_CLIENT_NAME_LENGTH = 100;
+const MAX_REDIRECT_URIS = 10;
+const MAX_URI_LENGTH = 2000;
+
+/** The metadata Tessera keeps and echoes back; everything else a client sends is ignored (RFC 7591 §2). */
+export interface ClientRegistration {
+  redirectUris: string[];
+  tokenEndpointAuthMethod: AuthMethod;
+  grantTypes: string[];
+  responseTypes: string[];
+  clientName: string;
+  /** The scope ceiling; null: any scope in the registry. */
+  scope: string[] | null;
+  logoUri: string | null;
+  idTokenSignedResponseAlg: IdTokenAlg | null;
+}
+
+/** RFC 7591 §3.2.1. */
+export interface RegistrationResponse {
+  client_id: string;
+  client_secret?: string;
+  client_id_issued_at: number;
+  client_secret_expires_at: 0;
+  redirect_uris: string[];
+  token_endpoint_auth_method: AuthMethod;
+  grant_types: string[];
+  response_types: string[];
+  client_name: string;
+  scope?: string;
+  logo_uri?: string;
+  id_token_signed_response_alg?: IdTokenAlg;
+}
+
+function refuse(description: string): never {
+  throw new OAuthError('invalid_client_metadata', description);
+}
+
+function stringArray(metadata: Record<string, unknown>, field: string, fallback: string[]): string[] {
+  const value = metadata[field];
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) refuse(`${field} must be an array of strings`);
+  return [...new Set(value)];
+}
+
+function optionalString(metadata: Record<string, unknown>, field: string): string | undefined {
+  const value = metadata[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') refuse(`${field} must be a string`);
+  return value;
+}
+
+function redirectUris(metadata: Record<string, unknown>): string[] {
+  if (metadata.redirect_uris === undefined) refuse('redirect_uris is required');
+  const uris = stringArray(metadata, 'redirect_uris', []);
+  if (uris.length === 0) refuse('redirect_uris must list at least one URI');
+  if (uris.length > MAX_REDIRECT_URIS) refuse(`redirect_uris may list at most ${MAX_REDIRECT_URIS} URIs`);
+  for (const uri of uris) {
+    const problem = uri.length > MAX_URI_LENGTH ? `is longer than ${MAX_URI_LENGTH} characters` : redirectUriRegistrationProblem(uri);
+    if (problem) throw new OAuthError('invalid_redirect_uri', `redirect URI ${uri} ${problem}`);
+  }
+  return uris;
+}
+
+function tokenEndpointAuthMethod(metadata: Record<string, unknown>): AuthMethod {
+  // RFC 7591 §2: client_secret_basic when the client does not say.
+  const method = optionalString(metadata, 'token_endpoint_auth_method') ?? 'client_secret_basic';
+  if (!(TOKEN_ENDPOINT_AUTH_METHODS as string[]).includes(method)) {
+    refuse(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+  }
+  return method as AuthMethod;
+}
+
+function grantTypes(metadata: Record<string, unknown>): string[] {
+  const grants = stringArray(metadata, 'grant_types', ['authorization_code']);
+  const unsupported = grants.filter((grant) => !GRANT_TYPES.includes(grant));
+  if (unsupported.length) refuse(`unsupported grant_types: ${unsupported.join(' ')} (supported: ${GRANT_TYPES.join(', ')})`);
+  // RFC 7591 §2.1: the code response type goes with the authorization_code grant.
+  if (!grants.includes('authorization_code')) refuse('grant_types must include authorization_code');
+  return grants;
+}
+
+function responseTypes(metadata: Record<string, unknown>): string[] {
+  const types = stringArray(metadata, 'response_types', ['code']);
+  if (types.length !== 1 || types[0] !== 'code') refuse('response_types must be ["code"]');
+  return types;
+}
+
+function clientName(metadata: Record<string, unknown>, platformName: string): string {
+  const name = optionalString(metadata, 'client_name')?.trim();
+  // The consent page names the client; an anonymous one would ask users to trust nobody in particular.
+  if (!name) refuse('client_name is required');
+  if (name.length > MAX_CLIENT_NAME_LENGTH) refuse(`client_name must be at most ${MAX_CLIENT_NAME_LENGTH} characters`);
+  if (impersonatesPlatform(name, platformName)) refuse(`client_name must not contain "official", "verified" or "${platformName}"`);
+  return name;
+}
+
+function scopeCeiling(metadata: Record<string, unknown>): string[] | null {
+  const value = optionalString(metadata, 'scope');
+  if (value === undefined) return null;
+  const scopes = parseScope(value);
+  if (scopes.length === 0) refuse('scope must list at least one scope when present');
+  const unknown = scopes.filter((scope) => !isKnownScope(scope));
+  if (unknown.length) refuse(`unknown scope: ${unknown.join(' ')}`);
+  return scopes;
+}
+
+function logoUri(metadata: Record<string, unknown>): string | null {
+  const value = optionalString(metadata, 'logo_uri');
+  if (value === undefined) return null;
+  if (value.length > MAX_URI_LENGTH || !URL.canParse(value) || new URL(value).protocol !== 'https:') refuse('logo_uri must be an https URL');
+  return value;
+}
+
+function idTokenSignedResponseAlg(metadata: Record<string, unknown>): IdTokenAlg | null {
+  const value = metadata.id_token_signed_response_alg;
+  if (value === undefined) return null;
+  if (!isIdTokenAlg(value)) refuse(`id_token_signed_response_alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
+  return value;
+}
+
+/** Checks registration metadata and keeps what Tessera uses; throws `invalid_redirect_uri` or `invalid_client_metadata`. */
+export function validateClientMetadata(metadata: unknown, platformName: string): ClientRegistration {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) refuse('the request body must be a JSON object');
+  const fields = metadata as Record<string, unknown>;
+  return {
+    redirectUris: redirectUris(fields),
+    tokenEndpointAuthMethod: tokenEndpointAuthMethod(fields),
+    grantTypes: grantTypes(fields),
+    responseTypes: responseTypes(fields),
+    clientName: clientName(fields, platformName),
+    scope: scopeCeiling(fields),
+    logoUri: logoUri(fields),
+    idTokenSignedResponseAlg: idTokenSignedResponseAlg(fields),
+  };
+}
+
+/** Registers a client and returns the RFC 7591 §3.2.1 response; the secret appears here only. */
+export async function registerClient(ctx: Context, metadata: unknown, meta: RequestMeta): Promise<RegistrationResponse> {
+  const registration = validateClientMetadata(metadata, ctx.config.platformName);
+  const now = ctx.now();
+  const { client, clientSecret } = await ctx.db.transaction().execute(async (trx) => {
+    const created = await createClient(
+      trx,
+      {
+        kind: 'dynamic',
+        name: registration.clientName,
+        redirectUris: registration.redirectUris,
+        isPublic: registration.tokenEndpointAuthMethod === 'none',
+        scopeCeiling: registration.scope,
+        logoUri: registration.logoUri,
+        idTokenSignedResponseAlg: registration.idTokenSignedResponseAlg,
+      },
+      now,
+    );
+    await recordAudit(
+      trx,
+      {
+        type: 'client.registered',
+        userId: null,
+        actor: `client:${created.client.id}`,
+        clientId: created.client.id,
+        ip: meta.ip,
+        detail: { client_name: registration.clientName, redirect_uris: registration.redirectUris, token_endpoint_auth_method: registration.tokenEndpointAuthMethod },
+      },
+      now,
+    );
+    return created;
+  });
+
+  return {
+    client_id: client.id,
+    ...(clientSecret === undefined ? {} : { client_secret: clientSecret }),
+    client_id_issued_at: Math.floor(now / 1000),
+    client_secret_expires_at: 0,
+    redirect_uris: registration.redirectUris,
+    token_endpoint_auth_method: registration.tokenEndpointAuthMethod,
+    grant_types: registration.grantTypes,
+    response_types: registration.responseTypes,
+    client_name: registration.clientName,
+    ...(registration.scope ? { scope: formatScope(registration.scope) } : {}),
+    ...(registration.logoUri ? { logo_uri: registration.logoUri } : {}),
+    ...(registration.idTokenSignedResponseAlg ? { id_token_signed_response_alg: registration.idTokenSignedResponseAlg } : {}),
+  };
+}

@@ -1,0 +1,18 @@
+/** What discovery says about OpenID Connect (Discovery 1.0 §3), merged into both metadata documents. */
+import type { Config } from '../config.js';
+import { ID_TOKEN_ALGS } from '../oauth/clients/client.js';
+import type { Metadata } from '../oauth/discovery.js';
+import { CLAIMS_SUPPORTED } from './claims.js';
+
+export function openIdMetadata(config: Config): Metadata {
+  return {
+    userinfo_endpoint: `${config.issuer}/oauth/userinfo`,
+    jwks_uri: `${config.issuer}/.well-known/jwks.json`,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
+    claims_supported: CLAIMS_SUPPORTED,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The platform API, the reference resource server. Every route declares its scope and the
+ * organization or project it acts on; the resource-server plugin enforces both, for OAuth access
+ * tokens and personal API keys alike.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Context } from '../context.js';
+import { protectedResourceMetadataUrl, resourceServer } from '../resource-server/plugin.js';
+import { SUPPORTED_SCOPES } from '../oauth/scopes.js';
+import { createAnnotation, deleteAnnotation, InvalidInputError, listAnnotations, presentAnnotation } from './annotations.js';
+import { listEventDefinitions, parseEventQuery, runEventQuery } from './events.js';
+import { listProjects, listVisibleOrganizations, presentOrganization, presentProject } from './organizations.js';
+
+type WithParams<T> = FastifyRequest<{ Params: T }>;
+const organizationParam = (request: FastifyRequest) => (request as WithParams<{ id: string }>).params.id;
+const projectParam = organizationParam;
+
+export function platformApiResource(ctx: Context): string {
+  return `${ctx.config.issuer}/api`;
+}
+
+function invalid(reply: FastifyReply, error: unknown) {
+  if (error instanceof InvalidInputError) return reply.status(400).send({ error: 'invalid_request', error_description: error.message });
+  throw error;
+}
+
+export async function platformApiRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+  const resource = platformApiResource(ctx);
+
+  // RFC 9728: what clients need to know to get a token for this API.
+  app.get(new URL(protectedResourceMetadataUrl(resource)).pathname, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send({
+      resource,
+      authorization_servers: [ctx.config.issuer],
+      scopes_supported: SUPPORTED_SCOPES.filter((scope) => scope.includes(':')),
+      bearer_methods_supported: ['header'],
+      resource_name: `${ctx.config.platformName} API`,
+    }),
+  );
+
+  await app.register(async (api) => {
+    await api.register(resourceServer, { ctx, resource });
+
+    api.get('/api/users/@me', { config: { access: { scope: 'user:read' } } }, async (request) => {
+      const user = await ctx.db.selectFrom('users').select(['id', 'email', 'name', 'email_verified']).where('id', '=', request.principal!.userId).executeTakeFirstOrThrow();
+      return { id: user.id, email: user.email, name: user.name, email_verified: user.email_verified === 1 };
+    });
+
+    api.get('/api/organizations', { config: { access: { scope: 'organization:read' } } }, async (request) => ({
+      results: (await listVisibleOrganizations(ctx.db, request.principal!)).map(presentOrganization),
+    }));
+
+    api.get('/api/organizations/:id', { config: { access: { scope: 'organization:read', organization: organizationParam } } }, async (request) =>
+      presentOrganization(request.organization!),
+    );
+
+    api.get('/api/organizations/:id/projects', { config: { access: { scope: 'project:read', organization: organizationParam } } }, async (request) => ({
+      results: (await listProjects(ctx.db, request.organization!.id)).map(presentProject),
+    }));
+
+    api.get('/api/projects/:id', { config: { access: { scope: 'project:read', project: projectParam } } }, async (request) => presentProject(request.project!));
+
+    api.get('/api/projects/:id/annotations', { config: { access: { scope: 'annotation:read', project: projectParam } } }, async (request) => ({
+      results: (await listAnnotations(ctx.db, request.project!.id)).map(presentAnnotation),
+    }));
+
+    api.post('/api/projects/:id/annotations', { config: { access: { scope: 'annotation:write', project: projectParam } } }, async (request, reply) => {
+      try {
+        const created = await createAnnotation(ctx.db, { projectId: request.project!.id, userId: request.principal!.userId, body: request.body }, ctx.now());
+        return reply.status(201).send(presentAnnotation(created));
+      } catch (error) {
+        return invalid(reply, error);
+      }
+    });
+
+    api.delete('/api/projects/:id/annotations/:annotationId', { config: { access: { scope: 'annotation:write', project: projectParam } } }, async (request, reply) => {
+      const { annotationId } = (request as WithParams<{ annotationId: string }>).params;
+      if (!(await deleteAnnotation(ctx.db, request.project!.id, annotationId))) {
+        return reply.status(404).send({ error: 'not_found', error_description: `annotation ${annotationId} does not exist in this project` });
+      }
+      return reply.status(204).send();
+    });
+
+    api.get('/api/projects/:id/event_definitions', { config: { access: { scope: 'event_definition:read', project: projectParam } } }, async (request) => ({
+      results: (await listEventDefinitions(ctx.db, request.project!.id)).map((row) => ({ id: row.id, name: row.name, created_at: new Date(row.created_at).toISOString() })),
+    }));
+
+    api.post('/api/projects/:id/query', { config: { access: { scope: 'query:read', project: projectParam } } }, async (request, reply) => {
+      try {
+        return await runEventQuery(ctx.db, request.project!.id, parseEventQuery(request.body, ctx.now()));
+      } catch (error) {
+        return invalid(reply, error);
+      }
+    });
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Who is calling a resource server: the user behind an OAuth access token (`pha_`) or a personal
+ * API key (`phx_`), with the scopes and organization/project narrowing the credential carries.
+ * Both kinds pass through the same rules.
+ */
+import { findActiveApiKey, touchApiKey } from '../accounts/api-keys.js';
+import type { Context } from '../context.js';
+import { narrowingOf, type Narrowing } from '../oauth/consent.js';
+import { parseScope } from '../oauth/scopes.js';
+import { findActiveAccessToken } from '../oauth/token-store.js';
+import { parseToken } from '../oauth/tokens.js';
+
+export interface Principal {
+  kind: 'access_token' | 'api_key';
+  userId: string;
+  /** The app acting for the user; null for a personal API key. */
+  clientId: string | null;
+  scopes: string[];
+  narrowing: Narrowing;
+  /** The resource the token was bound to (RFC 8707); null when unbound. */
+  audience: string | null;
+  /** Epoch ms; null for API keys, which live until revoked. */
+  expiresAt: number | null;
+  /** Organizations the user belongs to, read with the credential. */
+  organizationIds: Set<string>;
+}
+
+/** Use timestamps are written at most this often, so reads stay reads. */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+/** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
+export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
+  const now = ctx.now();
+  const kind = parseToken(credential);
+  let principal: Omit<Principal, 'organizationIds'> | undefined;
+  if (kind === 'accessToken') {
+    const token = await findActiveAccessToken(ctx.db, credential, now);
+    if (!token) return undefined;
+    const { family } = token;
+    principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: parseScope(token.scope), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
+    await ctx.db
+      .updateTable('grants')
+      .set({ last_used_at: now })
+      .where('id', '=', family.grant_id)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - LAST_USED_WRITE_INTERVAL_MS)]))
+      .execute();
+  } else if (kind === 'personalApiKey') {
+    const key = await findActiveApiKey(ctx.db, credential);
+    if (!key) return undefined;
+    principal = { kind: 'api_key', userId: key.user_id, clientId: null, scopes: parseScope(key.scope), narrowing: narrowingOf(key), audience: null, expiresAt: null };
+    await touchApiKey(ctx.db, key, now);
+  } else {
+    return undefined;
+  }
+  const memberships = await ctx.db.selectFrom('memberships').select('organization_id').where('user_id', '=', principal.userId).execute();
+  return { ...principal, organizationIds: new Set(memberships.map((m) => m.organization_id)) };
+}

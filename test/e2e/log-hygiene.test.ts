@@ -1,0 +1,157 @@
+/**
+ * Runs Tessera with its real pino logger at trace level, drives a full flow through HTTP (sign-up,
+ * email confirmation, a failed and a good sign-in, consent, code exchange, refresh, introspection,
+ * userinfo, revocation, a bad client secret), collects every secret that crossed the wire, and
+ * checks that none of them reached the log.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { listMail } from '../../src/mail/outbox.js';
+import { s256 } from '../../src/oauth/pkce.js';
+import { createServer } from '../../src/server.js';
+import { sqliteTarget } from '../support/database.js';
+import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { seedClient } from '../support/seed.js';
+import { freePort } from '../support/server.js';
+import { UserAgent } from '../support/user-agent.js';
+
+const REDIRECT = 'http://127.0.0.1:9999/callback';
+const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+
+describe('log hygiene', () => {
+  let runtime: TestRuntime;
+  let app: FastifyInstance;
+  let url: string;
+  const log: string[] = [];
+  /** Every secret seen on the wire, by what it is. */
+  const secrets = new Map<string, string>();
+  const remember = (what: string, value: string | undefined | null) => {
+    assert.ok(value, `expected a ${what}`);
+    secrets.set(`${what} #${secrets.size}`, value);
+  };
+
+  before(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    runtime = await createTestRuntime(sqliteTarget, { PORT: String(port), TESSERA_ISSUER: url });
+    app = await createServer(runtime, { logger: { level: 'trace', stream: { write: (line: string) => void log.push(line) } } });
+    await app.listen({ port, host: '127.0.0.1' });
+  });
+  after(async () => {
+    await app.close();
+    await runtime.dispose();
+  });
+
+  it('never logs a password, code, token, client secret, session cookie or CSRF token', async () => {
+    const agent = new UserAgent(url);
+    /** Requests through the agent, remembering every cookie and CSRF token handed out. */
+    const browse = async (path: string, init: Parameters<UserAgent['request']>[1] = {}) => {
+      const response = await agent.request(path, init);
+      for (const cookie of response.headers.getSetCookie()) {
+        const value = cookie.split(';')[0]!.split('=').slice(1).join('=');
+        if (value) remember(`cookie ${cookie.split('=')[0]}`, decodeURIComponent(value));
+      }
+      return response;
+    };
+    const page = async (path: string) => {
+      const html = await (await browse(path)).text();
+      const csrf = UserAgent.csrfToken(html);
+      remember('CSRF token', csrf);
+      return { html, csrf };
+    };
+
+    // Sign up, then confirm the address through the link in the outbox (a token in a GET URL).
+    const email = `log-${randomBytes(4).toString('hex')}@example.com`;
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    remember('password', password);
+    const signup = await page('/signup');
+    assert.equal((await browse('/signup', { form: { _csrf: signup.csrf, email, password, name: 'Log Test' } })).status, 303);
+    const [mail] = await listMail(runtime.ctx.db, { to: email });
+    const link = /https?:\/\/\S+\/verify-email\?token=(\S+)/.exec(mail!.body);
+    remember('email verification token', link?.[1]);
+    const verify = await page(`/verify-email?token=${link![1]}`);
+    const confirmed = await browse('/verify-email', { form: { _csrf: verify.csrf, token: link![1]! } });
+    assert.equal(confirmed.status, 200);
+
+    // A failed sign-in, then a good one.
+    const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
+    remember('wrong password', wrongPassword);
+    const login = await page('/login');
+    assert.equal((await browse('/login', { form: { _csrf: login.csrf, email, password: wrongPassword } })).status, 401);
+    const again = await page('/login');
+    assert.equal((await browse('/login', { form: { _csrf: again.csrf, email, password } })).status, 303);
+
+    // Consent and a code.
+    const { client, clientSecret } = await seedClient(runtime.ctx, { redirectUris: [REDIRECT] });
+    remember('client secret', clientSecret);
+    const verifier = randomBytes(32).toString('base64url');
+    remember('code verifier', verifier);
+    const authorize = `/oauth/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: client.id,
+      redirect_uri: REDIRECT,
+      scope: 'openid email project:read',
+      state: 'state-value',
+      nonce: 'nonce-value',
+      code_challenge: s256(verifier),
+      code_challenge_method: 'S256',
+    })}`;
+    const consent = await page(authorize);
+    const decided = await browse('/oauth/authorize', { form: { ...UserAgent.hiddenFields(consent.html), decision: 'allow' } });
+    assert.equal(decided.status, 303);
+    const code = new URL(decided.headers.get('location')!).searchParams.get('code');
+    remember('authorization code', code);
+
+    /** An OAuth endpoint's answer status (Basic auth unless `authorization` is empty). */
+    const oauthPost = async (path: string, form: Record<string, string>, authorization = basic(client.id, clientSecret!)) => {
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (authorization) headers.authorization = authorization;
+      const response = await fetch(`${url}${path}`, { method: 'POST', headers, body: new URLSearchParams(form) });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    const tokenRequest = async (form: Record<string, string>) => {
+      const response = await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, clientSecret!) },
+        body: new URLSearchParams(form),
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { access_token: string; refresh_token: string; id_token?: string };
+      remember('access token', body.access_token);
+      remember('refresh token', body.refresh_token);
+      remember('ID token', body.id_token);
+      return body;
+    };
+    const first = await tokenRequest({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT, code_verifier: verifier });
+    const second = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+
+    assert.equal(await oauthPost('/oauth/introspect', { token: second.access_token }), 200);
+    const userinfo = await fetch(`${url}/oauth/userinfo`, { headers: { authorization: `Bearer ${second.access_token}` } });
+    assert.equal(userinfo.status, 200);
+    const userinfoForm = await fetch(`${url}/oauth/userinfo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `access_token=${second.access_token}` });
+    assert.equal(userinfoForm.status, 200);
+    assert.equal(await oauthPost('/oauth/revoke', { token: second.refresh_token }), 200);
+
+    // A replayed code fails (and is logged as an error answer, without the code).
+    assert.equal(await oauthPost('/oauth/token', { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT, code_verifier: verifier }), 400);
+    const badSecret = `pcs_${randomBytes(24).toString('hex')}`;
+    remember('bad client secret', badSecret);
+    assert.equal(await oauthPost('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token }, basic(client.id, badSecret)), 401);
+    assert.equal(await oauthPost('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token, client_id: client.id, client_secret: badSecret }, ''), 401);
+    // Tokens in a query string where they do not belong.
+    await fetch(`${url}/oauth/userinfo?access_token=${second.access_token}`);
+    await fetch(`${url}/login?code=${code}&token=${second.refresh_token}`);
+
+    const text = log.join('');
+    // The logger did run at trace level and saw these requests.
+    assert.match(text, /"msg":"incoming request"/);
+    assert.match(text, /\/verify-email"/);
+    assert.match(text, /\/oauth\/token"/);
+    const leaked = [...secrets].filter(([, value]) => text.includes(value) || text.includes(encodeURIComponent(value)));
+    assert.deepEqual(leaked.map(([what]) => what), [], 'secrets found in the log');
+    assert.ok(secrets.size >= 15, `collected ${secrets.size} secrets`);
+  });
+});
