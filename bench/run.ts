@@ -28,7 +28,7 @@ const settings = {
   warmup: positiveInt('BENCH_WARMUP', 1),
   connections: positiveInt('BENCH_CONNECTIONS', 50),
   // Every refresh request consumes a distinct pre-minted token; this bounds the rate a run can sustain.
-  tokensPerSecond: positiveInt('BENCH_TOKENS_PER_SECOND', 12_000),
+  tokensPerSecond: positiveInt('BENCH_TOKENS_PER_SECOND', 6_000),
   // Set to a directory to have both servers write V8 CPU profiles there when they stop.
   profileArgs: process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],
 };
@@ -96,7 +96,7 @@ async function verify(target: Target): Promise<void> {
 async function load(target: Target, scenario: Scenario, seconds: number): Promise<AutocannonResult> {
   const { path, body } = requestFor(target, scenario);
   const remaining = target.fixtures.refreshTokens.length - target.nextRefresh;
-  if (scenario === 'refresh_token' && remaining < settings.connections) throw new Error(`${target.name}: out of refresh tokens`);
+  if (scenario === 'refresh_token' && remaining < settings.connections) throw new Error(`${target.name}: out of pre-minted refresh tokens; raise BENCH_TOKENS_PER_SECOND`);
   return autocannon({
     url: target.origin,
     connections: settings.connections,

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from './context.js';
 import { developerAppsRoutes } from './http/routes/developer-apps.js';
 import { secretScanningRoutes } from './http/routes/secret-scanning.js';
+import { apiKeysRoutes } from './http/routes/api-keys.js';
+import { connectedAppsRoutes } from './http/routes/connected-apps.js';
 import { oidcRoutes } from './http/routes/oidc.js';
 import { registerRoutes } from './http/routes/register.js';
 import type { MetadataContributor } from './oauth/discovery.js';
@@ -22,6 +24,8 @@ export interface Feature {
 export const FEATURES: Feature[] = [
   { name: 'openid-connect', routes: oidcRoutes, metadata: openIdMetadata },
   { name: 'platform-api', routes: platformApiRoutes },
+  { name: 'connected-apps', routes: connectedAppsRoutes, homeLinks: [{ href: '/settings/connected-apps', label: 'Connected apps' }] },
+  { name: 'personal-api-keys', routes: apiKeysRoutes, homeLinks: [{ href: '/settings/api-keys', label: 'Personal API keys' }] },
   { name: 'secret-scanning', routes: secretScanningRoutes },
   // Client ids that are https URLs are resolved in createRuntime; discovery only announces it.
   { name: 'client-id-metadata-document', metadata: () => ({ client_id_metadata_document_supported: true }) },

@@ -1,5 +1,6 @@
 /** Helpers for the signed-in settings pages. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Membership } from '../accounts/organizations.js';
 import type { BrowserSession } from '../accounts/sessions.js';
 import type { Context } from '../context.js';
 import { currentSession } from './session.js';
@@ -18,4 +19,14 @@ export async function requireSession(ctx: Context, request: FastifyRequest, repl
 /** True when the user proved their password within `seconds` (sensitive actions ask again otherwise). */
 export function recentlyAuthenticated(ctx: Context, session: BrowserSession, seconds = 600): boolean {
   return ctx.now() - session.authTime <= seconds * 1000;
+}
+
+/** Organization and project names by id, to show narrowings in words. */
+export function membershipNames(memberships: Membership[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const { organization, projects } of memberships) {
+    names.set(organization.id, organization.name);
+    for (const project of projects) names.set(project.id, `${organization.name} / ${project.name}`);
+  }
+  return names;
 }

@@ -40,6 +40,9 @@ export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freez
 
 export const SUPPORTED_SCOPES: readonly string[] = Object.keys(SCOPE_DESCRIPTIONS);
 
+/** The platform API's scopes (everything but the OpenID Connect ones): what API keys may carry. */
+export const RESOURCE_SCOPES: readonly string[] = SUPPORTED_SCOPES.filter((scope) => scope.includes(':'));
+
 export function isKnownScope(scope: string): boolean {
   return Object.hasOwn(SCOPE_DESCRIPTIONS, scope);
 }

@@ -1,4 +1,5 @@
 import type { Membership } from '../accounts/organizations.js';
+import { AccessPicker } from './access-picker.js';
 import { ErrorMessage, Layout } from './layout.js';
 
 export interface ConsentPageProps {
@@ -25,8 +26,6 @@ export interface ConsentPageProps {
 
 export function ConsentPage(props: ConsentPageProps) {
   const { client, memberships, requiredAccessLevel, projectHint } = props;
-  const defaultLevel = requiredAccessLevel ?? (projectHint ? 'project' : 'all');
-  const levels = (['all', 'organization', 'project'] as const).filter((level) => !requiredAccessLevel || level === requiredAccessLevel);
   return (
     <Layout title={`Authorize ${client.name}`} platformName={props.platformName} signedInAs={{ email: props.userEmail, csrfToken: props.csrfToken }}>
       <div class="app-identity">
@@ -65,47 +64,7 @@ export function ConsentPage(props: ConsentPageProps) {
             </li>
           ))}
         </ul>
-        <fieldset class="access">
-          <legend>Which of your data</legend>
-          {levels.includes('all') && (
-            <label class="choice">
-              <input type="radio" name="access_level" value="all" checked={defaultLevel === 'all'} /> All organizations and projects
-            </label>
-          )}
-          {levels.includes('organization') && (
-            <div>
-              <label class="choice">
-                <input type="radio" name="access_level" value="organization" checked={defaultLevel === 'organization'} /> Specific organizations
-              </label>
-              <div class="picker">
-                {memberships.map(({ organization }) => (
-                  <label key={organization.id} class="choice nested">
-                    <input type="checkbox" name="organization_ids" value={organization.id} /> {organization.name}
-                  </label>
-                ))}
-              </div>
-            </div>
-          )}
-          {levels.includes('project') && (
-            <div>
-              <label class="choice">
-                <input type="radio" name="access_level" value="project" checked={defaultLevel === 'project'} /> Specific projects
-              </label>
-              <div class="picker">
-                {memberships.map(({ organization, projects }) => (
-                  <div key={organization.id} class="org-projects">
-                    <span class="muted">{organization.name}</span>
-                    {projects.map((project) => (
-                      <label key={project.id} class="choice nested">
-                        <input type="checkbox" name="project_ids" value={project.id} checked={project.id === projectHint} /> {project.name}
-                      </label>
-                    ))}
-                  </div>
-                ))}
-              </div>
-            </div>
-          )}
-        </fieldset>
+        <AccessPicker memberships={memberships} requiredAccessLevel={requiredAccessLevel} projectHint={projectHint} />
         <div class="actions">
           <button type="submit" name="decision" value="deny" class="secondary">
             Deny

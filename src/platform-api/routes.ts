@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
 import { protectedResourceMetadataUrl, resourceServer } from '../resource-server/plugin.js';
-import { SUPPORTED_SCOPES } from '../oauth/scopes.js';
+import { RESOURCE_SCOPES } from '../oauth/scopes.js';
 import { createAnnotation, deleteAnnotation, InvalidInputError, listAnnotations, presentAnnotation } from './annotations.js';
 import { listEventDefinitions, parseEventQuery, runEventQuery } from './events.js';
 import { listProjects, listVisibleOrganizations, presentOrganization, presentProject } from './organizations.js';
@@ -32,7 +32,7 @@ export async function platformApiRoutes(app: FastifyInstance, ctx: Context): Pro
     reply.header('cache-control', 'public, max-age=300').send({
       resource,
       authorization_servers: [ctx.config.issuer],
-      scopes_supported: SUPPORTED_SCOPES.filter((scope) => scope.includes(':')),
+      scopes_supported: RESOURCE_SCOPES,
       bearer_methods_supported: ['header'],
       resource_name: `${ctx.config.platformName} API`,
     }),

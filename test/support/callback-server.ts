@@ -14,6 +14,8 @@ export async function startCallbackServer(): Promise<CallbackServer> {
   const received: URL[] = [];
   const server = createServer((request, response) => {
     const url = new URL(request.url!, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // Browsers also ask for /favicon.ico; only the redirect URI itself is a callback.
+    if (url.pathname !== '/callback') return void response.writeHead(404).end();
     response.writeHead(200, { 'content-type': 'text/html' }).end('<p>Signed in. You can close this window.</p>');
     const resolve = waiting.shift();
     if (resolve) resolve(url);

@@ -171,7 +171,7 @@ describe('configuration', () => {
     assert.equal(config.port, 8080);
     assert.equal(config.issuer, 'http://localhost:8080');
     assert.equal(config.databaseUrl, 'sqlite:./data/tessera.sqlite');
-    assert.deepEqual(config.ttl, { authorizationCode: 600, accessToken: 3600, refreshToken: 2592000, session: 1209600 });
+    assert.deepEqual(config.ttl, { authorizationCode: 600, accessToken: 3600, refreshToken: 2592000, session: 1209600, idToken: 3600 });
     assert.equal(config.refreshReuseGraceSeconds, 120);
     assert.equal(config.redisUrl, undefined);
   });

@@ -10,7 +10,7 @@ import type { Context } from '../../context.js';
 import type { Client, Database, Organization } from '../../store/schema.js';
 import { impersonatesPlatform } from '../cimd/document.js';
 import { OAuthError } from '../errors.js';
-import { isLoopbackRedirect } from '../redirect-uri.js';
+import { redirectUriRegistrationProblem } from '../redirect-uri.js';
 import { isKnownScope } from '../scopes.js';
 import { revokeFamiliesOf } from '../token-store.js';
 import type { OAuthClient } from './client.js';
@@ -22,7 +22,7 @@ const MAX_DESCRIPTION_LENGTH = 500;
 const MAX_REDIRECT_URIS = 10;
 const MAX_URI_LENGTH = 2048;
 
-export type LogoType = 'image/png' | 'image/jpeg' | 'image/webp';
+type LogoType = 'image/png' | 'image/jpeg' | 'image/webp';
 
 export interface LogoUpload {
   bytes: Buffer;
@@ -125,29 +125,13 @@ function validateName(name: string, platformName: string): string {
   return trimmed;
 }
 
-/**
- * A redirect URI an app may register (RFC 8252, OAuth 2.1 §2.3.1): https; http only on a loopback
- * address; or a private-use scheme, which must be a reverse domain name (so it contains a dot,
- * which also rules out javascript:, data: and file:). Never a fragment or credentials.
- */
-export function validateAppRedirectUri(uri: string): string {
-  const refuse = (why: string) => new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} ${why}.`);
-  if (uri.length > MAX_URI_LENGTH) throw refuse(`is longer than ${MAX_URI_LENGTH} characters`);
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw refuse('is not an absolute URL');
-  }
-  if (uri.includes('#')) throw refuse('must not contain a fragment (#)');
-  if (url.username || url.password) throw refuse('must not contain a user name or password');
-  if (url.protocol === 'https:') return uri;
-  if (url.protocol === 'http:') {
-    if (isLoopbackRedirect(uri)) return uri;
-    throw refuse('uses http, which is allowed only for 127.0.0.1, [::1] or localhost; use https');
-  }
-  if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(url.protocol)) return uri;
-  throw refuse('must use https, loopback http, or a private-use scheme such as com.example.app:/callback');
+/** A redirect URI an app may register: the registration rules every client follows, and no credentials. */
+function validateAppRedirectUri(uri: string): string {
+  const problem = uri.length > MAX_URI_LENGTH ? `is longer than ${MAX_URI_LENGTH} characters` : redirectUriRegistrationProblem(uri);
+  if (problem) throw new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} ${problem}.`);
+  const url = new URL(uri);
+  if (url.username || url.password) throw new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} must not contain a user name or password.`);
+  return uri;
 }
 
 function validateRedirectUris(uris: string[]): string[] {
@@ -182,7 +166,7 @@ function validateLogoUrl(value: string): string | null {
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The image type the bytes themselves show; SVG is never one of them (it can carry script). */
-export function detectLogoType(bytes: Buffer): LogoType | undefined {
+function detectLogoType(bytes: Buffer): LogoType | undefined {
   if (bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
   if (bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';

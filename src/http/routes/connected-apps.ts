@@ -1,0 +1,47 @@
+/** Settings › Connected apps: what the user authorized, and revoking it. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listMemberships } from '../../accounts/organizations.js';
+import type { BrowserSession } from '../../accounts/sessions.js';
+import { authenticateUser } from '../../accounts/users.js';
+import type { Context } from '../../context.js';
+import { listConnectedApps, revokeConnectedApp } from '../../oauth/connected-apps.js';
+import { sendPage } from '../../pages/render.js';
+import { ConfirmRevokePage, ConnectedAppsPage } from '../../pages/settings/connected-apps.js';
+import { recentlyAuthenticated, requireSession, membershipNames } from '../settings.js';
+
+type Form = Record<string, unknown>;
+
+export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+  const { platformName } = ctx.config;
+
+  async function listPage(reply: FastifyReply, session: BrowserSession, notice?: string) {
+    const [apps, memberships] = await Promise.all([listConnectedApps(ctx.db, session.user.id), listMemberships(ctx.db, session.user.id)]);
+    const page = ConnectedAppsPage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), apps, names: membershipNames(memberships), notice });
+    return sendPage(reply, page);
+  }
+
+  app.get('/settings/connected-apps', async (request, reply) => {
+    const session = await requireSession(ctx, request, reply);
+    return session && listPage(reply, session);
+  });
+
+  app.post('/settings/connected-apps/revoke', { preHandler: app.csrfProtection }, async (request: FastifyRequest, reply) => {
+    const session = await requireSession(ctx, request, reply);
+    if (!session) return reply;
+    const form = request.body as Form;
+    const clientId = typeof form.client_id === 'string' ? form.client_id : '';
+    const connected = (await listConnectedApps(ctx.db, session.user.id)).find((candidate) => candidate.clientId === clientId);
+    if (!connected) return listPage(reply, session, 'That app is not connected to your account.');
+    // A session left open for a while must prove it is still its owner before cutting an app off.
+    if (!recentlyAuthenticated(ctx, session)) {
+      const password = typeof form.password === 'string' ? form.password : undefined;
+      const confirmed = password !== undefined && (await authenticateUser(ctx.db, session.user.email, password))?.id === session.user.id;
+      if (!confirmed) {
+        const page = ConfirmRevokePage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), app: connected, error: password === undefined ? undefined : 'Incorrect password.' });
+        return sendPage(reply, page, password === undefined ? 200 : 401);
+      }
+    }
+    await revokeConnectedApp(ctx.db, { userId: session.user.id, clientId }, ctx.now(), { ip: request.ip });
+    return listPage(reply, session, `${connected.name} no longer has access to your account.`);
+  });
+}

@@ -1,0 +1,98 @@
+import type { Membership } from '../../accounts/organizations.js';
+import type { ApiKey } from '../../store/schema.js';
+import { narrowingOf } from '../../oauth/consent.js';
+import { AccessPicker } from '../access-picker.js';
+import { ErrorMessage } from '../layout.js';
+import { describeAccess, formatTime, type NameLookup } from './format.js';
+import { SettingsLayout } from './layout.js';
+
+export interface ApiKeysPageProps {
+  platformName: string;
+  email: string;
+  csrfToken: string;
+  keys: ApiKey[];
+  names: NameLookup;
+  memberships: Membership[];
+  scopes: Array<{ scope: string; description: string }>;
+  /** The key just created: shown this once. */
+  created?: { label: string; key: string } | undefined;
+  error?: string | undefined;
+  notice?: string | undefined;
+}
+
+export function ApiKeysPage({ keys, names, memberships, scopes, created, error, notice, ...common }: ApiKeysPageProps) {
+  return (
+    <SettingsLayout title="Personal API keys" current="/settings/api-keys" {...common}>
+      {notice && <p class="notice" role="status">{notice}</p>}
+      {created && (
+        <div class="notice" role="status">
+          <p>
+            Your new key <strong>{created.label}</strong>. Copy it now: it will not be shown again.
+          </p>
+          <p class="secret" data-testid="new-api-key">
+            {created.key}
+          </p>
+        </div>
+      )}
+      {keys.length === 0 ? (
+        <p class="muted">You have no personal API keys.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Label</th>
+              <th>Key</th>
+              <th>Scopes</th>
+              <th>Access</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id}>
+                <td>{key.label}</td>
+                <td>
+                  <code>{key.mask}</code>
+                </td>
+                <td>{key.scope}</td>
+                <td>{describeAccess(narrowingOf(key), names)}</td>
+                <td>{formatTime(key.created_at)}</td>
+                <td>{formatTime(key.last_used_at)}</td>
+                <td>
+                  <form method="post" action="/settings/api-keys/revoke">
+                    <input type="hidden" name="_csrf" value={common.csrfToken} />
+                    <input type="hidden" name="id" value={key.id} />
+                    <button type="submit" class="danger" aria-label={`Revoke ${key.label}`}>
+                      Revoke
+                    </button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Create a key</h2>
+      <ErrorMessage message={error} />
+      <form method="post" action="/settings/api-keys">
+        <input type="hidden" name="_csrf" value={common.csrfToken} />
+        <label for="label">Label</label>
+        <input id="label" name="label" type="text" maxLength={100} required />
+        <fieldset class="access">
+          <legend>Scopes</legend>
+          {scopes.map(({ scope, description }) => (
+            <label key={scope} class="choice">
+              <input type="checkbox" name="scopes" value={scope} /> {description} <code>{scope}</code>
+            </label>
+          ))}
+        </fieldset>
+        <AccessPicker memberships={memberships} />
+        <button type="submit" class="primary">
+          Create key
+        </button>
+      </form>
+    </SettingsLayout>
+  );
+}

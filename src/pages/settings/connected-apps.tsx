@@ -1,0 +1,85 @@
+import type { ConnectedApp } from '../../oauth/connected-apps.js';
+import { ErrorMessage } from '../layout.js';
+import { SettingsLayout } from './layout.js';
+import { describeAccess, formatTime, type NameLookup } from './format.js';
+
+interface Common {
+  platformName: string;
+  email: string;
+  csrfToken: string;
+}
+
+export function ConnectedAppsPage({ apps, names, notice, ...common }: Common & { apps: ConnectedApp[]; names: NameLookup; notice?: string | undefined }) {
+  return (
+    <SettingsLayout title="Connected apps" current="/settings/connected-apps" {...common}>
+      {notice && <p class="notice" role="status">{notice}</p>}
+      {apps.length === 0 ? (
+        <p class="muted">You have not authorized any apps.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>App</th>
+              <th>Can</th>
+              <th>Access</th>
+              <th>Last used</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {apps.map((app) => (
+              <tr key={app.clientId}>
+                <td>
+                  {app.name}
+                  {app.verified && <span class="badge verified">Verified</span>}
+                </td>
+                <td>
+                  {app.scopes.map((scope) => (
+                    <code key={scope} class="scope">
+                      {scope}{' '}
+                    </code>
+                  ))}
+                </td>
+                <td>{describeAccess(app, names)}</td>
+                <td>{formatTime(app.lastUsedAt)}</td>
+                <td>
+                  <form method="post" action="/settings/connected-apps/revoke">
+                    <input type="hidden" name="_csrf" value={common.csrfToken} />
+                    <input type="hidden" name="client_id" value={app.clientId} />
+                    <button type="submit" class="danger" aria-label={`Revoke ${app.name}`}>
+                      Revoke
+                    </button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </SettingsLayout>
+  );
+}
+
+/** Revoking after a while signed in asks for the password again. */
+export function ConfirmRevokePage({ app, error, ...common }: Common & { app: ConnectedApp; error?: string | undefined }) {
+  return (
+    <SettingsLayout title={`Revoke ${app.name}`} current="/settings/connected-apps" {...common}>
+      <p>
+        {app.name} will lose access to your account at once: its tokens stop working and it will have to ask you again.
+      </p>
+      <ErrorMessage message={error} />
+      <form method="post" action="/settings/connected-apps/revoke">
+        <input type="hidden" name="_csrf" value={common.csrfToken} />
+        <input type="hidden" name="client_id" value={app.clientId} />
+        <label for="password">Confirm with your password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required />
+        <div class="actions">
+          <a href="/settings/connected-apps">Cancel</a>
+          <button type="submit" class="danger">
+            Revoke access
+          </button>
+        </div>
+      </form>
+    </SettingsLayout>
+  );
+}

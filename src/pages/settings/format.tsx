@@ -1,0 +1,16 @@
+/** Small presentation helpers shared by the settings pages. */
+import type { Narrowing } from '../../oauth/consent.js';
+
+/** Organization and project names by id, from the user's memberships. */
+export type NameLookup = ReadonlyMap<string, string>;
+
+export function formatTime(ms: number | null): string {
+  return ms === null ? 'Never' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+export function describeAccess(narrowing: Pick<Narrowing, 'accessLevel' | 'organizationIds' | 'projectIds'>, names: NameLookup): string {
+  const named = (ids: string[]) => ids.map((id) => names.get(id) ?? id).join(', ');
+  if (narrowing.accessLevel === 'organization') return `Organizations: ${named(narrowing.organizationIds)}`;
+  if (narrowing.accessLevel === 'project') return `Projects: ${named(narrowing.projectIds)}`;
+  return 'All organizations and projects';
+}

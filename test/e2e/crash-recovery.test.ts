@@ -1,0 +1,286 @@
+/**
+ * Crash recovery: Tessera runs as a child process (`tessera start`), takes a load of concurrent
+ * code exchanges (some codes sent twice at once) and refresh chains, and is killed with SIGKILL in
+ * the middle of it. Restarted on the same database, it must honour every answer it gave: each
+ * access token it handed out is still active, each refresh chain resumes from the last refresh
+ * token it handed out, no code is redeemed twice, and no row is left half-written.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { saveGrant, FULL_ACCESS } from '../../src/oauth/consent.js';
+import { issueAuthorizationCode, validateAuthorizationParams } from '../../src/oauth/authorize.js';
+import { exchangeAuthorizationCode } from '../../src/oauth/grants/authorization-code.js';
+import { s256 } from '../../src/oauth/pkce.js';
+import { hashToken } from '../../src/oauth/tokens.js';
+import { createRuntime } from '../../src/server.js';
+import { openDatabase } from '../../src/store/database.js';
+import { postgresTarget, sqliteTarget, type StorageTarget } from '../support/database.js';
+import { seedClient, seedUser } from '../support/seed.js';
+import { freePort } from '../support/server.js';
+
+const REDIRECT = 'http://127.0.0.1:9999/callback';
+const VERIFIER = 'c'.repeat(43);
+const CODES = 150;
+const DUPLICATED_CODES = 30; // of the CODES, these are sent twice at once
+const CHAINS = 20;
+const REFRESHES_PER_CHAIN = 30;
+const CODE_WORKERS = 6;
+const KILL_AFTER_ANSWERS = 250;
+
+const targets: StorageTarget[] = process.env.TEST_DATABASE_URL ? [sqliteTarget, postgresTarget(process.env.TEST_DATABASE_URL)] : [sqliteTarget];
+
+/** The CLI reads one DATABASE_URL; a PostgreSQL schema of the test's own travels in its options. */
+function databaseUrl(created: { url: string; schema?: string }): string {
+  if (!created.schema) return created.url;
+  const url = new URL(created.url);
+  url.searchParams.set('options', `-c search_path=${created.schema}`);
+  return url.href;
+}
+
+interface Seeded {
+  clientId: string;
+  clientSecret: string;
+  codes: string[];
+  refreshTokens: string[];
+}
+
+/** A user, a client, a grant, codes and refresh tokens, written through src/ before the server starts. */
+async function seed(url: string): Promise<Seeded> {
+  const runtime = await createRuntime(loadConfig({ DATABASE_URL: url, TESSERA_RATE_LIMITS: 'false' }));
+  try {
+    const { ctx } = runtime;
+    const user = await seedUser(ctx);
+    const { client, clientSecret } = await seedClient(ctx, { redirectUris: [REDIRECT] });
+    const grant = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, ctx.now());
+    const request = validateAuthorizationParams(client, REDIRECT, {
+      response_type: 'code', scope: 'project:read', code_challenge: s256(VERIFIER), code_challenge_method: 'S256',
+    });
+    const codes: string[] = [];
+    for (let i = 0; i < CODES + CHAINS; i++) {
+      const location = new URL(await issueAuthorizationCode(ctx, request, user, grant, ctx.now()));
+      codes.push(location.searchParams.get('code')!);
+    }
+    const refreshTokens: string[] = [];
+    for (const code of codes.splice(CODES)) {
+      const response = await exchangeAuthorizationCode(ctx, client, { code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+      refreshTokens.push(response.refresh_token!);
+    }
+    return { clientId: client.id, clientSecret: clientSecret!, codes, refreshTokens };
+  } finally {
+    await runtime.close();
+  }
+}
+
+interface Server {
+  child: ChildProcess;
+  output: string[];
+}
+
+async function startTessera(url: string, port: number): Promise<Server> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TESSERA_ISSUER: `http://127.0.0.1:${port}`,
+    TESSERA_RATE_LIMITS: 'false',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.REDIS_URL;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout!.on('data', (chunk) => output.push(String(chunk)));
+  child.stderr!.on('data', (chunk) => output.push(String(chunk)));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}: ${output.join('')}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server`)).ok) return { child, output };
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`tessera did not start: ${output.join('')}`);
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+interface TokenAnswer {
+  status: number;
+  body: { access_token?: string; refresh_token?: string; error?: string };
+}
+
+for (const target of targets) {
+  describe(`crash recovery (${target.name})`, () => {
+    let drop: (() => Promise<void>) | undefined;
+    let running: ChildProcess | undefined;
+    after(async () => {
+      if (running && running.exitCode === null) {
+        running.kill('SIGKILL');
+        await stopped(running);
+      }
+      await drop?.();
+    });
+
+    it('honours every answer it gave after a kill -9 mid-load', async (t) => {
+      const created = await target.create();
+      drop = created.drop;
+      const url = databaseUrl(created);
+      const seeded = await seed(url);
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const authorization = 'Basic ' + Buffer.from(`${seeded.clientId}:${seeded.clientSecret}`).toString('base64');
+      const post = async (path: string, form: Record<string, string>): Promise<TokenAnswer> => {
+        const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, body: new URLSearchParams(form) });
+        return { status: response.status, body: (await response.json()) as TokenAnswer['body'] };
+      };
+
+      let server = await startTessera(url, port);
+      running = server.child;
+
+      // The load. Every request is counted when sent and when its whole answer has arrived.
+      const figures = { sent: 0, answered: 0, inFlightAtKill: 0, inFlight: 0, killed: false };
+      const killTessera = () => {
+        figures.killed = true;
+        figures.inFlightAtKill = figures.inFlight;
+        server.child.kill('SIGKILL');
+      };
+      async function tokenRequest(form: Record<string, string>): Promise<TokenAnswer | undefined> {
+        if (figures.killed) return undefined;
+        figures.sent += 1;
+        figures.inFlight += 1;
+        try {
+          const answer = await post('/oauth/token', form);
+          figures.answered += 1;
+          if (figures.answered >= KILL_AFTER_ANSWERS && !figures.killed) killTessera();
+          return answer;
+        } catch {
+          return undefined; // the server died before answering
+        } finally {
+          figures.inFlight -= 1;
+        }
+      }
+
+      const codeAnswers = new Map<string, TokenAnswer[]>();
+      const exchange = async (code: string) => {
+        const answer = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+        if (answer) codeAnswers.set(code, [...(codeAnswers.get(code) ?? []), answer]);
+      };
+      const queue = seeded.codes.map((code, index) => (index < DUPLICATED_CODES ? () => Promise.all([exchange(code), exchange(code)]) : () => exchange(code)));
+      const codeWorker = async () => {
+        for (let task = queue.shift(); task && !figures.killed; task = queue.shift()) await task();
+      };
+
+      const chainAnswers: TokenAnswer[][] = seeded.refreshTokens.map(() => []);
+      /** The last refresh token each chain was handed (seeded, or from its last answered refresh). */
+      const lastRefresh = [...seeded.refreshTokens];
+      const chain = async (index: number) => {
+        for (let step = 0; step < REFRESHES_PER_CHAIN; step++) {
+          const answer = await tokenRequest({ grant_type: 'refresh_token', refresh_token: lastRefresh[index]! });
+          if (!answer) return;
+          chainAnswers[index]!.push(answer);
+          if (answer.status !== 200) return;
+          lastRefresh[index] = answer.body.refresh_token!;
+        }
+      };
+
+      await Promise.all([...Array.from({ length: CODE_WORKERS }, codeWorker), ...seeded.refreshTokens.map((_token, index) => chain(index))]);
+      assert.ok(figures.killed, `the load ended (${figures.answered} answers) before the kill`);
+      await stopped(server.child);
+
+      // Before the restart: what the load saw is consistent.
+      for (const [code, answers] of codeAnswers) {
+        assert.ok(answers.filter((answer) => answer.status === 200).length <= 1, `code ${code.slice(0, 10)}… answered 200 twice`);
+        for (const answer of answers) assert.ok(answer.status === 200 || answer.body.error === 'invalid_grant', `code exchange answered ${answer.status}`);
+      }
+      for (const answers of chainAnswers) for (const answer of answers) assert.equal(answer.status, 200, `a refresh answered ${JSON.stringify(answer.body)}`);
+
+      // The database holds no half-written rotation, token or code redemption.
+      const db = openDatabase(url);
+      try {
+        const halfRotated = await db.kysely.selectFrom('refresh_tokens').select('token_hash').where('rotated_at', 'is not', null).where('successor_sealed', 'is', null).execute();
+        assert.equal(halfRotated.length, 0, 'refresh tokens rotated without a sealed successor');
+        const orphanAccess = await db.kysely.selectFrom('access_tokens').leftJoin('token_families', 'token_families.id', 'access_tokens.family_id').select('access_tokens.token_hash').where('token_families.id', 'is', null).execute();
+        assert.equal(orphanAccess.length, 0, 'access tokens without their family');
+        const orphanRefresh = await db.kysely.selectFrom('refresh_tokens').leftJoin('token_families', 'token_families.id', 'refresh_tokens.family_id').select('refresh_tokens.token_hash').where('token_families.id', 'is', null).execute();
+        assert.equal(orphanRefresh.length, 0, 'refresh tokens without their family');
+        const consumedWithoutFamily = await db.kysely.selectFrom('authorization_codes').leftJoin('token_families', 'token_families.id', 'authorization_codes.family_id').select('code_hash').where('consumed_at', 'is not', null).where('token_families.id', 'is', null).execute();
+        assert.equal(consumedWithoutFamily.length, 0, 'codes consumed without issuing their tokens');
+        const familiesMissingTokens = await db.kysely
+          .selectFrom('token_families')
+          .select('id')
+          .where((eb) => eb.or([eb.not(eb.exists(eb.selectFrom('access_tokens').select('family_id').whereRef('access_tokens.family_id', '=', 'token_families.id'))), eb.not(eb.exists(eb.selectFrom('refresh_tokens').select('family_id').whereRef('refresh_tokens.family_id', '=', 'token_families.id')))]))
+          .execute();
+        assert.equal(familiesMissingTokens.length, 0, 'token families without an access or a refresh token');
+      } finally {
+        await db.close();
+      }
+
+      server = await startTessera(url, port);
+      running = server.child;
+
+      // Every access token handed out still works, unless its code was (deliberately) sent twice:
+      // the second redemption revokes what the first one issued.
+      const duplicated = new Set(seeded.codes.slice(0, DUPLICATED_CODES));
+      const accessTokens = [
+        ...[...codeAnswers].filter(([code]) => !duplicated.has(code)).flatMap(([, answers]) => answers),
+        ...chainAnswers.flat(),
+      ].flatMap((answer) => (answer.status === 200 ? [answer.body.access_token!] : []));
+      for (const token of accessTokens) {
+        const introspection = await post('/oauth/introspect', { token });
+        assert.equal(introspection.status, 200);
+        assert.equal((introspection.body as { active?: boolean }).active, true, 'an access token handed out before the crash is no longer active');
+      }
+
+      // Every chain resumes from the last refresh token it was handed. A rotation the kill
+      // interrupted either never committed, or committed with its successor sealed (grace replay).
+      const check = openDatabase(url);
+      let rotatedBeforeKill = 0;
+      try {
+        for (const token of lastRefresh) {
+          const row = await check.kysely.selectFrom('refresh_tokens').select('rotated_at').where('token_hash', '=', hashToken(token)).executeTakeFirstOrThrow();
+          if (row.rotated_at !== null) rotatedBeforeKill += 1;
+        }
+      } finally {
+        await check.close();
+      }
+      for (const token of lastRefresh) {
+        const refreshed = await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: token });
+        assert.equal(refreshed.status, 200, `a chain could not resume: ${JSON.stringify(refreshed.body)}`);
+      }
+
+      // No code that was answered with tokens can be redeemed again.
+      const redeemed = [...codeAnswers].filter(([, answers]) => answers.some((answer) => answer.status === 200)).map(([code]) => code);
+      for (const code of redeemed) {
+        const again = await post('/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+        assert.equal(again.status, 400);
+        assert.equal(again.body.error, 'invalid_grant');
+      }
+      // Codes whose answer never arrived: redeemable once if their redemption never committed.
+      let committedUnanswered = 0;
+      let redeemableUnanswered = 0;
+      for (const code of seeded.codes.filter((code) => !redeemed.includes(code))) {
+        const answer = await post('/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+        if (answer.status === 200) redeemableUnanswered += 1;
+        else committedUnanswered += 1;
+        assert.ok(answer.status === 200 || answer.body.error === 'invalid_grant', JSON.stringify(answer.body));
+        const replay = await post('/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+        assert.equal(replay.body.error, 'invalid_grant');
+      }
+
+      server.child.kill('SIGTERM');
+      await stopped(server.child);
+      const summary =
+        `crash (${target.name}): ${figures.sent} requests sent, ${figures.answered} answered, ${figures.inFlightAtKill} in flight at the kill; ` +
+        `after restart: ${accessTokens.length} access tokens active, ${lastRefresh.length} chains resumed ` +
+        `(${rotatedBeforeKill} had an interrupted rotation committed), ${redeemed.length} answered codes refused, ` +
+        `${committedUnanswered} unanswered codes already consumed, ${redeemableUnanswered} still redeemable once`;
+      t.diagnostic(summary);
+    });
+  });
+}
