@@ -8,6 +8,7 @@ import { AccountError, createUser, findUserByEmail } from '../accounts/users.js'
 import { ConfigError, loadConfig } from '../config.js';
 import { createClient } from '../oauth/clients/registered.js';
 import { isKnownScope, parseScope } from '../oauth/scopes.js';
+import { seedSampleEvents } from '../platform-api/events.js';
 import { createRuntime, startServer, type Runtime } from '../server.js';
 import { migrateToLatest, openDatabase } from '../store/database.js';
 import { addAppCommands } from './apps.js';
@@ -113,10 +114,15 @@ export function buildCli(): Command {
     .command('create')
     .requiredOption('--org <id>', 'organization id')
     .requiredOption('--name <name>')
+    .option('--sample-data', 'fill the project with 30 days of sample events for the platform API')
     .addOption(json())
-    .action(async (options: Output & { org: string; name: string }) => {
-      const created = await withRuntime(({ ctx }) => createProject(ctx.db, { organizationId: options.org, name: options.name }, ctx.now()));
-      print(options, { id: created.id, name: created.name, organization_id: created.organization_id }, `created project ${created.name} (${created.id})`);
+    .action(async (options: Output & { org: string; name: string; sampleData?: boolean }) => {
+      const { created, events } = await withRuntime(async ({ ctx }) => {
+        const project = await createProject(ctx.db, { organizationId: options.org, name: options.name }, ctx.now());
+        return { created: project, events: options.sampleData ? await seedSampleEvents(ctx.db, project.id, ctx.now()) : 0 };
+      });
+      const human = `created project ${created.name} (${created.id})${events ? ` with ${events} sample events` : ''}`;
+      print(options, { id: created.id, name: created.name, organization_id: created.organization_id, sample_events: events }, human);
     });
 
   const client = program.command('client').description('manage OAuth clients');

@@ -36,6 +36,9 @@ describe('tessera CLI', () => {
     const project = tessera('project', 'create', '--org', org.json().id, '--name', 'Web', '--json');
     assert.equal(project.status, 0, project.stderr);
     assert.equal(project.json().organization_id, org.json().id);
+    const sample = tessera('project', 'create', '--org', org.json().id, '--name', 'Demo', '--sample-data', '--json');
+    assert.equal(sample.status, 0, sample.stderr);
+    assert.ok(sample.json().sample_events > 100);
 
     const confidential = tessera('client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--redirect-uri', 'http://127.0.0.1/cb', '--scope', 'project:read openid', '--json');
     assert.equal(confidential.status, 0, confidential.stderr);
