@@ -7,6 +7,7 @@ import type { Context } from './context.js';
 import { developerAppsRoutes } from './http/routes/developer-apps.js';
 import { secretScanningRoutes } from './http/routes/secret-scanning.js';
 import { apiKeysRoutes } from './http/routes/api-keys.js';
+import { activityRoutes } from './http/routes/activity.js';
 import { connectedAppsRoutes } from './http/routes/connected-apps.js';
 import { oidcRoutes } from './http/routes/oidc.js';
 import { registerRoutes } from './http/routes/register.js';
@@ -31,4 +32,5 @@ export const FEATURES: Feature[] = [
   { name: 'client-id-metadata-document', metadata: () => ({ client_id_metadata_document_supported: true }) },
   { name: 'dynamic-client-registration', routes: registerRoutes, metadata: (config) => ({ registration_endpoint: `${config.issuer}/oauth/register` }) },
   { name: 'developer-apps', routes: developerAppsRoutes, homeLinks: [{ href: '/settings/developers/apps', label: 'Developer apps' }] },
+  { name: 'recent-activity', routes: activityRoutes, homeLinks: [{ href: '/settings/activity', label: 'Recent activity' }] },
 ];

@@ -8,9 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyContextConfig, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { CLIENT_RATE_LIMITED_ENDPOINTS, type ClientRateLimitedEndpoint, type RateLimitedEndpoint } from '../config.js';
 import type { Context } from '../context.js';
+import { requestCounter } from '../counters.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -71,16 +72,12 @@ export function namedClientId(request: FastifyRequest): string | undefined {
   return firstString(request.body, 'client_id') ?? firstString(request.query, 'client_id');
 }
 
-/**
- * The per-client limiter as a preHandler. A failing Redis falls back to counting in memory on this
- * instance rather than letting every request through.
- */
+/** The per-client limiter as a preHandler. */
 export function clientRateLimiter(ctx: Context, redis: Redis | undefined): preHandlerAsyncHookHandler {
   const limiters = new Map<ClientRateLimitedEndpoint, RateLimiterAbstract>(
     CLIENT_RATE_LIMITED_ENDPOINTS.map((endpoint) => {
       const options = { keyPrefix: `${ctx.config.redisKeyPrefix}rl-client:${endpoint}`, points: ctx.config.clientRateLimits[endpoint], duration: WINDOW_SECONDS };
-      const memory = new RateLimiterMemory(options);
-      return [endpoint, redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory];
+      return [endpoint, requestCounter(options, redis)];
     }),
   );
   return async (request, reply) => {

@@ -5,13 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generate } from 'selfsigned';
 import type { Config } from '../../src/config.js';
 import { block, isBlocked, unblock } from '../../src/oauth/cimd/blocklist.js';
 import { createCimdResolver } from '../../src/oauth/cimd/resolver.js';
@@ -19,6 +16,7 @@ import { createClientResolver } from '../../src/oauth/clients/resolver.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { s256 } from '../../src/oauth/pkce.js';
 import { storageTargets } from '../support/database.js';
+import { DocumentServer } from '../support/document-server.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -26,55 +24,6 @@ import { UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://127.0.0.1:7777/callback';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-cimd-'));
-const caFile = join(dir, 'ca.pem');
-
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
-
-/** The HTTPS server client ids point at: each path answers as a test says, and every request is counted. */
-class DocumentServer {
-  readonly routes = new Map<string, Handler>();
-  readonly hits = new Map<string, number>();
-  server!: Server;
-  port!: number;
-
-  async start(): Promise<void> {
-    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-      algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
-    });
-    writeFileSync(caFile, pems.cert);
-    this.server = createServer({ key: pems.private, cert: pems.cert }, (request, response) => {
-      const path = request.url ?? '';
-      this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
-      const handler = this.routes.get(path);
-      if (handler) handler(request, response);
-      else response.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  url(path: string): string {
-    return `https://localhost:${this.port}${path}`;
-  }
-
-  /** Serves a valid document for the path (plus any overrides) and returns its client id. */
-  serve(path: string, overrides: Record<string, unknown> = {}, headers: Record<string, string> = {}): string {
-    const clientId = this.url(path);
-    const document = { client_id: clientId, client_name: 'Notebook Sync', redirect_uris: [REDIRECT], ...overrides };
-    this.routes.set(path, (_request, response) => response.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(document)));
-    return clientId;
-  }
-
-  count(path: string): number {
-    return this.hits.get(path) ?? 0;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 function authorizeUrl(clientId: string, redirectUri = REDIRECT): string {
   const params = new URLSearchParams({
@@ -129,13 +78,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 for (const target of storageTargets()) {
   describe(`Client ID Metadata Documents (${target.name})`, () => {
-    const docs = new DocumentServer();
+    const docs = new DocumentServer({ client_name: 'Notebook Sync', redirect_uris: [REDIRECT] });
     let server: TestServer;
     let email: string;
 
     before(async () => {
       await docs.start();
-      server = await startTestServer(target, { TESSERA_CIMD_ALLOW_LOOPBACK: 'true', TESSERA_CIMD_CA_FILE: caFile });
+      server = await startTestServer(target, { TESSERA_CIMD_ALLOW_LOOPBACK: 'true', TESSERA_CIMD_CA_FILE: docs.caFile });
       email = (await seedUser(server.ctx)).email;
     });
     after(async () => {

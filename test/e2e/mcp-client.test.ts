@@ -5,15 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { generate } from 'selfsigned';
 import { storageTargets } from '../support/database.js';
+import { DocumentServer } from '../support/document-server.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -21,42 +17,6 @@ import { UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://127.0.0.1:7777/callback';
 const SCOPE = 'project:read annotation:write';
-const dir = mkdtempSync(join(tmpdir(), 'tessera-mcp-'));
-const caFile = join(dir, 'ca.pem');
-
-/** An HTTPS server on loopback with a self-signed certificate Tessera trusts through TESSERA_CIMD_CA_FILE. */
-class MetadataDocumentHost {
-  private readonly documents = new Map<string, unknown>();
-  private server!: Server;
-  private port!: number;
-
-  async start(): Promise<void> {
-    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-      algorithm: 'sha256',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
-    });
-    writeFileSync(caFile, pems.cert);
-    this.server = createServer({ key: pems.private, cert: pems.cert }, (request, response) => {
-      const document = this.documents.get(request.url ?? '');
-      if (document === undefined) response.writeHead(404).end();
-      else response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document));
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** Publishes a document whose client_id is its own URL, and returns that URL. */
-  publish(path: string, metadata: Record<string, unknown>): string {
-    const clientId = `https://localhost:${this.port}${path}`;
-    this.documents.set(path, { client_id: clientId, ...metadata });
-    return clientId;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 /**
  * An MCP client's storage and browser in one: it keeps what `auth()` saves, and "redirects" by
@@ -127,17 +87,15 @@ function clientMetadata(overrides: Partial<OAuthClientMetadata> = {}): OAuthClie
   };
 }
 
-after(() => rmSync(dir, { recursive: true, force: true }));
-
 for (const target of storageTargets()) {
   describe(`MCP client authorization (${target.name})`, () => {
-    const documents = new MetadataDocumentHost();
+    const documents = new DocumentServer();
     let server: TestServer;
     let agent: UserAgent;
 
     before(async () => {
       await documents.start();
-      server = await startTestServer(target, { TESSERA_CIMD_ALLOW_LOOPBACK: 'true', TESSERA_CIMD_CA_FILE: caFile });
+      server = await startTestServer(target, { TESSERA_CIMD_ALLOW_LOOPBACK: 'true', TESSERA_CIMD_CA_FILE: documents.caFile });
       const { email } = await seedUser(server.ctx);
       agent = new UserAgent(server.url);
       await agent.signIn(email, PASSWORD);
@@ -198,7 +156,7 @@ for (const target of storageTargets()) {
     });
 
     it('uses a Client ID Metadata Document when the client has one and the server supports it', async () => {
-      const clientMetadataUrl = documents.publish('/agent/client.json', { client_name: 'Hosted Agent', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
+      const clientMetadataUrl = documents.serve('/agent/client.json', { client_name: 'Hosted Agent', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' });
       const provider = new ConsentingProvider(agent, server.url, clientMetadata({ client_name: 'Hosted Agent' }), clientMetadataUrl);
       const { clientId } = await authorizeAndRefresh(provider);
       assert.equal(clientId, clientMetadataUrl, 'the document URL is the client id');

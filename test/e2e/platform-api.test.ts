@@ -132,6 +132,22 @@ for (const target of storageTargets()) {
       assert.equal((await api(refreshed.access_token, `/api/projects/${acme.web}`)).status, 403);
     });
 
+    it('required_access_level forces a level, and a project hint pre-selects it', async () => {
+      const { url } = await app.authorizationUrl(ALL_SCOPES, { prompt: 'consent', required_access_level: 'organization' });
+      const page = await (await agent.request(url.pathname + url.search)).text();
+      assert.match(page, /name="access_level" value="organization"/);
+      assert.doesNotMatch(page, /name="access_level" value="(all|project)"/);
+      await assert.rejects(agent.authorize(url.href, { access_level: 'all' }), /consent answered 400/);
+      const forced = await agent.authorize(url.href, { access_level: 'organization', organization_ids: [globex.id] });
+      assert.ok(forced.searchParams.get('code'));
+
+      const hinted = await app.authorizationUrl(ALL_SCOPES, { prompt: 'consent', project: acme.mobile });
+      const hintedPage = await (await agent.request(hinted.url.pathname + hinted.url.search)).text();
+      assert.match(hintedPage, /name="access_level" value="project" checked/);
+      assert.match(hintedPage, new RegExp(`name="project_ids" value="${acme.mobile}" checked`));
+      assert.doesNotMatch(hintedPage, new RegExp(`name="project_ids" value="${acme.web}" checked`));
+    });
+
     it('refuses a forged narrowing naming a project the user cannot see', async () => {
       const { url } = await app.authorizationUrl(ALL_SCOPES, { prompt: 'consent' });
       await assert.rejects(agent.authorize(url.href, { access_level: 'project', project_ids: [foreign.project] }), /consent answered 400/);

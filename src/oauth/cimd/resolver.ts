@@ -6,8 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
+import { requestCounter } from '../../counters.js';
 import type { Database } from '../../store/schema.js';
 import type { ClientResolver, OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
@@ -20,6 +22,8 @@ import { safeFetch, type SafeFetchOptions } from './safe-fetch.js';
 export interface CimdResolverDeps {
   db: Kysely<Database>;
   config: Config;
+  /** Shares the first-fetch limits across instances when configured. */
+  redis?: Redis | undefined;
   /** Epoch milliseconds. */
   now(): number;
 }
@@ -34,7 +38,7 @@ function refusalToUndefined(error: unknown): undefined {
   throw error;
 }
 
-export function createCimdResolver({ db, config, now }: CimdResolverDeps): ClientResolver {
+export function createCimdResolver({ db, config, redis, now }: CimdResolverDeps): ClientResolver {
   const fetchOptions: SafeFetchOptions = {
     allowLoopback: config.cimdAllowLoopback,
     // Read once at start-up, so a wrong path fails there rather than on the first sign-in.
@@ -44,8 +48,8 @@ export function createCimdResolver({ db, config, now }: CimdResolverDeps): Clien
   };
   const limits = config.rateLimits.enabled
     ? {
-        perIp: new RateLimiterMemory({ keyPrefix: 'cimd-ip', points: config.rateLimits.cimd, duration: 60 }),
-        global: new RateLimiterMemory({ keyPrefix: 'cimd-all', points: config.rateLimits.cimd * GLOBAL_LIMIT_FACTOR, duration: 60 }),
+        perIp: requestCounter({ keyPrefix: `${config.redisKeyPrefix}cimd-ip`, points: config.rateLimits.cimd, duration: 60 }, redis),
+        global: requestCounter({ keyPrefix: `${config.redisKeyPrefix}cimd-all`, points: config.rateLimits.cimd * GLOBAL_LIMIT_FACTOR, duration: 60 }, redis),
       }
     : undefined;
   const inFlight = new Map<string, Promise<OAuthClient>>();

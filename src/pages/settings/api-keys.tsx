@@ -3,7 +3,7 @@ import type { ApiKey } from '../../store/schema.js';
 import { narrowingOf } from '../../oauth/consent.js';
 import { AccessPicker } from '../access-picker.js';
 import { ErrorMessage } from '../layout.js';
-import { describeAccess, formatTime, type NameLookup } from './format.js';
+import { DataTable, describeAccess, formatTime, type NameLookup } from './format.js';
 import { SettingsLayout } from './layout.js';
 
 export interface ApiKeysPageProps {
@@ -22,8 +22,7 @@ export interface ApiKeysPageProps {
 
 export function ApiKeysPage({ keys, names, memberships, scopes, created, error, notice, ...common }: ApiKeysPageProps) {
   return (
-    <SettingsLayout title="Personal API keys" current="/settings/api-keys" {...common}>
-      {notice && <p class="notice" role="status">{notice}</p>}
+    <SettingsLayout title="Personal API keys" current="/settings/api-keys" notice={notice} {...common}>
       {created && (
         <div class="notice" role="status">
           <p>
@@ -34,22 +33,7 @@ export function ApiKeysPage({ keys, names, memberships, scopes, created, error, 
           </p>
         </div>
       )}
-      {keys.length === 0 ? (
-        <p class="muted">You have no personal API keys.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Label</th>
-              <th>Key</th>
-              <th>Scopes</th>
-              <th>Access</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
+      <DataTable headings={['Label', 'Key', 'Scopes', 'Access', 'Created', 'Last used', '']} rowCount={keys.length} empty="You have no personal API keys.">
             {keys.map((key) => (
               <tr key={key.id}>
                 <td>{key.label}</td>
@@ -71,9 +55,7 @@ export function ApiKeysPage({ keys, names, memberships, scopes, created, error, 
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+      </DataTable>
       <h2>Create a key</h2>
       <ErrorMessage message={error} />
       <form method="post" action="/settings/api-keys">

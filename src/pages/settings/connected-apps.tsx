@@ -1,7 +1,7 @@
 import type { ConnectedApp } from '../../oauth/connected-apps.js';
 import { ErrorMessage } from '../layout.js';
 import { SettingsLayout } from './layout.js';
-import { describeAccess, formatTime, type NameLookup } from './format.js';
+import { DataTable, describeAccess, formatTime, type NameLookup } from './format.js';
 
 interface Common {
   platformName: string;
@@ -11,22 +11,8 @@ interface Common {
 
 export function ConnectedAppsPage({ apps, names, notice, ...common }: Common & { apps: ConnectedApp[]; names: NameLookup; notice?: string | undefined }) {
   return (
-    <SettingsLayout title="Connected apps" current="/settings/connected-apps" {...common}>
-      {notice && <p class="notice" role="status">{notice}</p>}
-      {apps.length === 0 ? (
-        <p class="muted">You have not authorized any apps.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>App</th>
-              <th>Can</th>
-              <th>Access</th>
-              <th>Last used</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
+    <SettingsLayout title="Connected apps" current="/settings/connected-apps" notice={notice} {...common}>
+      <DataTable headings={['App', 'Can', 'Access', 'Last used', '']} rowCount={apps.length} empty="You have not authorized any apps.">
             {apps.map((app) => (
               <tr key={app.clientId}>
                 <td>
@@ -53,9 +39,7 @@ export function ConnectedAppsPage({ apps, names, notice, ...common }: Common & {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+      </DataTable>
     </SettingsLayout>
   );
 }

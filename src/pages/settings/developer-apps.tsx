@@ -3,6 +3,7 @@ import type { ManagedApp } from '../../oauth/clients/apps.js';
 import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../oauth/scopes.js';
 import type { Organization } from '../../store/schema.js';
 import { ErrorMessage } from '../layout.js';
+import { DataTable } from './format.js';
 import { SettingsLayout } from './layout.js';
 
 const CURRENT = '/settings/developers/apps';
@@ -22,8 +23,7 @@ export interface DeveloperAppsPageProps extends PageBase {
 
 export function DeveloperAppsPage({ apps, canCreate, notice, ...base }: DeveloperAppsPageProps) {
   return (
-    <SettingsLayout title="Developer apps" current={CURRENT} {...base}>
-      {notice && <p class="notice" role="status">{notice}</p>}
+    <SettingsLayout title="Developer apps" current={CURRENT} notice={notice} {...base}>
       {canCreate ? (
         <p>
           <a href={`${CURRENT}/new`}>Create an app</a>
@@ -31,19 +31,7 @@ export function DeveloperAppsPage({ apps, canCreate, notice, ...base }: Develope
       ) : (
         <p class="muted">Only owners and admins of an organization can create apps for it.</p>
       )}
-      {apps.length === 0 ? (
-        <p class="muted">No apps yet.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>App</th>
-              <th>Client ID</th>
-              <th>Organization</th>
-              <th>Type</th>
-            </tr>
-          </thead>
-          <tbody>
+      <DataTable headings={['App', 'Client ID', 'Organization', 'Type']} rowCount={apps.length} empty="No apps yet.">
             {apps.map(({ client, organization }) => (
               <tr key={client.id}>
                 <td>
@@ -57,9 +45,7 @@ export function DeveloperAppsPage({ apps, canCreate, notice, ...base }: Develope
                 <td>{client.isPublic ? 'Public' : 'Confidential'}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+      </DataTable>
     </SettingsLayout>
   );
 }
@@ -182,8 +168,7 @@ export interface EditAppPageProps extends PageBase {
 export function EditAppPage({ app, values, error, notice, ...base }: EditAppPageProps) {
   const { client } = app;
   return (
-    <SettingsLayout title={client.name} current={CURRENT} {...base}>
-      {notice && <p class="notice" role="status">{notice}</p>}
+    <SettingsLayout title={client.name} current={CURRENT} notice={notice} {...base}>
       <p>
         Client ID <code>{client.id}</code> · {app.organization.name} · {client.isPublic ? 'Public' : 'Confidential'}
         {client.verified && <span class="badge verified" title={`Verified by ${base.platformName}`}>Verified</span>}

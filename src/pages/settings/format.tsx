@@ -1,4 +1,5 @@
-/** Small presentation helpers shared by the settings pages. */
+/** Small presentation pieces shared by the settings pages. */
+import type { ComponentChildren } from 'preact';
 import type { Narrowing } from '../../oauth/consent.js';
 
 /** Organization and project names by id, from the user's memberships. */
@@ -13,4 +14,21 @@ export function describeAccess(narrowing: Pick<Narrowing, 'accessLevel' | 'organ
   if (narrowing.accessLevel === 'organization') return `Organizations: ${named(narrowing.organizationIds)}`;
   if (narrowing.accessLevel === 'project') return `Projects: ${named(narrowing.projectIds)}`;
   return 'All organizations and projects';
+}
+
+/** A table with a heading row, or a line saying there is nothing to list. */
+export function DataTable({ headings, rowCount, empty, children }: { headings: string[]; rowCount: number; empty: string; children: ComponentChildren }) {
+  if (rowCount === 0) return <p class="muted">{empty}</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          {headings.map((heading, index) => (
+            <th key={index}>{heading}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
 }

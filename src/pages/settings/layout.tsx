@@ -15,10 +15,12 @@ export interface SettingsLayoutProps {
   email: string;
   csrfToken: string;
   current: (typeof SETTINGS_SECTIONS)[number]['href'];
+  /** A one-line outcome of the last action ("The key was revoked"). */
+  notice?: string | undefined;
   children: ComponentChildren;
 }
 
-export function SettingsLayout({ title, platformName, email, csrfToken, current, children }: SettingsLayoutProps) {
+export function SettingsLayout({ title, platformName, email, csrfToken, current, notice, children }: SettingsLayoutProps) {
   return (
     <Layout title={title} platformName={platformName} signedInAs={{ email, csrfToken }} wide>
       <nav class="settings" aria-label="Settings">
@@ -29,6 +31,11 @@ export function SettingsLayout({ title, platformName, email, csrfToken, current,
         ))}
       </nav>
       <h1>{title}</h1>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       {children}
     </Layout>
   );

@@ -1,0 +1,67 @@
+/** Settings › Recent activity: the signed-in user's own audit events. */
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { listAudit } from '../../audit/audit.js';
+import type { Context } from '../../context.js';
+import { sendPage } from '../../pages/render.js';
+import { ActivityPage, type ActivityEntry } from '../../pages/settings/activity.js';
+import type { Database } from '../../store/schema.js';
+import { requireSession } from '../settings.js';
+
+const SHOWN_EVENTS = 100;
+
+/** Event types in words; a type without an entry is shown as it is recorded. */
+const EVENT_LABELS: Record<string, string> = {
+  'consent.granted': 'You authorized an app',
+  'token.issued': 'App received access',
+  'token.refreshed': 'App renewed its access',
+  'token.revoked': 'App access token revoked',
+  'refresh_token.reuse_detected': 'Copied refresh token detected; the app’s access was revoked',
+  'authorization_code.replay_detected': 'Reused authorization code detected; the app’s access was revoked',
+  'secret_scanning.revoked': 'Leaked token found in public and revoked',
+  'client.registered': 'App registered',
+  'app.created': 'App created',
+  'app.updated': 'App updated',
+  'app.secret_rotated': 'App secret rotated',
+  'app.deleted': 'App deleted',
+  'app.verified': 'App verified',
+  'app.unverified': 'App verification removed',
+  'connected_app.revoked': 'You revoked an app',
+  'api_key.created': 'Personal API key created',
+  'api_key.revoked': 'Personal API key revoked',
+};
+
+/**
+ * Names of the apps the events mention: a registered client's name, or for a client id that is a
+ * URL (a metadata document), its host.
+ */
+async function appNames(db: Kysely<Database>, clientIds: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (clientIds.length === 0) return names;
+  const rows = await db.selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute();
+  for (const row of rows) names.set(row.id, row.name);
+  for (const id of clientIds) if (!names.has(id) && URL.canParse(id)) names.set(id, new URL(id).host);
+  return names;
+}
+
+export async function listActivity(db: Kysely<Database>, userId: string): Promise<ActivityEntry[]> {
+  const events = await listAudit(db, { userId, limit: SHOWN_EVENTS });
+  const names = await appNames(db, [...new Set(events.flatMap((event) => (event.client_id ? [event.client_id] : [])))]);
+  return events.map((event) => ({
+    id: event.id,
+    at: event.at,
+    event: EVENT_LABELS[event.type] ?? event.type,
+    app: event.client_id ? (names.get(event.client_id) ?? event.client_id) : undefined,
+    ip: event.ip,
+  }));
+}
+
+export async function activityRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+  app.get('/settings/activity', async (request, reply) => {
+    const session = await requireSession(ctx, request, reply);
+    if (!session) return reply;
+    const entries = await listActivity(ctx.db, session.user.id);
+    const page = ActivityPage({ platformName: ctx.config.platformName, email: session.user.email, csrfToken: reply.generateCsrf(), entries, limit: SHOWN_EVENTS });
+    return sendPage(reply, page);
+  });
+}
