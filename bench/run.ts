@@ -1,6 +1,7 @@
 /**
  * Tessera against node-oidc-provider, in one run on one machine: the refresh_token grant and token
- * introspection, req/s and latency for both, and the ratio. See bench/README.md.
+ * introspection, req/s and latency for both, and the ratio; then the resource-server toolkit's cost
+ * on an API read. See bench/README.md.
  *
  *   npm run bench                                  # 10 s per scenario and server, 50 connections
  *   BENCH_DURATION=5 BENCH_CONNECTIONS=20 npm run bench
@@ -11,6 +12,7 @@ import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { loadConfig } from '../src/config.js';
+import { runApiBenchmark } from './api.js';
 import { freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
 import type { BenchFixtures } from './fixtures.js';
 import { seedTessera } from './tessera-seed.js';
@@ -257,6 +259,8 @@ async function main(): Promise<void> {
     }
     printTable(rows);
     printRatios(rows, 2);
+    await Promise.all(servers.map(stopProcess));
+    await runApiBenchmark({ ...settings, workDir });
   } finally {
     await stopAll();
     rmSync(workDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
  * The audit trail: who did what, to which client, from where and when. Events are written in the
  * same transaction as the change they describe, so neither exists without the other.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditEventsTable, Database } from '../store/schema.js';
 
@@ -46,11 +46,16 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** Time-ordered ids: new events append to the end of the primary key index rather than land on a random page. */
+function eventId(now: number): string {
+  return `${now.toString(16).padStart(12, '0')}-${randomBytes(10).toString('hex')}`;
+}
+
 export async function recordAudit(db: Kysely<Database>, event: AuditEvent, now: number): Promise<void> {
   await db
     .insertInto('audit_events')
     .values({
-      id: randomUUID(),
+      id: eventId(now),
       at: now,
       type: event.type,
       user_id: event.userId,

@@ -30,6 +30,19 @@ export async function findGrant(db: Kysely<Database>, userId: string, clientId: 
   return db.selectFrom('grants').selectAll().where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
 }
 
+/** Use timestamps are written at most this often, so a busy app's refreshes and API calls stay cheap. */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+/** Records that a grant was used (Connected apps shows it), at most once a minute. */
+export async function touchGrant(db: Kysely<Database>, grantId: string, now: number): Promise<void> {
+  await db
+    .updateTable('grants')
+    .set({ last_used_at: now })
+    .where('id', '=', grantId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - LAST_USED_WRITE_INTERVAL_MS)]))
+    .execute();
+}
+
 /** True when the grant already covers every requested scope, so consent need not be asked again. */
 export function grantCovers(grant: Grant | undefined, scopes: string[]): grant is Grant {
   return grant !== undefined && scopesCovered(parseScope(grant.scope), scopes);

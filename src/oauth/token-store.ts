@@ -51,6 +51,36 @@ export interface IssuedTokens {
   scope: string;
 }
 
+/** A freshly generated access/refresh pair, not yet stored: callers may decide first whether to keep it. */
+export interface TokenPair {
+  issued: IssuedTokens;
+  accessExpiresAt: number;
+  refreshExpiresAt: number;
+}
+
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string): TokenPair {
+  const now = ctx.now();
+  const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
+  const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
+  return {
+    issued: { accessToken: generateToken('accessToken'), refreshToken: generateToken('refreshToken'), accessExpiresIn: accessTtl, scope: accessScope },
+    accessExpiresAt: now + accessTtl * 1000,
+    refreshExpiresAt: now + refreshTtl * 1000,
+  };
+}
+
+export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair, now: number): Promise<void> {
+  const { issued } = pair;
+  await db
+    .insertInto('access_tokens')
+    .values({ token_hash: hashToken(issued.accessToken), family_id: family.id, scope: issued.scope, expires_at: pair.accessExpiresAt, created_at: now, revoked_at: null })
+    .execute();
+  await db
+    .insertInto('refresh_tokens')
+    .values({ token_hash: hashToken(issued.refreshToken), family_id: family.id, expires_at: pair.refreshExpiresAt, created_at: now, rotated_at: null, successor_sealed: null, revoked_at: null })
+    .execute();
+}
+
 /** Mints an access token and a refresh token into a family. */
 export async function mintTokens(
   ctx: Context,
@@ -59,20 +89,9 @@ export async function mintTokens(
   client: OAuthClient,
   accessScope: string,
 ): Promise<IssuedTokens> {
-  const now = ctx.now();
-  const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
-  const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
-  const accessToken = generateToken('accessToken');
-  const refreshToken = generateToken('refreshToken');
-  await db
-    .insertInto('access_tokens')
-    .values({ token_hash: hashToken(accessToken), family_id: family.id, scope: accessScope, expires_at: now + accessTtl * 1000, created_at: now, revoked_at: null })
-    .execute();
-  await db
-    .insertInto('refresh_tokens')
-    .values({ token_hash: hashToken(refreshToken), family_id: family.id, expires_at: now + refreshTtl * 1000, created_at: now, rotated_at: null, successor_sealed: null, revoked_at: null })
-    .execute();
-  return { accessToken, refreshToken, accessExpiresIn: accessTtl, scope: accessScope };
+  const pair = generateTokenPair(ctx, client, accessScope);
+  await storeTokenPair(db, family, pair, ctx.now());
+  return pair.issued;
 }
 
 export async function revokeFamily(db: Executor, familyId: string, reason: string, now: number): Promise<boolean> {

@@ -101,10 +101,12 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
     }
   }
 
-  app.addHook('preHandler', async (request, reply) => {
-    const rule = request.routeOptions.config.access;
-    if (rule) return enforce(request, reply, rule);
-    return undefined;
+  // Each protected route gets its own preHandler as it is declared, so unprotected routes pay nothing.
+  app.addHook('onRoute', (route) => {
+    const rule = (route.config as { access?: AccessRule } | undefined)?.access;
+    if (!rule) return;
+    const guard = (request: FastifyRequest, reply: FastifyReply) => enforce(request, reply, rule);
+    route.preHandler = [guard, ...[route.preHandler ?? []].flat()];
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import { findActiveApiKey, touchApiKey } from '../accounts/api-keys.js';
 import type { Context } from '../context.js';
-import { narrowingOf, type Narrowing } from '../oauth/consent.js';
+import { narrowingOf, touchGrant, type Narrowing } from '../oauth/consent.js';
 import { parseScope } from '../oauth/scopes.js';
 import { findActiveAccessToken } from '../oauth/token-store.js';
 import { parseToken } from '../oauth/tokens.js';
@@ -25,9 +25,6 @@ export interface Principal {
   organizationIds: Set<string>;
 }
 
-/** Use timestamps are written at most this often, so reads stay reads. */
-const LAST_USED_WRITE_INTERVAL_MS = 60_000;
-
 /** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
 export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
   const now = ctx.now();
@@ -38,12 +35,7 @@ export async function loadPrincipal(ctx: Context, credential: string): Promise<P
     if (!token) return undefined;
     const { family } = token;
     principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: parseScope(token.scope), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
-    await ctx.db
-      .updateTable('grants')
-      .set({ last_used_at: now })
-      .where('id', '=', family.grant_id)
-      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - LAST_USED_WRITE_INTERVAL_MS)]))
-      .execute();
+    await touchGrant(ctx.db, family.grant_id, now);
   } else if (kind === 'personalApiKey') {
     const key = await findActiveApiKey(ctx.db, credential);
     if (!key) return undefined;

@@ -29,6 +29,25 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
+/**
+ * Kysely prepares every statement anew; preparing costs more than running most of ours. The
+ * statements are few and fixed, so keep each one prepared (better-sqlite3 re-prepares a cached
+ * statement itself if the schema changes underneath it).
+ */
+function cachePreparedStatements(sqlite: SQLite.Database, limit = 1000): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SQLite.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let statement = cache.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+      cache.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
+}
+
 export function openDatabase(url: string, options: OpenOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
@@ -38,8 +57,12 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     // WAL lets readers run beside the writer; NORMAL sync is durable against process crashes.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
+    // Checkpoint (copy the WAL back into the database, with an fsync) every ~40 MB rather than ~4 MB:
+    // pages written many times between checkpoints (index tails) are copied once.
+    sqlite.pragma('wal_autocheckpoint = 10000');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    cachePreparedStatements(sqlite);
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
   }

@@ -6,7 +6,7 @@
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { OAuthClient } from '../clients/client.js';
-import { narrowingOf } from '../consent.js';
+import { narrowingOf, touchGrant } from '../consent.js';
 import { OAuthError } from '../errors.js';
 import { verifyCodeVerifier } from '../pkce.js';
 import { parseScope } from '../scopes.js';
@@ -90,7 +90,7 @@ export async function exchangeAuthorizationCode(
       now,
     );
     const issued = await mintTokens(ctx, trx, family, client, family.scope);
-    await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', grant.id).execute();
+    await touchGrant(trx, grant.id, now);
     await recordAudit(trx, { type: 'token.issued', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { scope: family.scope, family_id: family.id } }, now);
     const idToken = await ctx.idTokens.issue(trx, { family, client, accessToken: issued.accessToken, nonce: code.nonce });
     return { response: tokenResponse(issued, family, idToken) };

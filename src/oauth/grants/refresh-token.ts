@@ -13,7 +13,8 @@ import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope, scopesCovered } from '../scopes.js';
 import { seal, unseal } from '../seal.js';
-import { findRefreshToken, mintTokens, revokeFamily, type RefreshTokenRecord } from '../token-store.js';
+import { touchGrant } from '../consent.js';
+import { findRefreshToken, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 
 const SUCCESSOR = 'refresh successor';
@@ -46,12 +47,12 @@ export async function rotateRefreshToken(
   const presented = params.refresh_token;
   if (!presented) throw new OAuthError('invalid_request', 'refresh_token is required');
   const now = ctx.now();
-  const invalid = new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
+  const invalid = () => new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
 
   const outcome = await ctx.db.transaction().execute(async (trx): Promise<RefreshOutcome | OAuthError> => {
     const record = await findRefreshToken(trx, presented);
-    if (!record || record.family.client_id !== client.id) return invalid;
-    if (record.family.revoked_at !== null || record.revokedAt !== null || record.expiresAt <= now) return invalid;
+    if (!record || record.family.client_id !== client.id) return invalid();
+    if (record.family.revoked_at !== null || record.revokedAt !== null || record.expiresAt <= now) return invalid();
     if (params.resource !== undefined && params.resource !== record.family.resource) {
       return new OAuthError('invalid_target', 'resource does not match the original grant');
     }
@@ -61,23 +62,20 @@ export async function rotateRefreshToken(
       return new OAuthError('invalid_scope', 'the requested scope exceeds the original grant');
     }
 
-    // Claim the rotation atomically; concurrent requests for the same token see 0 rows updated.
+    // The successor is made first so that claiming the rotation and sealing the successor is one
+    // atomic UPDATE: of any number of concurrent requests for this token, exactly one updates the row.
+    const pair = generateTokenPair(ctx, client, formatScope(requested));
+    const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
+    const response = tokenResponse(pair.issued, record.family, idToken);
     const claimed = await trx
       .updateTable('refresh_tokens')
-      .set({ rotated_at: now })
+      .set({ rotated_at: now, successor_sealed: seal(presented, SUCCESSOR, JSON.stringify(response)) })
       .where('token_hash', '=', record.tokenHash)
       .where('rotated_at', 'is', null)
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 1n) {
-      const issued = await mintTokens(ctx, trx, record.family, client, formatScope(requested));
-      const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: issued.accessToken, nonce: null });
-      const response = tokenResponse(issued, record.family, idToken);
-      await trx
-        .updateTable('refresh_tokens')
-        .set({ successor_sealed: seal(presented, SUCCESSOR, JSON.stringify(response)) })
-        .where('token_hash', '=', record.tokenHash)
-        .execute();
-      await trx.updateTable('grants').set({ last_used_at: now }).where('id', '=', record.family.grant_id).execute();
+      await storeTokenPair(trx, record.family, pair, now);
+      await touchGrant(trx, record.family.grant_id, now);
       await recordAudit(trx, { type: 'token.refreshed', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } }, now);
       return { kind: 'rotated', response, record };
     }
