@@ -1,7 +1,8 @@
 /**
  * node-oidc-provider v9 configured like Tessera for the benchmark: a confidential client using
  * client_secret_basic, rotating refresh tokens, introspection of a client's own tokens, opaque
- * access tokens for one resource server, the in-memory adapter. Pre-mints BENCH_TOKENS grants
+ * access tokens for one resource server, the in-memory adapter (or, with BENCH_SQLITE=<file>, a
+ * SQLite adapter with Tessera's durability settings). Pre-mints BENCH_TOKENS grants
  * (each with a refresh and an access token), writes them to BENCH_OUTPUT as JSON, then listens on
  * 127.0.0.1:BENCH_PORT and prints "ready".
  */
@@ -13,10 +14,12 @@ import Provider, { type ResourceServerInfo } from 'oidc-provider';
 import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 import LRU from 'oidc-provider/lib/helpers/lru.js';
 import { ACCOUNT_ID, RESOURCE, SCOPE, type BenchFixtures } from './fixtures.js';
+import { sqliteAdapterFactory } from './oidc-provider-sqlite-adapter.js';
 
 const port = Number(process.env.BENCH_PORT);
 const tokenCount = Number(process.env.BENCH_TOKENS);
 const output = process.env.BENCH_OUTPUT;
+const sqlite = process.env.BENCH_SQLITE ? sqliteAdapterFactory(process.env.BENCH_SQLITE) : undefined;
 if (!port || !tokenCount || !output) throw new Error('BENCH_PORT, BENCH_TOKENS and BENCH_OUTPUT are required');
 
 const CLIENT_ID = 'bench-client';
@@ -30,7 +33,7 @@ const store = new LRU({ maxSize: tokenCount * 8 + 10_000 });
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const provider = new Provider(`http://127.0.0.1:${port}`, {
-  adapter: (model: string) => new MemoryAdapter(model, store),
+  adapter: sqlite ? sqlite.Adapter : (model: string) => new MemoryAdapter(model, store),
   clients: [
     {
       client_id: CLIENT_ID,
@@ -64,6 +67,8 @@ if (!client) throw new Error('the benchmark client is not configured');
 
 const fixtures: BenchFixtures = { clientId: CLIENT_ID, clientSecret, refreshTokens: [], accessTokens: [] };
 const authTime = Math.floor(Date.now() / 1000);
+// Seeding only: one transaction for all pre-minted rows (the measured requests commit one by one).
+sqlite?.db.exec('BEGIN');
 for (let i = 0; i < tokenCount; i++) {
   const grant = new provider.Grant({ accountId: ACCOUNT_ID, clientId: CLIENT_ID });
   grant.addOIDCScope('offline_access');
@@ -77,6 +82,7 @@ for (let i = 0; i < tokenCount; i++) {
     await new provider.AccessToken({ ...common, scope: SCOPE, resourceServer: new provider.ResourceServer(RESOURCE, resourceServer) }).save(),
   );
 }
+sqlite?.db.exec('COMMIT');
 writeFileSync(output, JSON.stringify(fixtures));
 
 const server = createServer(provider.callback());

@@ -160,10 +160,11 @@ function printTable(rows: Row[]): void {
 
 function printRatios(rows: Row[], goal: number): void {
   console.log('');
+  const rate = (scenario: Scenario, server: string) => rows.find((row) => row.scenario === scenario && row.server === server)!.result.requests.average;
   for (const scenario of SCENARIOS) {
-    const rate = (server: string) => rows.find((row) => row.scenario === scenario && row.server === server)!.result.requests.average;
-    const ratio = rate('tessera') / rate('oidc-provider');
-    console.log(`${scenario.padEnd(14)} Tessera / oidc-provider = ${ratio.toFixed(2)}x  (goal ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'})`);
+    const ratio = rate(scenario, 'tessera') / rate(scenario, 'oidc-provider');
+    const persisted = rate(scenario, 'tessera') / rate(scenario, 'oidc-provider+sqlite');
+    console.log(`${scenario.padEnd(14)} Tessera / oidc-provider = ${ratio.toFixed(2)}x  (goal ${goal}x: ${ratio >= goal ? 'met' : 'NOT met'});  Tessera / oidc-provider+sqlite = ${persisted.toFixed(2)}x`);
   }
   for (const row of rows) {
     if (row.exhausted) console.log(`note: ${row.server} used every pre-minted refresh token before ${settings.duration} s; raise BENCH_TOKENS_PER_SECOND`);
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    const [tesseraPort, providerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const tesseraPort = await freeLoopbackPort();
     const tesseraEnv = {
       ...process.env,
       PORT: String(tesseraPort),
@@ -213,32 +214,39 @@ async function main(): Promise<void> {
     const tessera = startProcess('tessera', [...settings.profileArgs, 'dist/cli/main.js', 'start'], tesseraEnv);
     servers.push(tessera);
 
-    console.log('starting node-oidc-provider and minting its tokens ...');
-    const providerOutput = join(workDir, 'oidc-provider-fixtures.json');
-    const provider = startProcess('oidc-provider', [...settings.profileArgs, '--import', 'tsx', 'bench/oidc-provider-server.ts'], {
-      ...process.env,
-      BENCH_PORT: String(providerPort),
-      BENCH_TOKENS: String(tokenCount),
-      BENCH_OUTPUT: providerOutput,
+    console.log('starting node-oidc-provider (in memory, and on SQLite) and minting its tokens ...');
+    const providers = [
+      { name: 'oidc-provider', port: await freeLoopbackPort(), env: {} },
+      { name: 'oidc-provider+sqlite', port: await freeLoopbackPort(), env: { BENCH_SQLITE: join(workDir, 'oidc-provider.sqlite') } },
+    ].map((variant) => {
+      const fixturesFile = join(workDir, `${variant.name}-fixtures.json`);
+      const server = startProcess(variant.name, [...settings.profileArgs, '--import', 'tsx', 'bench/oidc-provider-server.ts'], {
+        ...process.env,
+        ...variant.env,
+        BENCH_PORT: String(variant.port),
+        BENCH_TOKENS: String(tokenCount),
+        BENCH_OUTPUT: fixturesFile,
+      });
+      servers.push(server);
+      return { ...variant, server, fixturesFile };
     });
-    servers.push(provider);
 
     const tesseraOrigin = `http://127.0.0.1:${tesseraPort}`;
     await waitUntil(tessera, async () => (await fetch(`${tesseraOrigin}/.well-known/oauth-authorization-server`)).ok, 30_000);
-    await waitForLine(provider, 'ready', 120_000);
+    for (const provider of providers) await waitForLine(provider.server, 'ready', 180_000);
 
     const targets: Target[] = [
       { name: 'tessera', server: tessera, origin: tesseraOrigin, tokenPath: '/oauth/token', introspectionPath: '/oauth/introspect', fixtures: tesseraFixtures, nextRefresh: 0, nextAccess: 0 },
-      {
-        name: 'oidc-provider',
-        server: provider,
-        origin: `http://127.0.0.1:${providerPort}`,
+      ...providers.map((provider) => ({
+        name: provider.name,
+        server: provider.server,
+        origin: `http://127.0.0.1:${provider.port}`,
         tokenPath: '/token',
         introspectionPath: '/token/introspection',
-        fixtures: JSON.parse(readFileSync(providerOutput, 'utf8')) as BenchFixtures,
+        fixtures: JSON.parse(readFileSync(provider.fixturesFile, 'utf8')) as BenchFixtures,
         nextRefresh: 0,
         nextAccess: 0,
-      },
+      })),
     ];
     for (const target of targets) await verify(target);
     console.log('both servers rotate refresh tokens and introspect access tokens; measuring ...');
