@@ -7,6 +7,13 @@ export interface Config {
   host: string;
   /** The issuer identifier (RFC 8414 §2). Always from configuration, never from a Host header. */
   issuer: string;
+  /**
+   * Where this deployment serves its pages and endpoints: its region's own URL, or the issuer for a
+   * single-region deployment. In a regional deployment the issuer is the region-agnostic front.
+   */
+  baseUrl: string;
+  /** This deployment's region (TESSERA_REGION among TESSERA_REGIONS); undefined when single-region. */
+  region: Region | undefined;
   databaseUrl: string;
   redisUrl: string | undefined;
   /** The platform's name, shown on pages and refused in third-party client names. */
@@ -48,6 +55,27 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** One regional deployment: a name such as `us` and the public base URL it serves at. */
+export interface Region {
+  name: string;
+  baseUrl: string;
+}
+
+/** What `tessera front`, the region-agnostic front with no database, reads from the environment. */
+export interface FrontConfig {
+  port: number;
+  host: string;
+  /** The front's public URL: the issuer identifier every region is configured with. */
+  issuer: string;
+  /** Every region, in TESSERA_REGIONS order; the first takes registrations and serves discovery. */
+  regions: Region[];
+  platformName: string;
+  logLevel: string;
+  trustProxy: boolean;
+  /** How long one call to a region may take before the region counts as unavailable. */
+  upstreamTimeoutMs: number;
+}
 
 export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning'] as const;
 export type RateLimitedEndpoint = (typeof RATE_LIMITED_ENDPOINTS)[number];
@@ -96,27 +124,82 @@ function httpUrl(env: Env, name: string, fallback: string): string {
 /** A fixed development key is used only when none is configured and the issuer is not https. */
 const DEVELOPMENT_SECRET_KEY = 'tessera-development-secret-key-do-not-use-in-production';
 
+/** An http(s) URL without query or fragment (RFC 8414 §2), trailing slashes removed. */
+function parseBaseUrl(name: string, raw: string): string {
+  const value = raw.replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  if (url.search || url.hash) throw new ConfigError(`${name} must not have a query or fragment (RFC 8414 §2)`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an http(s) URL`);
+  if (url.username || url.password) throw new ConfigError(`${name} must not contain credentials`);
+  return value;
+}
+
+const REGION_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** TESSERA_REGIONS: `us=https://us.example.com,eu=https://eu.example.com`, each region's own base URL. */
+export function parseRegions(raw: string | undefined): Region[] {
+  const regions: Region[] = [];
+  for (const entry of (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const separator = entry.indexOf('=');
+    const name = entry.slice(0, separator).trim();
+    if (separator < 0 || !REGION_NAME.test(name)) {
+      throw new ConfigError(`TESSERA_REGIONS: "${entry}" must be <name>=<base URL> with a lowercase name such as us or eu`);
+    }
+    if (regions.some((region) => region.name === name)) throw new ConfigError(`TESSERA_REGIONS names ${name} twice`);
+    regions.push({ name, baseUrl: parseBaseUrl(`TESSERA_REGIONS (${name})`, entry.slice(separator + 1).trim()) });
+  }
+  return regions;
+}
+
+/** TESSERA_REGION picks this deployment out of TESSERA_REGIONS; the issuer is then the front's URL. */
+function thisRegion(env: Env, issuer: string): Region | undefined {
+  const regions = parseRegions(env.TESSERA_REGIONS);
+  if (!env.TESSERA_REGION) {
+    if (regions.length) throw new ConfigError("TESSERA_REGIONS is set: TESSERA_REGION must name this deployment's region (the front runs with `tessera front`)");
+    return undefined;
+  }
+  const region = regions.find((candidate) => candidate.name === env.TESSERA_REGION);
+  if (!region) throw new ConfigError(`TESSERA_REGION ${env.TESSERA_REGION} is not one of TESSERA_REGIONS`);
+  if (!env.TESSERA_ISSUER || region.baseUrl === issuer) {
+    throw new ConfigError("TESSERA_ISSUER must be the front's URL when TESSERA_REGION is set (the region's own URL is in TESSERA_REGIONS)");
+  }
+  return region;
+}
+
+export function loadFrontConfig(env: Env = process.env): FrontConfig {
+  const port = int(env, 'PORT', 8080, 0);
+  if (!env.TESSERA_ISSUER) throw new ConfigError("TESSERA_ISSUER must be the front's public URL");
+  const issuer = parseBaseUrl('TESSERA_ISSUER', env.TESSERA_ISSUER);
+  const regions = parseRegions(env.TESSERA_REGIONS);
+  if (!regions.length) throw new ConfigError('TESSERA_REGIONS must list the regions, e.g. us=https://us.example.com,eu=https://eu.example.com');
+  if (regions.some((region) => region.baseUrl === issuer)) throw new ConfigError("TESSERA_ISSUER (the front) must differ from every region's URL");
+  return {
+    port,
+    host: env.HOST || '127.0.0.1',
+    issuer,
+    regions,
+    platformName: env.TESSERA_PLATFORM_NAME || 'Tessera',
+    logLevel: env.LOG_LEVEL || 'info',
+    trustProxy: bool(env, 'TESSERA_TRUST_PROXY', false),
+    upstreamTimeoutMs: int(env, 'TESSERA_FRONT_TIMEOUT_MS', 10_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0);
-  const issuer = (env.TESSERA_ISSUER || `http://localhost:${port}`).replace(/\/+$/, '');
-  let issuerUrl: URL;
-  try {
-    issuerUrl = new URL(issuer);
-  } catch {
-    throw new ConfigError(`TESSERA_ISSUER must be an absolute URL, got "${issuer}"`);
-  }
-  if (issuerUrl.search || issuerUrl.hash) {
-    throw new ConfigError('TESSERA_ISSUER must not have a query or fragment (RFC 8414 §2)');
-  }
-  if (issuerUrl.protocol !== 'https:' && issuerUrl.protocol !== 'http:') {
-    throw new ConfigError('TESSERA_ISSUER must be an http(s) URL');
-  }
+  const issuer = parseBaseUrl('TESSERA_ISSUER', env.TESSERA_ISSUER || `http://localhost:${port}`);
+  const region = thisRegion(env, issuer);
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/tessera.sqlite';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
   }
   const secretKey = env.TESSERA_SECRET_KEY || '';
-  if (!secretKey && issuerUrl.protocol === 'https:') {
+  if (!secretKey && issuer.startsWith('https:')) {
     throw new ConfigError('TESSERA_SECRET_KEY is required when the issuer is https');
   }
   if (secretKey && secretKey.length < 32) {
@@ -126,6 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: env.HOST || '127.0.0.1',
     issuer,
+    baseUrl: region?.baseUrl ?? issuer,
+    region,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
     platformName: env.TESSERA_PLATFORM_NAME || 'Tessera',
@@ -138,7 +223,8 @@ export function loadConfig(env: Env = process.env): Config {
       idToken: int(env, 'TESSERA_ID_TOKEN_TTL', 3600),
     },
     signingKeyPublishDelay: int(env, 'TESSERA_KEY_PUBLISH_DELAY', 600, 0),
-    resources: resourceList(env.TESSERA_RESOURCES, issuer),
+    // The platform API is served where this deployment is, in its region.
+    resources: resourceList(env.TESSERA_RESOURCES, region?.baseUrl ?? issuer),
     tokenCacheMs: Math.min(int(env, 'TESSERA_TOKEN_CACHE_MS', 1000, 0), 1000),
     refreshReuseGraceSeconds: int(env, 'TESSERA_REFRESH_GRACE', 120, 0),
     secretKey: secretKey || DEVELOPMENT_SECRET_KEY,
@@ -163,15 +249,15 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** The platform API at `<issuer>/api`, plus any configured resource servers (absolute URIs, no fragment). */
-function resourceList(raw: string | undefined, issuer: string): string[] {
+/** The platform API at `<base URL>/api`, plus any configured resource servers (absolute URIs, no fragment). */
+function resourceList(raw: string | undefined, baseUrl: string): string[] {
   const extra = (raw ?? '').split(/[\s,]+/).filter(Boolean);
   for (const resource of extra) {
     if (!URL.canParse(resource) || resource.includes('#')) throw new ConfigError(`TESSERA_RESOURCES: "${resource}" is not an absolute URI without a fragment`);
   }
-  return [...new Set([`${issuer}/api`, ...extra])];
+  return [...new Set([`${baseUrl}/api`, ...extra])];
 }
 
-export function isSecureIssuer(config: Config): boolean {
+export function isSecureIssuer(config: Pick<Config, 'issuer'>): boolean {
   return config.issuer.startsWith('https:');
 }

@@ -14,6 +14,7 @@ import { registerRoutes } from './http/routes/register.js';
 import type { MetadataContributor } from './oauth/discovery.js';
 import { openIdMetadata } from './oidc/metadata.js';
 import { platformApiRoutes } from './platform-api/routes.js';
+import { regionFields } from './regions/fields.js';
 
 export interface Feature {
   name: string;
@@ -30,7 +31,9 @@ export const FEATURES: Feature[] = [
   { name: 'secret-scanning', routes: secretScanningRoutes },
   // Client ids that are https URLs are resolved in createRuntime; discovery only announces it.
   { name: 'client-id-metadata-document', metadata: () => ({ client_id_metadata_document_supported: true }) },
-  { name: 'dynamic-client-registration', routes: registerRoutes, metadata: (config) => ({ registration_endpoint: `${config.issuer}/oauth/register` }) },
+  { name: 'dynamic-client-registration', routes: registerRoutes, metadata: (config) => ({ registration_endpoint: `${config.baseUrl}/oauth/register` }) },
   { name: 'developer-apps', routes: developerAppsRoutes, homeLinks: [{ href: '/settings/developers/apps', label: 'Developer apps' }] },
   { name: 'recent-activity', routes: activityRoutes, homeLinks: [{ href: '/settings/activity', label: 'Recent activity' }] },
+  // A regional deployment (TESSERA_REGION) names itself; the front (`tessera front`) routes between regions.
+  { name: 'regions', metadata: (config) => ({ ...regionFields(config) }) },
 ];

@@ -17,7 +17,7 @@ export async function sendVerificationEmail(db: Kysely<Database>, config: Config
     .insertInto('email_verifications')
     .values({ token_hash: hashToken(token), user_id: user.id, email: user.email, created_at: now, expires_at: now + LINK_TTL_MS, used_at: null })
     .execute();
-  const link = `${config.issuer}/verify-email?token=${token}`;
+  const link = `${config.baseUrl}/verify-email?token=${token}`;
   await sendMail(
     db,
     {

@@ -5,13 +5,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
-import cors from '@fastify/cors';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import helmet from 'helmet';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { isSecureIssuer } from '../config.js';
@@ -22,6 +20,7 @@ import { OAuthError } from '../oauth/errors.js';
 import { ErrorPage } from '../pages/error.js';
 import { sendPage } from '../pages/render.js';
 import { sendOAuthError } from './oauth-reply.js';
+import { addSecurityHeaders, loggerOptions, registerCors } from './security.js';
 import { clientRateLimiter, tooManyRequestsBody } from './rate-limits.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -29,18 +28,6 @@ import { discoveryRoutes } from './routes/discovery.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { tokenRoutes } from './routes/token.js';
-
-/** Paths any origin may call from a browser (RFC 8414 metadata, token, revocation, introspection). */
-export const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|userinfo|register)(\?|$))/;
-
-/**
- * What the log may hold of a request: its path, never its query string (one-time links carry
- * tokens there, as in /verify-email?token=), headers (credentials, cookies) or body.
- */
-const LOG_SERIALIZERS = {
-  req: (request: FastifyRequest) => ({ method: request.method, path: request.url.split('?')[0], remoteAddress: request.ip }),
-};
-const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -51,7 +38,7 @@ export interface AppOptions {
 
 export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: typeof options.logger === 'object' ? { ...options.logger, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } : options.logger ?? false,
+    logger: loggerOptions(options.logger),
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 64 * 1024,
     // Query strings and bodies are parsed by Node's querystring, which turns repeats into arrays
@@ -67,36 +54,8 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecureIssuer(ctx.config), signed: true },
     getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
   });
-  // Built once: @fastify/helmet would rebuild the middleware on every request.
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'https:', 'data:'],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
-        // No form-action: browsers apply it to the redirect after the consent form, which must
-        // reach the client's own redirect URI.
-      },
-    },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    hsts: isSecureIssuer(ctx.config) ? { maxAge: 31536000, includeSubDomains: true } : false,
-    crossOriginResourcePolicy: false,
-    crossOriginEmbedderPolicy: false,
-  });
-  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
-  await app.register(cors, {
-    hook: 'onRequest',
-    delegator: (request, callback) => {
-      const open = CORS_PATHS.test(request.url);
-      callback(null, open ? { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 } : { origin: false });
-    },
-  });
+  addSecurityHeaders(app, isSecureIssuer(ctx.config));
+  await registerCors(app);
   await app.register(rateLimit, {
     global: false,
     ...(options.redis ? { redis: options.redis, nameSpace: `${ctx.config.redisKeyPrefix}rl-ip:`, skipOnError: true } : {}),

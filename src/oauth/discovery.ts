@@ -10,9 +10,10 @@ export type Metadata = Record<string, unknown>;
 export type MetadataContributor = (config: Config) => Metadata;
 
 export function authorizationServerMetadata(config: Config, contributors: MetadataContributor[] = []): Metadata {
-  const base = config.issuer;
+  // A regional deployment serves its endpoints at its own URL under the shared (front) issuer.
+  const base = config.baseUrl;
   const metadata: Metadata = {
-    issuer: base,
+    issuer: config.issuer,
     authorization_endpoint: `${base}/oauth/authorize`,
     token_endpoint: `${base}/oauth/token`,
     revocation_endpoint: `${base}/oauth/revoke`,

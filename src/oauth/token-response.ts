@@ -1,9 +1,11 @@
 /** The token endpoint's success body (RFC 6749 §5.1), with the grant's narrowing added. */
+import type { RegionFields } from '../regions/fields.js';
 import type { TokenFamily } from '../store/schema.js';
 import { narrowingOf } from './consent.js';
 import type { IssuedTokens } from './token-store.js';
 
-export interface TokenResponse {
+/** The region fields are added by the token endpoint (`handleTokenRequest`) to every grant's answer. */
+export interface TokenResponse extends RegionFields {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;

@@ -5,6 +5,7 @@ import { authenticateClient, type ClientCredentials } from './client-auth.js';
 import { OAuthError } from './errors.js';
 import { exchangeAuthorizationCode } from './grants/authorization-code.js';
 import { refreshTokens } from './grants/refresh-token.js';
+import { regionFields } from '../regions/fields.js';
 import type { TokenResponse } from './token-response.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
@@ -21,7 +22,8 @@ export async function handleTokenRequest(
     throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
   }
   const client = await authenticateClient(ctx, credentials, meta);
-  return grantType === 'authorization_code'
-    ? exchangeAuthorizationCode(ctx, client, params, meta)
-    : refreshTokens(ctx, client, params, meta);
+  const response = grantType === 'authorization_code'
+    ? await exchangeAuthorizationCode(ctx, client, params, meta)
+    : await refreshTokens(ctx, client, params, meta);
+  return { ...response, ...regionFields(ctx.config) };
 }

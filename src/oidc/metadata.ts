@@ -6,8 +6,8 @@ import { CLAIMS_SUPPORTED } from './claims.js';
 
 export function openIdMetadata(config: Config): Metadata {
   return {
-    userinfo_endpoint: `${config.issuer}/oauth/userinfo`,
-    jwks_uri: `${config.issuer}/.well-known/jwks.json`,
+    userinfo_endpoint: `${config.baseUrl}/oauth/userinfo`,
+    jwks_uri: `${config.baseUrl}/.well-known/jwks.json`,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
     claims_supported: CLAIMS_SUPPORTED,

@@ -16,7 +16,7 @@ const organizationParam = (request: FastifyRequest) => (request as WithParams<{ 
 const projectParam = organizationParam;
 
 export function platformApiResource(ctx: Context): string {
-  return `${ctx.config.issuer}/api`;
+  return `${ctx.config.baseUrl}/api`;
 }
 
 function invalid(reply: FastifyReply, error: unknown) {

@@ -79,6 +79,15 @@ function basicAuthorization(clientId: string, clientSecret: string): string {
   return `Basic ${btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`;
 }
 
+/** A JSON object body; anything else is refused, never half-read. */
+async function readObject(response: Response): Promise<Record<string, unknown>> {
+  const body: unknown = await response.json().catch(() => undefined);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidResponseError('invalid_response', 'Tessera answered with something other than a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
 const isAccessLevel = (value: unknown): value is AccessLevel => value === 'all' || value === 'organization' || value === 'project';
 const stringArray = (value: unknown): string[] | undefined =>
   Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
@@ -122,7 +131,7 @@ export class TesseraClient {
     const http = options.fetch ?? fetch;
     const response = await http(metadataUrl(options.issuer), { headers: { accept: 'application/json' } });
     if (!response.ok) throw await errorFromResponse(response);
-    const metadata = (await response.json()) as Partial<AuthorizationServerMetadata>;
+    const metadata = (await readObject(response)) as Partial<AuthorizationServerMetadata>;
     if (metadata.issuer !== options.issuer) {
       throw new InvalidResponseError('issuer_mismatch', `discovery names the issuer ${String(metadata.issuer)}, not the configured ${options.issuer}`);
     }
@@ -173,13 +182,13 @@ export class TesseraClient {
     if (!code) throw new InvalidResponseError('invalid_response', 'the callback carries neither a code nor an error');
 
     const issuedAt = this.now();
-    const body = await this.postForm(this.metadata.token_endpoint, {
+    const response = await this.postForm(this.metadata.token_endpoint, {
       grant_type: 'authorization_code',
       code,
       redirect_uri: this.options.redirectUri,
       code_verifier: expected.codeVerifier,
     });
-    const tokens = parseTokenResponse(body, issuedAt);
+    const tokens = parseTokenResponse(await readObject(response), issuedAt);
     await this.store.set(tokens);
     return tokens;
   }
@@ -215,10 +224,11 @@ export class TesseraClient {
     try {
       const endpoint = this.metadata.revocation_endpoint;
       if (endpoint) {
-        await this.postForm(
+        const response = await this.postForm(
           endpoint,
           tokens.refreshToken ? { token: tokens.refreshToken, token_type_hint: 'refresh_token' } : { token: tokens.accessToken, token_type_hint: 'access_token' },
         );
+        await response.body?.cancel();
       }
     } finally {
       await this.store.clear();
@@ -257,9 +267,9 @@ export class TesseraClient {
       throw new SignedOutError('login_required', 'the access token expired and there is no refresh token');
     }
     const issuedAt = this.now();
-    let body: Record<string, unknown>;
+    let response: Response;
     try {
-      body = await this.postForm(this.metadata.token_endpoint, { grant_type: 'refresh_token', refresh_token: current.refreshToken });
+      response = await this.postForm(this.metadata.token_endpoint, { grant_type: 'refresh_token', refresh_token: current.refreshToken });
     } catch (error) {
       if (error instanceof TesseraError && error.code === 'invalid_grant') {
         await this.store.clear();
@@ -267,7 +277,7 @@ export class TesseraClient {
       }
       throw error;
     }
-    const tokens = parseTokenResponse(body, issuedAt, current);
+    const tokens = parseTokenResponse(await readObject(response), issuedAt, current);
     await this.store.set(tokens);
     return tokens;
   }
@@ -288,11 +298,11 @@ export class TesseraClient {
 
   private async json<T>(response: Response): Promise<T> {
     if (!response.ok) throw await errorFromResponse(response);
-    return (await response.json()) as T;
+    return (await readObject(response)) as T;
   }
 
   /** A form POST to the token or revocation endpoint, authenticated as this client. */
-  private async postForm(endpoint: string, params: Record<string, string>): Promise<Record<string, unknown>> {
+  private async postForm(endpoint: string, params: Record<string, string>): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     const body = new URLSearchParams(params);
     const { clientId, clientSecret } = this.options;
@@ -300,7 +310,6 @@ export class TesseraClient {
     else headers.authorization = basicAuthorization(clientId, clientSecret);
     const response = await this.http(endpoint, { method: 'POST', headers, body });
     if (!response.ok) throw await errorFromResponse(response);
-    const text = await response.text();
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    return response;
   }
 }

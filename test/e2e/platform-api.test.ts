@@ -242,17 +242,23 @@ for (const target of storageTargets()) {
       try {
         const tokens = await tokenFor({ access_level: 'all' });
         for (const base of [server.url, secondUrl]) assert.equal((await api(tokens.access_token, '/api/users/@me', { base })).status, 200);
-        const revokedAt = Date.now();
         await app.revoke(tokens.refresh_token!);
-        const elapsed: number[] = [];
+        const revokedAt = Date.now();
+        // The guarantee: a request that starts more than a second after the revocation is refused,
+        // however long the request itself takes on a busy machine.
+        const lastAccepted: number[] = [];
         for (const base of [server.url, secondUrl]) {
-          while ((await api(tokens.access_token, '/api/users/@me', { base })).status === 200) {
-            assert.ok(Date.now() - revokedAt < 1500, 'revocation must reach the instance within 1 s');
+          let accepted = revokedAt;
+          for (;;) {
+            const started = Date.now();
+            if ((await api(tokens.access_token, '/api/users/@me', { base })).status !== 200) break;
+            accepted = started;
+            assert.ok(started - revokedAt <= server.config.tokenCacheMs + 20, `accepted a request started ${started - revokedAt} ms after the revocation`);
             await new Promise((resolve) => setTimeout(resolve, 25));
           }
-          elapsed.push(Date.now() - revokedAt);
+          lastAccepted.push(accepted - revokedAt);
         }
-        assert.ok(Math.max(...elapsed) <= 1100, `revocation took ${elapsed.join(' ms, ')} ms`);
+        assert.ok(Math.max(...lastAccepted) <= 1000 + 20, `last accepted ${lastAccepted.join(' ms, ')} ms after the revocation`);
       } finally {
         await second.server.close();
       }

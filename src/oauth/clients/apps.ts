@@ -206,7 +206,7 @@ function validateSettings(ctx: Context, settings: AppSettings, hasUploadedLogo: 
 }
 
 function logoPathPrefix(ctx: Context): string {
-  return `${ctx.config.issuer}/logos/`;
+  return `${ctx.config.baseUrl}/logos/`;
 }
 
 /** Stores or clears the uploaded logo and returns the app's logo_uri (the version busts caches). */
