@@ -258,6 +258,7 @@ function resourceList(raw: string | undefined, baseUrl: string): string[] {
   return [...new Set([`${baseUrl}/api`, ...extra])];
 }
 
-export function isSecureIssuer(config: Pick<Config, 'issuer'>): boolean {
-  return config.issuer.startsWith('https:');
+/** Cookies are Secure and HSTS is sent where pages are served over https. */
+export function isHttps(url: string): boolean {
+  return url.startsWith('https:');
 }

@@ -5,10 +5,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createOrganization, createProject } from '../accounts/organizations.js';
 import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, loadFrontConfig } from '../config.js';
 import { createClient } from '../oauth/clients/registered.js';
 import { isKnownScope, parseScope } from '../oauth/scopes.js';
 import { seedSampleEvents } from '../platform-api/events.js';
+import { startFront } from '../regions/front.js';
 import { createRuntime, startServer, type Runtime } from '../server.js';
 import { migrateToLatest, openDatabase } from '../store/database.js';
 import { addAppCommands } from './apps.js';
@@ -61,6 +62,16 @@ export function buildCli(): Command {
     .description('run the server (PORT, TESSERA_ISSUER, DATABASE_URL, REDIS_URL from the environment)')
     .action(async () => {
       const app = await startServer(loadConfig());
+      const stop = () => void app.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('front')
+    .description('run the region-agnostic front (PORT, TESSERA_ISSUER, TESSERA_REGIONS from the environment); it has no database')
+    .action(async () => {
+      const app = await startFront(loadFrontConfig());
       const stop = () => void app.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

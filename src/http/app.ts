@@ -12,7 +12,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { isSecureIssuer } from '../config.js';
+import { isHttps } from '../config.js';
 import type { Context } from '../context.js';
 import { AuthorizationPageError } from '../oauth/authorize.js';
 import { FEATURES, type Feature } from '../features.js';
@@ -51,10 +51,10 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await app.register(formbody);
   await app.register(csrf, {
     cookieKey: 'tessera_csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isSecureIssuer(ctx.config), signed: true },
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: isHttps(ctx.config.baseUrl), signed: true },
     getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
   });
-  addSecurityHeaders(app, isSecureIssuer(ctx.config));
+  addSecurityHeaders(app, isHttps(ctx.config.baseUrl));
   await registerCors(app);
   await app.register(rateLimit, {
     global: false,

@@ -1,7 +1,7 @@
 /** The browser session cookie: HttpOnly, SameSite=Lax, Secure when the issuer is https. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createSession, deleteSession, findSession, type BrowserSession } from '../accounts/sessions.js';
-import { isSecureIssuer } from '../config.js';
+import { isHttps } from '../config.js';
 import type { Context } from '../context.js';
 
 export const SESSION_COOKIE = 'tessera_session';
@@ -18,7 +18,7 @@ export function currentSession(ctx: Context, request: FastifyRequest): Promise<B
 }
 
 function cookieOptions(ctx: Context) {
-  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: isSecureIssuer(ctx.config) };
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: isHttps(ctx.config.baseUrl) };
 }
 
 /** Starts a new session (a new id every sign-in) and ends the one the browser had before. */

@@ -1,7 +1,7 @@
 /** A real Tessera server on a loopback port, on a storage target, for end-to-end tests. */
 import { createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createServer, } from '../../src/server.js';
+import { createServer } from '../../src/server.js';
 import type { AppOptions } from '../../src/http/app.js';
 import type { StorageTarget } from './database.js';
 import { createTestRuntime, type TestRuntime } from './runtime.js';
@@ -28,7 +28,8 @@ export async function startTestServer(
   env: Record<string, string> = {},
   options: Omit<AppOptions, 'redis'> = {},
 ): Promise<TestServer> {
-  const port = await freePort();
+  // A region must know its own URL before it starts, so a test may choose the port.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const url = `http://127.0.0.1:${port}`;
   const runtime = await createTestRuntime(target, { PORT: String(port), TESSERA_ISSUER: url, ...env });
   const app = await createServer(runtime, options);
