@@ -5,18 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserAvailable, launchBrowser } from '../support/browser.js';
-import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
+import type { Page } from 'playwright-core';
+import { browserSuite, useBrowser } from '../support/browser.js';
 import { sqliteTarget } from '../support/database.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedClient, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-describe('consent narrowing and connected apps in headless Chromium', { skip: browserAvailable() ? false : 'Chromium not installed at /usr/bin/chromium' }, () => {
+describe('consent narrowing and connected apps in headless Chromium', browserSuite, () => {
+  const ui = useBrowser();
   let server: TestServer;
-  let browser: Browser;
-  let callbacks: CallbackServer;
   let page: Page;
   let app: TestOAuthClient;
   let projects: { web: string; mobile: string };
@@ -24,19 +22,15 @@ describe('consent narrowing and connected apps in headless Chromium', { skip: br
 
   before(async () => {
     server = await startTestServer(sqliteTarget);
-    browser = await launchBrowser();
-    callbacks = await startCallbackServer();
     const user = await seedUser(server.ctx, 'grace@example.com');
     const seeded = await seedOrganization(server.ctx, user.id, 'Acme', ['Web', 'Mobile']);
     organizationId = seeded.organization.id;
     projects = { web: seeded.projects[0]!.id, mobile: seeded.projects[1]!.id };
-    const { client, clientSecret } = await seedClient(server.ctx, { name: 'PocketHog', redirectUris: [callbacks.redirectUri] });
-    app = await TestOAuthClient.discover(server.url, { clientId: client.id, clientSecret, redirectUri: callbacks.redirectUri });
-    page = await browser.newPage();
+    const { client, clientSecret } = await seedClient(server.ctx, { name: 'PocketHog', redirectUris: [ui.callbacks.redirectUri] });
+    app = await TestOAuthClient.discover(server.url, { clientId: client.id, clientSecret, redirectUri: ui.callbacks.redirectUri });
+    page = await ui.browser.newPage();
   });
   after(async () => {
-    await browser?.close();
-    await callbacks?.close();
     await server?.close();
   });
 
@@ -51,7 +45,7 @@ describe('consent narrowing and connected apps in headless Chromium', { skip: br
     await page.getByRole('button', { name: 'Authorize' }).waitFor();
     await page.getByLabel('Specific projects').check();
     await page.getByLabel('Mobile').check();
-    const landed = callbacks.next();
+    const landed = ui.callbacks.next();
     await page.getByRole('button', { name: 'Authorize' }).click();
     const tokens = await app.exchange(await landed, codeVerifier, state);
 
@@ -66,7 +60,7 @@ describe('consent narrowing and connected apps in headless Chromium', { skip: br
   it('revokes the app from Settings › Connected apps; its next request and its refresh fail', async () => {
     const { url, codeVerifier, state } = await app.authorizationUrl('organization:read project:read', { prompt: 'consent' });
     await page.goto(url.href);
-    const landed = callbacks.next();
+    const landed = ui.callbacks.next();
     await page.getByRole('button', { name: 'Authorize' }).click();
     const tokens = await app.exchange(await landed, codeVerifier, state);
     assert.equal(await get(tokens.access_token, '/api/organizations'), 200);
@@ -88,7 +82,7 @@ describe('consent narrowing and connected apps in headless Chromium', { skip: br
   it('asks for the password again when the session is older than 10 minutes', async () => {
     const { url, codeVerifier, state } = await app.authorizationUrl('project:read', { prompt: 'consent' });
     await page.goto(url.href);
-    const landed = callbacks.next();
+    const landed = ui.callbacks.next();
     await page.getByRole('button', { name: 'Authorize' }).click();
     await app.exchange(await landed, codeVerifier, state);
 

@@ -4,38 +4,31 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { browserAvailable, launchBrowser } from '../support/browser.js';
-import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
+import { browserSuite, useBrowser } from '../support/browser.js';
 import { sqliteTarget } from '../support/database.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedClient, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-describe('code flow in headless Chromium', { skip: browserAvailable() ? false : 'Chromium not installed at /usr/bin/chromium' }, () => {
+describe('code flow in headless Chromium', browserSuite, () => {
+  const ui = useBrowser();
   let server: TestServer;
-  let browser: Browser;
-  let callbacks: CallbackServer;
 
   before(async () => {
     server = await startTestServer(sqliteTarget);
-    browser = await launchBrowser();
-    callbacks = await startCallbackServer();
   });
   after(async () => {
-    await browser?.close();
-    await callbacks?.close();
     await server?.close();
   });
 
   it('discovery → PKCE → sign in and Authorize → code → token → refresh → revoke → introspection inactive', async () => {
     const user = await seedUser(server.ctx, 'ada@example.com');
     await seedOrganization(server.ctx, user.id, 'Acme', ['Web', 'Mobile']);
-    const { client, clientSecret } = await seedClient(server.ctx, { name: 'PocketHog', redirectUris: [callbacks.redirectUri] });
-    const app = await TestOAuthClient.discover(server.url, { clientId: client.id, clientSecret, redirectUri: callbacks.redirectUri });
+    const { client, clientSecret } = await seedClient(server.ctx, { name: 'PocketHog', redirectUris: [ui.callbacks.redirectUri] });
+    const app = await TestOAuthClient.discover(server.url, { clientId: client.id, clientSecret, redirectUri: ui.callbacks.redirectUri });
     const { url, codeVerifier, state } = await app.authorizationUrl('project:read annotation:write');
 
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
     await page.goto(url.href);
     await page.getByLabel('Email').fill('ada@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
@@ -44,7 +37,7 @@ describe('code flow in headless Chromium', { skip: browserAvailable() ? false : 
     assert.match(await page.textContent('h1') ?? '', /PocketHog wants to access/);
     assert.match(await page.content(), /127\.0\.0\.1/);
     await page.screenshot({ path: '/tmp/tessera-consent.png', fullPage: true });
-    const landed = callbacks.next();
+    const landed = ui.callbacks.next();
     await page.getByRole('button', { name: 'Authorize' }).click();
     const callback = await landed;
     await page.close();

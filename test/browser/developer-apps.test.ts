@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { browserAvailable, launchBrowser } from '../support/browser.js';
-import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
+import type { Page } from 'playwright-core';
+import { browserSuite, useBrowser } from '../support/browser.js';
 import { sqliteTarget } from '../support/database.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedOrganization, seedUser } from '../support/seed.js';
@@ -15,19 +14,14 @@ import { startTestServer, type TestServer } from '../support/server.js';
 /** A valid 1×1 PNG, so the browser can decode the logo it is served. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
 
-describe('developer apps in headless Chromium', { skip: browserAvailable() ? false : 'Chromium not installed at /usr/bin/chromium' }, () => {
+describe('developer apps in headless Chromium', browserSuite, () => {
+  const ui = useBrowser();
   let server: TestServer;
-  let browser: Browser;
-  let callbacks: CallbackServer;
 
   before(async () => {
     server = await startTestServer(sqliteTarget);
-    browser = await launchBrowser();
-    callbacks = await startCallbackServer();
   });
   after(async () => {
-    await browser?.close();
-    await callbacks?.close();
     await server?.close();
   });
 
@@ -43,7 +37,7 @@ describe('developer apps in headless Chromium', { skip: browserAvailable() ? fal
   it('create an app → code flow with it → rotate its secret → delete it', async () => {
     const user = await seedUser(server.ctx, 'grace@example.com');
     await seedOrganization(server.ctx, user.id, 'Acme', ['Web']);
-    const page = await browser.newPage();
+    const page = await ui.browser.newPage();
 
     // Create, signing in on the way.
     await page.goto(`${server.url}/settings/developers/apps`);
@@ -53,7 +47,7 @@ describe('developer apps in headless Chromium', { skip: browserAvailable() ? fal
     await page.getByRole('link', { name: 'Create an app' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Chart Pocket');
     await page.getByLabel('Description').fill('Your charts, on the go');
-    await page.getByLabel('Redirect URLs').fill(callbacks.redirectUri);
+    await page.getByLabel('Redirect URLs').fill(ui.callbacks.redirectUri);
     for (const scope of ['openid', 'profile', 'project:read']) await page.locator(`input[name=scope][value="${scope}"]`).check();
     await page.locator('#logo').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: PNG });
     await page.getByRole('button', { name: 'Create app' }).click();
@@ -64,7 +58,7 @@ describe('developer apps in headless Chromium', { skip: browserAvailable() ? fal
     assert.match(firstSecret, /^pcs_/);
 
     // A code flow with the new app, its logo on the consent page.
-    const app = await TestOAuthClient.discover(server.url, { clientId, clientSecret: firstSecret, redirectUri: callbacks.redirectUri });
+    const app = await TestOAuthClient.discover(server.url, { clientId, clientSecret: firstSecret, redirectUri: ui.callbacks.redirectUri });
     const { url, codeVerifier, state } = await app.authorizationUrl('openid project:read');
     await page.goto(url.href);
     await page.getByRole('button', { name: 'Authorize' }).waitFor();
@@ -72,7 +66,7 @@ describe('developer apps in headless Chromium', { skip: browserAvailable() ? fal
     const logo = page.locator('img.logo');
     assert.match((await logo.getAttribute('src')) ?? '', new RegExp(`^${server.url}/logos/${clientId}\\?v=\\d+$`));
     assert.equal(await logo.evaluate((image: HTMLImageElement) => image.decode().then(() => image.naturalWidth)), 1);
-    const landed = callbacks.next();
+    const landed = ui.callbacks.next();
     await page.getByRole('button', { name: 'Authorize' }).click();
     const tokens = await app.exchange(await landed, codeVerifier, state);
     assert.equal((await userinfo(tokens.access_token)).status, 200);
@@ -88,7 +82,7 @@ describe('developer apps in headless Chromium', { skip: browserAvailable() ? fal
     const withOld = await refreshWith(clientId, firstSecret, tokens.refresh_token!);
     assert.equal(withOld.status, 401);
     assert.equal(((await withOld.json()) as { error: string }).error, 'invalid_client');
-    const rotatedApp = new TestOAuthClient(app.as, { clientId, clientSecret: secondSecret, redirectUri: callbacks.redirectUri });
+    const rotatedApp = new TestOAuthClient(app.as, { clientId, clientSecret: secondSecret, redirectUri: ui.callbacks.redirectUri });
     assert.equal((await rotatedApp.introspect(tokens.access_token)).active, true);
     assert.equal((await userinfo(tokens.access_token)).status, 200);
     const refreshed = await rotatedApp.refresh(tokens.refresh_token!);

@@ -5,35 +5,28 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { browserAvailable, launchBrowser } from '../support/browser.js';
-import { startCallbackServer, type CallbackServer } from '../support/callback-server.js';
+import { browserSuite, useBrowser } from '../support/browser.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { startRegions, type Regions } from '../support/regions.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
 
-describe('region picker in headless Chromium', { skip: browserAvailable() ? false : 'Chromium not installed at /usr/bin/chromium' }, () => {
+describe('region picker in headless Chromium', browserSuite, () => {
+  const ui = useBrowser();
   let regions: Regions;
-  let browser: Browser;
-  let callbacks: CallbackServer;
 
   before(async () => {
     regions = await startRegions();
-    browser = await launchBrowser();
-    callbacks = await startCallbackServer();
   });
   after(async () => {
-    await browser?.close();
-    await callbacks?.close();
     await regions?.close();
   });
 
   it('picks a region, signs in there, and remembers the choice', async () => {
     const { eu, frontUrl } = regions;
     const user = await seedUser(eu.ctx);
-    const { client, clientSecret } = await seedClient(eu.ctx, { name: 'Atlas', redirectUris: [callbacks.redirectUri] });
-    const app = await TestOAuthClient.discover(frontUrl, { clientId: client.id, clientSecret, redirectUri: callbacks.redirectUri });
-    const context = await browser.newContext();
+    const { client, clientSecret } = await seedClient(eu.ctx, { name: 'Atlas', redirectUris: [ui.callbacks.redirectUri] });
+    const app = await TestOAuthClient.discover(frontUrl, { clientId: client.id, clientSecret, redirectUri: ui.callbacks.redirectUri });
+    const context = await ui.browser.newContext();
     const page = await context.newPage();
 
     const first = await app.authorizationUrl('project:read');
@@ -44,14 +37,14 @@ describe('region picker in headless Chromium', { skip: browserAvailable() ? fals
     assert.equal(new URL(page.url()).origin, eu.url);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    const landed = callbacks.next();
+    const landed = ui.callbacks.next();
     await page.getByRole('button', { name: 'Authorize' }).click();
     const tokens = await app.exchange(await landed, first.codeVerifier, first.state);
     assert.equal(tokens.region, 'eu');
 
     // Remembered region, existing session, scopes already granted: straight back to the app.
     const second = await app.authorizationUrl('project:read');
-    const landedAgain = callbacks.next();
+    const landedAgain = ui.callbacks.next();
     await page.goto(second.url.href);
     const callback = await landedAgain;
     assert.equal(callback.searchParams.get('iss'), frontUrl);

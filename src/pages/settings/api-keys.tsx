@@ -3,7 +3,7 @@ import type { ApiKey } from '../../store/schema.js';
 import { narrowingOf } from '../../oauth/consent.js';
 import { AccessPicker } from '../access-picker.js';
 import { ErrorMessage } from '../layout.js';
-import { DataTable, describeAccess, formatTime, type NameLookup } from './format.js';
+import { DataTable, describeAccess, formatTime, type NameLookup, RevokeForm } from './format.js';
 import { SettingsLayout } from './layout.js';
 
 export interface ApiKeysPageProps {
@@ -45,13 +45,7 @@ export function ApiKeysPage({ keys, names, memberships, scopes, created, error, 
                 <td>{formatTime(key.created_at)}</td>
                 <td>{formatTime(key.last_used_at)}</td>
                 <td>
-                  <form method="post" action="/settings/api-keys/revoke">
-                    <input type="hidden" name="_csrf" value={common.csrfToken} />
-                    <input type="hidden" name="id" value={key.id} />
-                    <button type="submit" class="danger" aria-label={`Revoke ${key.label}`}>
-                      Revoke
-                    </button>
-                  </form>
+                  <RevokeForm action="/settings/api-keys/revoke" csrfToken={common.csrfToken} field={{ name: 'id', value: key.id }} label={key.label} />
                 </td>
               </tr>
             ))}

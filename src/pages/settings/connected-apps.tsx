@@ -1,7 +1,7 @@
 import type { ConnectedApp } from '../../oauth/connected-apps.js';
 import { ErrorMessage } from '../layout.js';
 import { SettingsLayout } from './layout.js';
-import { DataTable, describeAccess, formatTime, type NameLookup } from './format.js';
+import { DataTable, describeAccess, formatTime, type NameLookup, RevokeForm } from './format.js';
 
 interface Common {
   platformName: string;
@@ -29,13 +29,7 @@ export function ConnectedAppsPage({ apps, names, notice, ...common }: Common & {
                 <td>{describeAccess(app, names)}</td>
                 <td>{formatTime(app.lastUsedAt)}</td>
                 <td>
-                  <form method="post" action="/settings/connected-apps/revoke">
-                    <input type="hidden" name="_csrf" value={common.csrfToken} />
-                    <input type="hidden" name="client_id" value={app.clientId} />
-                    <button type="submit" class="danger" aria-label={`Revoke ${app.name}`}>
-                      Revoke
-                    </button>
-                  </form>
+                  <RevokeForm action="/settings/connected-apps/revoke" csrfToken={common.csrfToken} field={{ name: 'client_id', value: app.clientId }} label={app.name} />
                 </td>
               </tr>
             ))}

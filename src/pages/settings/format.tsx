@@ -32,3 +32,16 @@ export function DataTable({ headings, rowCount, empty, children }: { headings: s
     </table>
   );
 }
+
+/** A one-button form that revokes one thing, named for screen readers. */
+export function RevokeForm({ action, csrfToken, field, label }: { action: string; csrfToken: string; field: { name: string; value: string }; label: string }) {
+  return (
+    <form method="post" action={action}>
+      <input type="hidden" name="_csrf" value={csrfToken} />
+      <input type="hidden" name={field.name} value={field.value} />
+      <button type="submit" class="danger" aria-label={`Revoke ${label}`}>
+        Revoke
+      </button>
+    </form>
+  );
+}
