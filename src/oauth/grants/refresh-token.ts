@@ -62,26 +62,30 @@ export async function rotateRefreshToken(
       return new OAuthError('invalid_scope', 'the requested scope exceeds the original grant');
     }
 
-    // The successor is made first so that claiming the rotation and sealing the successor is one
-    // atomic UPDATE: of any number of concurrent requests for this token, exactly one updates the row.
-    const pair = generateTokenPair(ctx, client, formatScope(requested));
-    const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
-    const response = tokenResponse(pair.issued, record.family, idToken);
-    const claimed = await trx
-      .updateTable('refresh_tokens')
-      .set({ rotated_at: now, successor_sealed: seal(presented, SUCCESSOR, JSON.stringify(response)) })
-      .where('token_hash', '=', record.tokenHash)
-      .where('rotated_at', 'is', null)
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows === 1n) {
-      await storeTokenPair(trx, record.family, pair, now);
-      await touchGrant(trx, record.family.grant_id, now);
-      await recordAudit(trx, { type: 'token.refreshed', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } }, now);
-      return { kind: 'rotated', response, record };
+    let current = record;
+    if (record.rotatedAt === null) {
+      // The successor is made first so that claiming the rotation and sealing the successor is one
+      // atomic UPDATE: of any number of concurrent requests for this token, exactly one updates the row.
+      const pair = generateTokenPair(ctx, client, formatScope(requested));
+      const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
+      const response = tokenResponse(pair.issued, record.family, idToken);
+      const claimed = await trx
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: now, successor_sealed: seal(presented, SUCCESSOR, JSON.stringify(response)) })
+        .where('token_hash', '=', record.tokenHash)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      if (claimed.numUpdatedRows === 1n) {
+        await storeTokenPair(trx, record.family, pair, now);
+        await touchGrant(trx, record.family.grant_id, now);
+        await recordAudit(trx, { type: 'token.refreshed', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } }, now);
+        return { kind: 'rotated', response, record };
+      }
+      // A concurrent request committed its rotation first.
+      current = (await findRefreshToken(trx, presented)) ?? record;
     }
 
-    // Already rotated (by an earlier request, or a concurrent one that committed first).
-    const current = (await findRefreshToken(trx, presented)) ?? record;
+    // Already rotated: a retry within the grace window gets the same successor; later, reuse.
     const rotatedAt = current.rotatedAt ?? now;
     const withinGrace = now - rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000;
     if (withinGrace && current.successorSealed) {
