@@ -59,7 +59,7 @@ export function formatScope(scopes: Iterable<string>): string {
 
 /** True when `held` satisfies `needed`: the same scope, or the write scope of a read scope. */
 export function scopeSatisfies(held: Iterable<string>, needed: string): boolean {
-  const set = held instanceof Set ? (held as Set<string>) : new Set(held);
+  const set: ReadonlySet<string> = held instanceof Set ? held : new Set(held);
   if (set.has(needed)) return true;
   return needed.endsWith(':read') && set.has(needed.slice(0, -':read'.length) + ':write');
 }

@@ -4,7 +4,7 @@
  * organization/project narrowing.
  */
 import { OAuthError } from '../oauth/errors.js';
-import { scopesCovered } from '../oauth/scopes.js';
+import { scopeSatisfies } from '../oauth/scopes.js';
 import type { Principal } from './principal.js';
 
 /** A refusal that is not about the token itself: 403 (narrowed out) or 404 (not the user's). */
@@ -19,7 +19,7 @@ export class ResourceAccessError extends Error {
 }
 
 export function requireScope(principal: Principal, required: string): void {
-  if (!scopesCovered(principal.scopes, [required])) {
+  if (!scopeSatisfies(principal.scopes, required)) {
     throw new OAuthError('insufficient_scope', `this request needs the ${required} scope`);
   }
 }

@@ -15,7 +15,8 @@ export interface Principal {
   userId: string;
   /** The app acting for the user; null for a personal API key. */
   clientId: string | null;
-  scopes: string[];
+  /** Held once as a set: every protected request checks it. */
+  scopes: ReadonlySet<string>;
   narrowing: Narrowing;
   /** The resource the token was bound to (RFC 8707); null when unbound. */
   audience: string | null;
@@ -34,12 +35,12 @@ export async function loadPrincipal(ctx: Context, credential: string): Promise<P
     const token = await findActiveAccessToken(ctx.db, credential, now);
     if (!token) return undefined;
     const { family } = token;
-    principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: parseScope(token.scope), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
+    principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: new Set(parseScope(token.scope)), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
     await touchGrant(ctx.db, family.grant_id, now);
   } else if (kind === 'personalApiKey') {
     const key = await findActiveApiKey(ctx.db, credential);
     if (!key) return undefined;
-    principal = { kind: 'api_key', userId: key.user_id, clientId: null, scopes: parseScope(key.scope), narrowing: narrowingOf(key), audience: null, expiresAt: null };
+    principal = { kind: 'api_key', userId: key.user_id, clientId: null, scopes: new Set(parseScope(key.scope)), narrowing: narrowingOf(key), audience: null, expiresAt: null };
     await touchApiKey(ctx.db, key, now);
   } else {
     return undefined;
