@@ -34,7 +34,7 @@ for (let i = 0; i < TOKENS; i++) {
 const app = Fastify();
 const readProject = (id: string) => ctx.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 await app.register(async (api) => {
-  await api.register(resourceServer, { ctx, resource: `${config.issuer}/api` });
+  await api.register(resourceServer, { ctx, resource: config.apiResource });
   api.get('/api/projects/:id', { config: { access: { scope: 'project:read', project: (request) => (request.params as { id: string }).id } } }, async (request) =>
     presentProject(request.project!),
   );

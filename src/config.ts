@@ -27,6 +27,8 @@ export interface Config {
     session: number;
     idToken: number;
   };
+  /** The platform API's resource identifier (RFC 8707): `<baseUrl>/api`. */
+  apiResource: string;
   /** Resource indicators (RFC 8707) tokens may be bound to; the platform API is the first. */
   resources: string[];
   /** How long a resource server trusts a validated token before asking the database again; bounds revocation delay. */
@@ -194,6 +196,9 @@ export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0);
   const issuer = parseBaseUrl('TESSERA_ISSUER', env.TESSERA_ISSUER || `http://localhost:${port}`);
   const region = thisRegion(env, issuer);
+  const baseUrl = region?.baseUrl ?? issuer;
+  // The platform API is served where this deployment is, in its region.
+  const apiResource = `${baseUrl}/api`;
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/tessera.sqlite';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with sqlite: or postgres://');
@@ -209,7 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: env.HOST || '127.0.0.1',
     issuer,
-    baseUrl: region?.baseUrl ?? issuer,
+    baseUrl,
     region,
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
@@ -223,8 +228,8 @@ export function loadConfig(env: Env = process.env): Config {
       idToken: int(env, 'TESSERA_ID_TOKEN_TTL', 3600),
     },
     signingKeyPublishDelay: int(env, 'TESSERA_KEY_PUBLISH_DELAY', 600, 0),
-    // The platform API is served where this deployment is, in its region.
-    resources: resourceList(env.TESSERA_RESOURCES, region?.baseUrl ?? issuer),
+    apiResource,
+    resources: resourceList(env.TESSERA_RESOURCES, apiResource),
     tokenCacheMs: Math.min(int(env, 'TESSERA_TOKEN_CACHE_MS', 1000, 0), 1000),
     refreshReuseGraceSeconds: int(env, 'TESSERA_REFRESH_GRACE', 120, 0),
     secretKey: secretKey || DEVELOPMENT_SECRET_KEY,
@@ -249,13 +254,13 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** The platform API at `<base URL>/api`, plus any configured resource servers (absolute URIs, no fragment). */
-function resourceList(raw: string | undefined, baseUrl: string): string[] {
+/** The platform API, plus any configured resource servers (absolute URIs, no fragment). */
+function resourceList(raw: string | undefined, apiResource: string): string[] {
   const extra = (raw ?? '').split(/[\s,]+/).filter(Boolean);
   for (const resource of extra) {
     if (!URL.canParse(resource) || resource.includes('#')) throw new ConfigError(`TESSERA_RESOURCES: "${resource}" is not an absolute URI without a fragment`);
   }
-  return [...new Set([`${baseUrl}/api`, ...extra])];
+  return [...new Set([apiResource, ...extra])];
 }
 
 /** Cookies are Secure and HSTS is sent where pages are served over https. */

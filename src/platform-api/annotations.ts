@@ -1,9 +1,8 @@
 /** Chart annotations: a note pinned to a moment in a project's timeline. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { OAuthError } from '../oauth/errors.js';
 import type { AnnotationsTable, Database } from '../store/schema.js';
-
-export class InvalidInputError extends Error {}
 
 export function listAnnotations(db: Kysely<Database>, projectId: string): Promise<AnnotationsTable[]> {
   return db.selectFrom('annotations').selectAll().where('project_id', '=', projectId).orderBy('date_marker', 'desc').limit(500).execute();
@@ -12,9 +11,9 @@ export function listAnnotations(db: Kysely<Database>, projectId: string): Promis
 export async function createAnnotation(db: Kysely<Database>, input: { projectId: string; userId: string; body: unknown }, now: number): Promise<AnnotationsTable> {
   const body = (input.body ?? {}) as Record<string, unknown>;
   const content = typeof body.content === 'string' ? body.content.trim() : '';
-  if (!content || content.length > 400) throw new InvalidInputError('content must be a string of 1 to 400 characters');
+  if (!content || content.length > 400) throw new OAuthError('invalid_request', 'content must be a string of 1 to 400 characters');
   const dateMarker = body.date_marker === undefined ? now : Date.parse(String(body.date_marker));
-  if (!Number.isFinite(dateMarker)) throw new InvalidInputError('date_marker must be an ISO 8601 date');
+  if (!Number.isFinite(dateMarker)) throw new OAuthError('invalid_request', 'date_marker must be an ISO 8601 date');
   const annotation: AnnotationsTable = { id: randomUUID(), project_id: input.projectId, content, date_marker: dateMarker, created_by: input.userId, created_at: now };
   await db.insertInto('annotations').values(annotation).execute();
   return annotation;

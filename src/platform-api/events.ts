@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { OAuthError } from '../oauth/errors.js';
 import type { Database } from '../store/schema.js';
-import { InvalidInputError } from './annotations.js';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
@@ -22,20 +22,20 @@ export interface EventQuery {
 
 export function parseEventQuery(body: unknown, now: number): EventQuery {
   const input = (body ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || Array.isArray(input)) throw new InvalidInputError('the query must be a JSON object');
+  if (typeof input !== 'object' || Array.isArray(input)) throw new OAuthError('invalid_request', 'the query must be a JSON object');
   const event = input.event;
-  if (event !== undefined && (typeof event !== 'string' || !event || event.length > 200)) throw new InvalidInputError('event must be a non-empty string');
+  if (event !== undefined && (typeof event !== 'string' || !event || event.length > 200)) throw new OAuthError('invalid_request', 'event must be a non-empty string');
   const date = (name: string, fallback: number) => {
     const value = input[name];
     if (value === undefined) return fallback;
     const parsed = typeof value === 'string' ? Date.parse(value) : NaN;
-    if (!Number.isFinite(parsed)) throw new InvalidInputError(`${name} must be an ISO 8601 date`);
+    if (!Number.isFinite(parsed)) throw new OAuthError('invalid_request', `${name} must be an ISO 8601 date`);
     return parsed;
   };
   const to = date('date_to', now);
   const from = date('date_from', to - 7 * DAY_MS);
-  if (from > to) throw new InvalidInputError('date_from must not be after date_to');
-  if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new InvalidInputError(`the range must not exceed ${MAX_RANGE_DAYS} days`);
+  if (from > to) throw new OAuthError('invalid_request', 'date_from must not be after date_to');
+  if (to - from > MAX_RANGE_DAYS * DAY_MS) throw new OAuthError('invalid_request', `the range must not exceed ${MAX_RANGE_DAYS} days`);
   return { event: event as string | undefined, from, to };
 }
 

@@ -3,11 +3,11 @@
  * organization or project it acts on; the resource-server plugin enforces both, for OAuth access
  * tokens and personal API keys alike.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
 import { protectedResourceMetadataUrl, resourceServer } from '../resource-server/plugin.js';
 import { RESOURCE_SCOPES } from '../oauth/scopes.js';
-import { createAnnotation, deleteAnnotation, InvalidInputError, listAnnotations, presentAnnotation } from './annotations.js';
+import { createAnnotation, deleteAnnotation, listAnnotations, presentAnnotation } from './annotations.js';
 import { listEventDefinitions, parseEventQuery, runEventQuery } from './events.js';
 import { listProjects, listVisibleOrganizations, presentOrganization, presentProject } from './organizations.js';
 
@@ -15,17 +15,8 @@ type WithParams<T> = FastifyRequest<{ Params: T }>;
 const organizationParam = (request: FastifyRequest) => (request as WithParams<{ id: string }>).params.id;
 const projectParam = organizationParam;
 
-export function platformApiResource(ctx: Context): string {
-  return `${ctx.config.baseUrl}/api`;
-}
-
-function invalid(reply: FastifyReply, error: unknown) {
-  if (error instanceof InvalidInputError) return reply.status(400).send({ error: 'invalid_request', error_description: error.message });
-  throw error;
-}
-
 export async function platformApiRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
-  const resource = platformApiResource(ctx);
+  const resource = ctx.config.apiResource;
 
   // RFC 9728: what clients need to know to get a token for this API.
   app.get(new URL(protectedResourceMetadataUrl(resource)).pathname, async (_request, reply) =>
@@ -65,12 +56,8 @@ export async function platformApiRoutes(app: FastifyInstance, ctx: Context): Pro
     }));
 
     api.post('/api/projects/:id/annotations', { config: { access: { scope: 'annotation:write', project: projectParam } } }, async (request, reply) => {
-      try {
-        const created = await createAnnotation(ctx.db, { projectId: request.project!.id, userId: request.principal!.userId, body: request.body }, ctx.now());
-        return reply.status(201).send(presentAnnotation(created));
-      } catch (error) {
-        return invalid(reply, error);
-      }
+      const created = await createAnnotation(ctx.db, { projectId: request.project!.id, userId: request.principal!.userId, body: request.body }, ctx.now());
+      return reply.status(201).send(presentAnnotation(created));
     });
 
     api.delete('/api/projects/:id/annotations/:annotationId', { config: { access: { scope: 'annotation:write', project: projectParam } } }, async (request, reply) => {
@@ -85,12 +72,8 @@ export async function platformApiRoutes(app: FastifyInstance, ctx: Context): Pro
       results: (await listEventDefinitions(ctx.db, request.project!.id)).map((row) => ({ id: row.id, name: row.name, created_at: new Date(row.created_at).toISOString() })),
     }));
 
-    api.post('/api/projects/:id/query', { config: { access: { scope: 'query:read', project: projectParam } } }, async (request, reply) => {
-      try {
-        return await runEventQuery(ctx.db, request.project!.id, parseEventQuery(request.body, ctx.now()));
-      } catch (error) {
-        return invalid(reply, error);
-      }
-    });
+    api.post('/api/projects/:id/query', { config: { access: { scope: 'query:read', project: projectParam } } }, async (request) =>
+      runEventQuery(ctx.db, request.project!.id, parseEventQuery(request.body, ctx.now())),
+    );
   });
 }
