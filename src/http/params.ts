@@ -15,6 +15,22 @@ export function singleParams(input: unknown): Params {
   return params;
 }
 
+/** A single-valued form or query field, or '' when it is missing or not a string. */
+export function textParam(input: unknown, name: string): string {
+  const value = (input as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** The access picker's fields (consent and API keys): what the user chose to share. */
+export function narrowingChoice(input: unknown): { accessLevel: string | undefined; organizationIds: string[]; projectIds: string[] } {
+  const accessLevel = (input as Record<string, unknown> | undefined)?.access_level;
+  return {
+    accessLevel: typeof accessLevel === 'string' ? accessLevel : undefined,
+    organizationIds: listParam(input, 'organization_ids'),
+    projectIds: listParam(input, 'project_ids'),
+  };
+}
+
 /** A form field that may legitimately repeat (checkboxes), as a list. */
 export function listParam(input: unknown, name: string): string[] {
   const value = (input as Record<string, unknown> | undefined)?.[name];

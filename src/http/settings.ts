@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Membership } from '../accounts/organizations.js';
 import type { BrowserSession } from '../accounts/sessions.js';
 import type { Context } from '../context.js';
+import type { SettingsPageBase } from '../pages/settings/layout.js';
 import { currentSession } from './session.js';
 
 /** The session, or a redirect to sign in that comes back to this page. */
@@ -14,6 +15,11 @@ export async function requireSession(ctx: Context, request: FastifyRequest, repl
     return undefined;
   }
   return session;
+}
+
+/** The fields every settings page gets: platform, who is signed in, a CSRF token for its forms. */
+export function settingsPageBase(ctx: Context, session: BrowserSession, reply: FastifyReply): SettingsPageBase {
+  return { platformName: ctx.config.platformName, email: session.user.email, csrfToken: reply.generateCsrf() };
 }
 
 /** True when the user proved their password within `seconds` (sensitive actions ask again otherwise). */

@@ -9,11 +9,11 @@ import { sendPage } from '../../pages/render.js';
 import { SignupPage } from '../../pages/signup.js';
 import { EmailVerifiedPage, VerifyEmailPage } from '../../pages/verify-email.js';
 import { ErrorPage } from '../../pages/error.js';
+import { textParam } from '../params.js';
 import { rateLimited } from '../rate-limits.js';
 import { currentSession, safeReturnTo, signIn, signOut } from '../session.js';
 
 type Form = Record<string, unknown>;
-const text = (form: Form, name: string): string => (typeof form[name] === 'string' ? (form[name] as string) : '');
 
 export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLinks: Array<{ href: string; label: string }>): Promise<void> {
   const { platformName, signupEnabled } = ctx.config;
@@ -27,7 +27,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   });
 
   app.get('/verify-email', async (request, reply) => {
-    const token = text(request.query as Form, 'token');
+    const token = textParam(request.query as Form, 'token');
     return sendPage(reply, VerifyEmailPage({ platformName, csrfToken: reply.generateCsrf(), token }));
   });
 
@@ -55,8 +55,8 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   app.post('/login', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
     const form = request.body as Form;
     const returnTo = safeReturnTo(form.return_to);
-    const email = text(form, 'email');
-    const user = await authenticateUser(ctx.db, email, text(form, 'password'));
+    const email = textParam(form, 'email');
+    const user = await authenticateUser(ctx.db, email, textParam(form, 'password'));
     if (!user) {
       const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: 'Incorrect email or password.', signupEnabled });
       return sendPage(reply, page, 401);
@@ -80,7 +80,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
     if (!signupEnabled) return sendPage(reply, ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' }), 404);
     const form = request.body as Form;
     const returnTo = safeReturnTo(form.return_to);
-    const input = { email: text(form, 'email'), password: text(form, 'password'), name: text(form, 'name') };
+    const input = { email: textParam(form, 'email'), password: textParam(form, 'password'), name: textParam(form, 'name') };
     try {
       const user = await createUser(ctx.db, input, ctx.now(), { sendVerificationFrom: ctx.config });
       await signIn(ctx, request, reply, user.id);

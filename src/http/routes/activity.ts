@@ -6,7 +6,7 @@ import type { Context } from '../../context.js';
 import { sendPage } from '../../pages/render.js';
 import { ActivityPage, type ActivityEntry } from '../../pages/settings/activity.js';
 import type { Database } from '../../store/schema.js';
-import { requireSession } from '../settings.js';
+import { requireSession, settingsPageBase } from '../settings.js';
 
 const SHOWN_EVENTS = 100;
 
@@ -61,7 +61,7 @@ export async function activityRoutes(app: FastifyInstance, ctx: Context): Promis
     const session = await requireSession(ctx, request, reply);
     if (!session) return reply;
     const entries = await listActivity(ctx.db, session.user.id);
-    const page = ActivityPage({ platformName: ctx.config.platformName, email: session.user.email, csrfToken: reply.generateCsrf(), entries, limit: SHOWN_EVENTS });
+    const page = ActivityPage({ ...settingsPageBase(ctx, session, reply), entries, limit: SHOWN_EVENTS });
     return sendPage(reply, page);
   });
 }

@@ -22,7 +22,7 @@ import { isLoopbackRedirect } from '../../oauth/redirect-uri.js';
 import { describeScopes } from '../../oauth/scopes.js';
 import { ConsentPage } from '../../pages/consent.js';
 import { sendPage } from '../../pages/render.js';
-import { listParam } from '../params.js';
+import { narrowingChoice } from '../params.js';
 import { rateLimited } from '../rate-limits.js';
 import { currentSession } from '../session.js';
 
@@ -97,18 +97,9 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: Context): Promi
 
     if (decision !== 'allow') return fail(new OAuthError('access_denied', 'the user denied the request'));
     const memberships = await listMemberships(ctx.db, user.id);
-    const accessLevel = (request.body as Record<string, unknown>).access_level;
     let narrowing;
     try {
-      narrowing = validateNarrowing(
-        {
-          accessLevel: typeof accessLevel === 'string' ? accessLevel : undefined,
-          organizationIds: listParam(request.body, 'organization_ids'),
-          projectIds: listParam(request.body, 'project_ids'),
-        },
-        memberships,
-        authz.requiredAccessLevel,
-      );
+      narrowing = validateNarrowing(narrowingChoice(request.body), memberships, authz.requiredAccessLevel);
     } catch (error) {
       if (error instanceof OAuthError) return showConsent(reply, authz, params, session!, error.description);
       throw error;

@@ -7,16 +7,15 @@ import type { Context } from '../../context.js';
 import { listConnectedApps, revokeConnectedApp } from '../../oauth/connected-apps.js';
 import { sendPage } from '../../pages/render.js';
 import { ConfirmRevokePage, ConnectedAppsPage } from '../../pages/settings/connected-apps.js';
-import { recentlyAuthenticated, requireSession, membershipNames } from '../settings.js';
+import { textParam } from '../params.js';
+import { membershipNames, recentlyAuthenticated, requireSession, settingsPageBase } from '../settings.js';
 
 type Form = Record<string, unknown>;
 
 export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
-  const { platformName } = ctx.config;
-
   async function listPage(reply: FastifyReply, session: BrowserSession, notice?: string) {
     const [apps, memberships] = await Promise.all([listConnectedApps(ctx.db, session.user.id), listMemberships(ctx.db, session.user.id)]);
-    const page = ConnectedAppsPage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), apps, names: membershipNames(memberships), notice });
+    const page = ConnectedAppsPage({ ...settingsPageBase(ctx, session, reply), apps, names: membershipNames(memberships), notice });
     return sendPage(reply, page);
   }
 
@@ -29,7 +28,7 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): P
     const session = await requireSession(ctx, request, reply);
     if (!session) return reply;
     const form = request.body as Form;
-    const clientId = typeof form.client_id === 'string' ? form.client_id : '';
+    const clientId = textParam(form, 'client_id');
     const connected = (await listConnectedApps(ctx.db, session.user.id)).find((candidate) => candidate.clientId === clientId);
     if (!connected) return listPage(reply, session, 'That app is not connected to your account.');
     // A session left open for a while must prove it is still its owner before cutting an app off.
@@ -37,7 +36,7 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): P
       const password = typeof form.password === 'string' ? form.password : undefined;
       const confirmed = password !== undefined && (await authenticateUser(ctx.db, session.user.email, password))?.id === session.user.id;
       if (!confirmed) {
-        const page = ConfirmRevokePage({ platformName, email: session.user.email, csrfToken: reply.generateCsrf(), app: connected, error: password === undefined ? undefined : 'Incorrect password.' });
+        const page = ConfirmRevokePage({ ...settingsPageBase(ctx, session, reply), app: connected, error: password === undefined ? undefined : 'Incorrect password.' });
         return sendPage(reply, page, password === undefined ? 200 : 401);
       }
     }

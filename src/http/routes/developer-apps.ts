@@ -4,8 +4,7 @@
  * formbody gives, so the global CSRF check finds `_csrf` where it always does.
  */
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { BrowserSession } from '../../accounts/sessions.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Context } from '../../context.js';
 import {
   createApp,
@@ -34,13 +33,13 @@ import {
   NewAppPage,
   type AppFormValues,
 } from '../../pages/settings/developer-apps.js';
-import { requireSession } from '../settings.js';
+import { textParam } from '../params.js';
+import { requireSession, settingsPageBase } from '../settings.js';
 
 const BASE = '/settings/developers/apps';
 
 type Form = Record<string, string | string[] | LogoUpload | undefined>;
 
-const text = (form: Form, name: string): string => (typeof form[name] === 'string' ? (form[name] as string) : '');
 const list = (form: Form, name: string): string[] => [form[name]].flat().filter((value): value is string => typeof value === 'string');
 const logoUpload = (form: Form): LogoUpload | undefined => (typeof form.logo === 'object' && !Array.isArray(form.logo) ? form.logo : undefined);
 
@@ -68,13 +67,13 @@ async function readMultipartForm(request: FastifyRequest): Promise<void> {
 
 function formValues(form: Form): AppFormValues {
   return {
-    organizationId: text(form, 'organization_id'),
-    name: text(form, 'name'),
-    description: text(form, 'description'),
-    redirectUris: text(form, 'redirect_uris'),
-    logoUrl: text(form, 'logo_url'),
+    organizationId: textParam(form, 'organization_id'),
+    name: textParam(form, 'name'),
+    description: textParam(form, 'description'),
+    redirectUris: textParam(form, 'redirect_uris'),
+    logoUrl: textParam(form, 'logo_url'),
     scopes: list(form, 'scope'),
-    isPublic: text(form, 'client_type') === 'public',
+    isPublic: textParam(form, 'client_type') === 'public',
   };
 }
 
@@ -87,7 +86,7 @@ function appSettings(form: Form): AppSettings {
     scopeCeiling: values.scopes,
     logoUrl: values.logoUrl,
     logoUpload: logoUpload(form),
-    removeLogo: text(form, 'remove_logo') === '1',
+    removeLogo: textParam(form, 'remove_logo') === '1',
   };
 }
 
@@ -96,7 +95,6 @@ const isFormError = (error: unknown): error is OAuthError => error instanceof OA
 
 export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   const { platformName } = ctx.config;
-  const pageBase = (session: BrowserSession, reply: FastifyReply) => ({ platformName, email: session.user.email, csrfToken: reply.generateCsrf() });
   const meta = (request: FastifyRequest) => ({ ip: request.ip });
   const clientIdOf = (request: FastifyRequest) => (request.params as { clientId: string }).clientId;
 
@@ -118,7 +116,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
       if (!session) return reply;
       const [apps, organizations] = await Promise.all([listAppsFor(ctx, session.user.id), organizationsManagedBy(ctx.db, session.user.id)]);
       const notice = (request.query as Form).deleted === '1' ? 'The app was deleted.' : undefined;
-      return sendPage(reply, DeveloperAppsPage({ ...pageBase(session, reply), apps, canCreate: organizations.length > 0, notice }));
+      return sendPage(reply, DeveloperAppsPage({ ...settingsPageBase(ctx, session, reply), apps, canCreate: organizations.length > 0, notice }));
     });
 
     scope.get(`${BASE}/new`, async (request, reply) => {
@@ -126,7 +124,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
       if (!session) return reply;
       const organizations = await organizationsManagedBy(ctx.db, session.user.id);
       if (organizations.length === 0) throw new OAuthError('access_denied', 'Only owners and admins of an organization can create apps for it.');
-      return sendPage(reply, NewAppPage({ ...pageBase(session, reply), organizations, values: EMPTY_APP_FORM }));
+      return sendPage(reply, NewAppPage({ ...settingsPageBase(ctx, session, reply), organizations, values: EMPTY_APP_FORM }));
     });
 
     scope.post(BASE, { preHandler: scope.csrfProtection }, async (request, reply) => {
@@ -136,12 +134,12 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
       const values = formValues(form);
       try {
         const created = await createApp(ctx, session.user.id, { ...appSettings(form), organizationId: values.organizationId, isPublic: values.isPublic }, meta(request));
-        const page = AppSecretPage({ ...pageBase(session, reply), appName: created.app.name, clientId: created.app.id, clientSecret: created.clientSecret, created: true });
+        const page = AppSecretPage({ ...settingsPageBase(ctx, session, reply), appName: created.app.name, clientId: created.app.id, clientSecret: created.clientSecret, created: true });
         return sendPage(reply, page, 201);
       } catch (error) {
         if (!isFormError(error)) throw error;
         const organizations = await organizationsManagedBy(ctx.db, session.user.id);
-        return sendPage(reply, NewAppPage({ ...pageBase(session, reply), organizations, values, error: error.description }), 400);
+        return sendPage(reply, NewAppPage({ ...settingsPageBase(ctx, session, reply), organizations, values, error: error.description }), 400);
       }
     });
 
@@ -150,7 +148,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
       if (!session) return reply;
       const managed = await findManagedApp(ctx, session.user.id, clientIdOf(request));
       const notice = (request.query as Form).saved === '1' ? 'Changes saved.' : undefined;
-      return sendPage(reply, EditAppPage({ ...pageBase(session, reply), app: managed, values: appFormValues(managed), notice }));
+      return sendPage(reply, EditAppPage({ ...settingsPageBase(ctx, session, reply), app: managed, values: appFormValues(managed), notice }));
     });
 
     scope.post(`${BASE}/:clientId`, { preHandler: scope.csrfProtection }, async (request, reply) => {
@@ -165,7 +163,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
         if (!isFormError(error)) throw error;
         const managed = await findManagedApp(ctx, session.user.id, clientId);
         const values = { ...formValues(form), organizationId: managed.organization.id, isPublic: managed.client.isPublic };
-        return sendPage(reply, EditAppPage({ ...pageBase(session, reply), app: managed, values, error: error.description }), 400);
+        return sendPage(reply, EditAppPage({ ...settingsPageBase(ctx, session, reply), app: managed, values, error: error.description }), 400);
       }
     });
 
@@ -173,25 +171,24 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
       const session = await requireSession(ctx, request, reply);
       if (!session) return reply;
       const clientId = clientIdOf(request);
-      const clientSecret = await rotateAppSecret(ctx, session.user.id, clientId, meta(request));
-      const managed = await findManagedApp(ctx, session.user.id, clientId);
-      return sendPage(reply, AppSecretPage({ ...pageBase(session, reply), appName: managed.client.name, clientId, clientSecret, created: false }));
+      const { app: managed, clientSecret } = await rotateAppSecret(ctx, session.user.id, clientId, meta(request));
+      return sendPage(reply, AppSecretPage({ ...settingsPageBase(ctx, session, reply), appName: managed.client.name, clientId, clientSecret, created: false }));
     });
 
     scope.get(`${BASE}/:clientId/delete`, async (request, reply) => {
       const session = await requireSession(ctx, request, reply);
       if (!session) return reply;
       const managed = await findManagedApp(ctx, session.user.id, clientIdOf(request));
-      return sendPage(reply, DeleteAppPage({ ...pageBase(session, reply), app: managed }));
+      return sendPage(reply, DeleteAppPage({ ...settingsPageBase(ctx, session, reply), app: managed }));
     });
 
     scope.post(`${BASE}/:clientId/delete`, { preHandler: scope.csrfProtection }, async (request, reply) => {
       const session = await requireSession(ctx, request, reply);
       if (!session) return reply;
       const managed = await findManagedApp(ctx, session.user.id, clientIdOf(request));
-      if (text(request.body as Form, 'confirm_name').trim() !== managed.client.name) {
+      if (textParam(request.body as Form, 'confirm_name').trim() !== managed.client.name) {
         const error = `Type the app's name, ${managed.client.name}, exactly to confirm.`;
-        return sendPage(reply, DeleteAppPage({ ...pageBase(session, reply), app: managed, error }), 400);
+        return sendPage(reply, DeleteAppPage({ ...settingsPageBase(ctx, session, reply), app: managed, error }), 400);
       }
       await deleteApp(ctx, session.user.id, managed.client.id, meta(request));
       return reply.redirect(`${BASE}?deleted=1`, 303);

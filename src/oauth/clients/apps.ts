@@ -281,14 +281,15 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
 }
 
 /** Replaces a confidential app's secret: the old one stops working at once, issued tokens stay valid. */
-export async function rotateAppSecret(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<string> {
+/** The new secret, and the app it belongs to (for the page that shows the secret once). */
+export async function rotateAppSecret(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<{ app: ManagedApp; clientSecret: string }> {
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     if (app.client.isPublic) throw new OAuthError('invalid_request', 'A public app has no secret to rotate.');
     const clientSecret = await rotateClientSecret(trx, clientId, now);
     await recordAudit(trx, { type: 'app.secret_rotated', userId, actor: userId, clientId, ip: meta.ip }, now);
-    return clientSecret;
+    return { app, clientSecret };
   });
 }
 

@@ -1,4 +1,4 @@
-import { SettingsLayout } from './layout.js';
+import { SettingsLayout, type SettingsPageBase } from './layout.js';
 import { DataTable, formatTime } from './format.js';
 
 export interface ActivityEntry {
@@ -11,10 +11,7 @@ export interface ActivityEntry {
   ip: string | null;
 }
 
-export interface ActivityPageProps {
-  platformName: string;
-  email: string;
-  csrfToken: string;
+export interface ActivityPageProps extends SettingsPageBase {
   entries: ActivityEntry[];
   limit: number;
 }

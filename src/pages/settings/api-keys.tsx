@@ -4,12 +4,9 @@ import { narrowingOf } from '../../oauth/consent.js';
 import { AccessPicker } from '../access-picker.js';
 import { ErrorMessage } from '../layout.js';
 import { DataTable, describeAccess, formatTime, type NameLookup, RevokeForm } from './format.js';
-import { SettingsLayout } from './layout.js';
+import { SettingsLayout, type SettingsPageBase } from './layout.js';
 
-export interface ApiKeysPageProps {
-  platformName: string;
-  email: string;
-  csrfToken: string;
+export interface ApiKeysPageProps extends SettingsPageBase {
   keys: ApiKey[];
   names: NameLookup;
   memberships: Membership[];

@@ -1,15 +1,10 @@
 import type { ConnectedApp } from '../../oauth/connected-apps.js';
 import { ErrorMessage } from '../layout.js';
-import { SettingsLayout } from './layout.js';
+import { SettingsLayout, type SettingsPageBase } from './layout.js';
 import { DataTable, describeAccess, formatTime, type NameLookup, RevokeForm } from './format.js';
 
-interface Common {
-  platformName: string;
-  email: string;
-  csrfToken: string;
-}
 
-export function ConnectedAppsPage({ apps, names, notice, ...common }: Common & { apps: ConnectedApp[]; names: NameLookup; notice?: string | undefined }) {
+export function ConnectedAppsPage({ apps, names, notice, ...common }: SettingsPageBase & { apps: ConnectedApp[]; names: NameLookup; notice?: string | undefined }) {
   return (
     <SettingsLayout title="Connected apps" current="/settings/connected-apps" notice={notice} {...common}>
       <DataTable headings={['App', 'Can', 'Access', 'Last used', '']} rowCount={apps.length} empty="You have not authorized any apps.">
@@ -39,7 +34,7 @@ export function ConnectedAppsPage({ apps, names, notice, ...common }: Common & {
 }
 
 /** Revoking after a while signed in asks for the password again. */
-export function ConfirmRevokePage({ app, error, ...common }: Common & { app: ConnectedApp; error?: string | undefined }) {
+export function ConfirmRevokePage({ app, error, ...common }: SettingsPageBase & { app: ConnectedApp; error?: string | undefined }) {
   return (
     <SettingsLayout title={`Revoke ${app.name}`} current="/settings/connected-apps" {...common}>
       <p>

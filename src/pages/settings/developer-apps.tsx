@@ -4,18 +4,13 @@ import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../oauth/scopes.js';
 import type { Organization } from '../../store/schema.js';
 import { ErrorMessage } from '../layout.js';
 import { DataTable } from './format.js';
-import { SettingsLayout } from './layout.js';
+import { SettingsLayout, type SettingsPageBase } from './layout.js';
 
 const CURRENT = '/settings/developers/apps';
 export const appPath = (clientId: string) => `${CURRENT}/${encodeURIComponent(clientId)}`;
 
-interface PageBase {
-  platformName: string;
-  email: string;
-  csrfToken: string;
-}
 
-export interface DeveloperAppsPageProps extends PageBase {
+export interface DeveloperAppsPageProps extends SettingsPageBase {
   apps: ManagedApp[];
   canCreate: boolean;
   notice?: string | undefined;
@@ -122,7 +117,7 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
   );
 }
 
-export interface NewAppPageProps extends PageBase {
+export interface NewAppPageProps extends SettingsPageBase {
   organizations: Organization[];
   values: AppFormValues;
   error?: string | undefined;
@@ -158,7 +153,7 @@ export function NewAppPage({ organizations, values, error, ...base }: NewAppPage
   );
 }
 
-export interface EditAppPageProps extends PageBase {
+export interface EditAppPageProps extends SettingsPageBase {
   app: ManagedApp;
   values: AppFormValues;
   error?: string | undefined;
@@ -195,7 +190,7 @@ export function EditAppPage({ app, values, error, notice, ...base }: EditAppPage
   );
 }
 
-export interface AppSecretPageProps extends PageBase {
+export interface AppSecretPageProps extends SettingsPageBase {
   appName: string;
   clientId: string;
   clientSecret: string | undefined;
@@ -226,7 +221,7 @@ export function AppSecretPage({ appName, clientId, clientSecret, created, ...bas
   );
 }
 
-export interface DeleteAppPageProps extends PageBase {
+export interface DeleteAppPageProps extends SettingsPageBase {
   app: ManagedApp;
   error?: string | undefined;
 }

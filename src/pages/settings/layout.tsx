@@ -20,6 +20,9 @@ export interface SettingsLayoutProps {
   children: ComponentChildren;
 }
 
+/** What every settings page receives from its route: the layout's own fields. */
+export type SettingsPageBase = Pick<SettingsLayoutProps, 'platformName' | 'email' | 'csrfToken'>;
+
 export function SettingsLayout({ title, platformName, email, csrfToken, current, notice, children }: SettingsLayoutProps) {
   return (
     <Layout title={title} platformName={platformName} signedInAs={{ email, csrfToken }} wide>
