@@ -12,6 +12,7 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { CLIENT_RATE_LIMITED_ENDPOINTS, type ClientRateLimitedEndpoint, type RateLimitedEndpoint } from '../config.js';
 import type { Context } from '../context.js';
 import { requestCounter } from '../counters.js';
+import { basicCredentialParts, formDecode } from '../oauth/client-auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -49,26 +50,14 @@ function firstString(source: unknown, name: string): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }
 
-/** RFC 6749 §2.3.1 form-encoding, undone; a malformed one is kept as it came. */
-function formDecoded(value: string): string {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return value;
-  }
-}
-
 /**
  * The client id a request names, from HTTP Basic credentials, the body or the query. Used only as
  * a counter key, so it is read leniently and never trusted for anything else.
  */
-export function namedClientId(request: FastifyRequest): string | undefined {
-  const authorization = request.headers.authorization;
-  if (authorization && /^basic /i.test(authorization)) {
-    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) return formDecoded(decoded.slice(0, colon));
-  }
+function namedClientId(request: FastifyRequest): string | undefined {
+  const clientId = basicCredentialParts(request.headers.authorization)?.[0];
+  // A malformed encoding is kept as it came.
+  if (clientId) return formDecode(clientId) ?? clientId;
   return firstString(request.body, 'client_id') ?? firstString(request.query, 'client_id');
 }
 

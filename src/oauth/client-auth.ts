@@ -18,13 +18,31 @@ export interface ClientCredentials {
   method: AuthMethod;
 }
 
-function decodeBasicPart(part: string): string {
-  // RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined for Basic.
+/**
+ * The id and secret of an HTTP Basic Authorization header, still form-urlencoded (RFC 6749
+ * §2.3.1 encodes them before joining them): undefined when the header is not Basic, null when the
+ * credentials have no colon.
+ */
+export function basicCredentialParts(authorization: string | undefined): [id: string, secret: string] | null | undefined {
+  if (!authorization || !/^basic /i.test(authorization)) return undefined;
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+}
+
+/** Undoes RFC 6749 §2.3.1's form-encoding of a Basic credential part; undefined when malformed. */
+export function formDecode(part: string): string | undefined {
   try {
     return decodeURIComponent(part.replace(/\+/g, ' '));
   } catch {
-    throw new OAuthError('invalid_client', 'malformed Authorization header');
+    return undefined;
   }
+}
+
+function decodeBasicPart(part: string): string {
+  const decoded = formDecode(part);
+  if (decoded === undefined) throw new OAuthError('invalid_client', 'malformed Authorization header');
+  return decoded;
 }
 
 /** Reads the credentials from the Authorization header and the body; refuses two methods at once. */
@@ -32,18 +50,17 @@ export function readClientCredentials(
   authorization: string | undefined,
   params: Record<string, string | undefined>,
 ): ClientCredentials {
-  if (authorization && /^basic /i.test(authorization)) {
-    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials');
+  const basic = basicCredentialParts(authorization);
+  if (basic !== undefined) {
+    if (basic === null) throw new OAuthError('invalid_client', 'malformed Basic credentials');
     if (params.client_secret !== undefined) {
       throw new OAuthError('invalid_request', 'use only one client authentication method');
     }
-    const clientId = decodeBasicPart(decoded.slice(0, colon));
+    const clientId = decodeBasicPart(basic[0]);
     if (params.client_id !== undefined && params.client_id !== clientId) {
       throw new OAuthError('invalid_request', 'client_id in the body differs from the Authorization header');
     }
-    return { clientId, clientSecret: decodeBasicPart(decoded.slice(colon + 1)), method: 'client_secret_basic' };
+    return { clientId, clientSecret: decodeBasicPart(basic[1]), method: 'client_secret_basic' };
   }
   if (params.client_secret !== undefined) {
     return { clientId: params.client_id, clientSecret: params.client_secret, method: 'client_secret_post' };
