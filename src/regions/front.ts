@@ -6,14 +6,13 @@
  * registrations go to the first region. Routes are thin: the decisions are in picker.ts,
  * routing.ts and metadata.ts.
  */
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { JWK } from 'jose';
 import { isHttps, type FrontConfig, type Region } from '../config.js';
-import { sendOAuthError } from '../http/oauth-reply.js';
+import { JWKS_MAX_AGE, sendJwks, sendOAuthError } from '../http/oauth-reply.js';
 import { addSecurityHeaders, loggerOptions, registerCors } from '../http/security.js';
 import { OAuthError } from '../oauth/errors.js';
 import { ErrorPage } from '../pages/error.js';
@@ -28,8 +27,8 @@ import { callRegion, isUnreachable, jsonBody, type ForwardedRequest, type Upstre
 
 /** How long discovery and the JWKS are kept before the regions are asked again. */
 const CACHE_MS = 60_000;
-/** A region's own JWKS max-age (300 s) less the front's cache, so keys are never staler than at a region. */
-const JWKS_MAX_AGE = 300 - CACHE_MS / 1000;
+/** A region's own JWKS max-age less the front's cache, so keys are never staler than at a region. */
+const FRONT_JWKS_MAX_AGE = JWKS_MAX_AGE - CACHE_MS / 1000;
 const METADATA_MAX_AGE = 300;
 const REMEMBER_REGION_SECONDS = 365 * 24 * 3600;
 
@@ -112,19 +111,15 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
         if (Array.isArray(keys)) lastKeys.set(region.name, keys as JWK[]);
       }),
     );
-    const body = JSON.stringify(mergeJwks(config.regions.map((region) => ({ keys: lastKeys.get(region.name) ?? [] }))));
     return {
-      body,
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      body: JSON.stringify(mergeJwks(config.regions.map((region) => ({ keys: lastKeys.get(region.name) ?? [] })))),
       complete: config.regions.every((region) => lastKeys.has(region.name)),
     };
   });
   app.get(FRONT_ENDPOINTS.jwks, async (request, reply) => {
-    const { body, etag, complete } = await jwks();
+    const { body, complete } = await jwks();
     // Without some region's keys, relying parties must not keep this set: they would refuse its ID tokens.
-    reply.header('cache-control', complete ? `public, max-age=${JWKS_MAX_AGE}` : 'no-cache').header('etag', etag).header('content-type', 'application/jwk-set+json');
-    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
-    return reply.send(body);
+    return sendJwks(request, reply, body, complete ? `public, max-age=${FRONT_JWKS_MAX_AGE}` : 'no-cache');
   });
 
   app.get(FRONT_ENDPOINTS.authorize, async (request, reply) => {
