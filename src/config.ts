@@ -210,6 +210,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (secretKey && secretKey.length < 32) {
     throw new ConfigError('TESSERA_SECRET_KEY must be at least 32 characters');
   }
+  const rateLimits = Object.fromEntries(
+    RATE_LIMITED_ENDPOINTS.map((name) => [name, int(env, `TESSERA_RATE_LIMIT_${name.toUpperCase()}`, DEFAULT_RATE_LIMITS[name])]),
+  ) as Record<RateLimitedEndpoint, number>;
   return {
     port,
     host: env.HOST || '127.0.0.1',
@@ -235,17 +238,9 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey: secretKey || DEVELOPMENT_SECRET_KEY,
     cimdAllowLoopback: bool(env, 'TESSERA_CIMD_ALLOW_LOOPBACK', false),
     cimdCaFile: env.TESSERA_CIMD_CA_FILE || undefined,
-    rateLimits: {
-      enabled: bool(env, 'TESSERA_RATE_LIMITS', true),
-      ...(Object.fromEntries(
-        RATE_LIMITED_ENDPOINTS.map((name) => [name, int(env, `TESSERA_RATE_LIMIT_${name.toUpperCase()}`, DEFAULT_RATE_LIMITS[name])]),
-      ) as Record<RateLimitedEndpoint, number>),
-    },
+    rateLimits: { enabled: bool(env, 'TESSERA_RATE_LIMITS', true), ...rateLimits },
     clientRateLimits: Object.fromEntries(
-      CLIENT_RATE_LIMITED_ENDPOINTS.map((name) => [
-        name,
-        int(env, `TESSERA_RATE_LIMIT_CLIENT_${name.toUpperCase()}`, int(env, `TESSERA_RATE_LIMIT_${name.toUpperCase()}`, DEFAULT_RATE_LIMITS[name]) * CLIENT_RATE_LIMIT_FACTOR),
-      ]),
+      CLIENT_RATE_LIMITED_ENDPOINTS.map((name) => [name, int(env, `TESSERA_RATE_LIMIT_CLIENT_${name.toUpperCase()}`, rateLimits[name] * CLIENT_RATE_LIMIT_FACTOR)]),
     ) as Record<ClientRateLimitedEndpoint, number>,
     redisKeyPrefix: env.TESSERA_REDIS_PREFIX || 'tessera:',
     logLevel: env.LOG_LEVEL || 'info',
