@@ -1,7 +1,7 @@
 /** `tessera mail list`: read the outbox (how development instances deliver mail). */
 import type { Command } from 'commander';
 import { listMail } from '../mail/outbox.js';
-import { json, print, UsageError, withRuntime, type Output } from './program.js';
+import { json, parseLimit, print, withRuntime, type Output } from './program.js';
 
 export function addMailCommands(program: Command): void {
   program
@@ -13,8 +13,7 @@ export function addMailCommands(program: Command): void {
     .option('--limit <n>', 'how many', '20')
     .addOption(json())
     .action(async (options: Output & { to?: string; limit: string }) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
+      const limit = parseLimit(options.limit, 1000);
       const messages = await withRuntime(({ ctx }) => listMail(ctx.db, { ...(options.to ? { to: options.to.trim().toLowerCase() } : {}), limit }));
       const rows = messages.map((m) => ({ id: m.id, to: m.to_address, subject: m.subject, body: m.body, created_at: new Date(m.created_at).toISOString() }));
       print(options, { messages: rows }, rows.map((m) => `--- ${m.created_at} to ${m.to}: ${m.subject}\n${m.body}`).join('\n') || 'the outbox is empty');

@@ -49,6 +49,13 @@ function validateRedirectUri(uri: string): string {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** A --limit option's value: an integer from 1 to `max`. */
+export function parseLimit(raw: string, max: number): number {
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new UsageError(`--limit must be an integer from 1 to ${max}`);
+  return limit;
+}
 export const json = () => new Option('--json', 'print machine-readable JSON');
 
 export function buildCli(): Command {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { findUserByEmail } from '../accounts/users.js';
 import { AUDIT_EVENT_TYPES, listAudit, type AuditEventType } from '../audit/audit.js';
 import { scanningPatterns } from '../oauth/tokens.js';
-import { json, print, UsageError, withRuntime, type Output } from './program.js';
+import { json, parseLimit, print, UsageError, withRuntime, type Output } from './program.js';
 
 const MAX_AUDIT_LIMIT = 1000;
 
@@ -30,8 +30,7 @@ export function addSecurityCommands(program: Command): void {
     .action(async (options: Output & { user?: string; client?: string; type?: string; since?: string; limit: string }) => {
       const type = parseAuditType(options.type);
       const since = options.since === undefined ? undefined : parseDate(options.since);
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) throw new UsageError(`--limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}`);
+      const limit = parseLimit(options.limit, MAX_AUDIT_LIMIT);
       const events = await withRuntime(async ({ ctx }) => {
         const user = options.user === undefined ? undefined : await findUserByEmail(ctx.db, options.user);
         if (options.user !== undefined && !user) throw new UsageError(`no user with email ${options.user}`);

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fast
 import helmet from 'helmet';
 
 /** Paths any origin may call from a browser (RFC 8414 metadata, token, revocation, introspection). */
-export const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|userinfo|register)(\?|$))/;
+const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|userinfo|register)(\?|$))/;
 
 /**
  * What the log may hold of a request: its path, never its query string (one-time links carry

@@ -8,7 +8,7 @@ import type { Region } from '../config.js';
 import { FRONT_ENDPOINTS } from './endpoints.js';
 
 /** Added by the picker's links; a client that knows the user's region may send it too. */
-export const REGION_PARAM = 'region';
+const REGION_PARAM = 'region';
 /** The user's last choice, so the picker is shown once. */
 export const REGION_COOKIE = 'tessera_region';
 
@@ -38,7 +38,7 @@ export function splitRegionParam(rawQuery: string): { query: string; requested: 
   return { query: rest.join('&'), requested };
 }
 
-export function regionalAuthorizeUrl(region: Region, query: string): string {
+function regionalAuthorizeUrl(region: Region, query: string): string {
   return `${region.baseUrl}${FRONT_ENDPOINTS.authorize}${query ? `?${query}` : ''}`;
 }
 

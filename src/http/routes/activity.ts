@@ -44,7 +44,7 @@ async function appNames(db: Kysely<Database>, clientIds: string[]): Promise<Map<
   return names;
 }
 
-export async function listActivity(db: Kysely<Database>, userId: string): Promise<ActivityEntry[]> {
+async function listActivity(db: Kysely<Database>, userId: string): Promise<ActivityEntry[]> {
   const events = await listAudit(db, { userId, limit: SHOWN_EVENTS });
   const names = await appNames(db, [...new Set(events.flatMap((event) => (event.client_id ? [event.client_id] : [])))]);
   return events.map((event) => ({
