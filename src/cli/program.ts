@@ -7,6 +7,7 @@ import { createOrganization, createProject } from '../accounts/organizations.js'
 import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
 import { ConfigError, loadConfig, loadFrontConfig } from '../config.js';
 import { createClient } from '../oauth/clients/registered.js';
+import { FORBIDDEN_REDIRECT_SCHEMES } from '../oauth/redirect-uri.js';
 import { isKnownScope, parseScope } from '../oauth/scopes.js';
 import { seedSampleEvents } from '../platform-api/events.js';
 import { startFront } from '../regions/front.js';
@@ -44,7 +45,7 @@ function validateRedirectUri(uri: string): string {
     throw new UsageError(`--redirect-uri ${uri} is not an absolute URI`);
   }
   if (url.hash) throw new UsageError(`--redirect-uri ${uri} must not contain a fragment`);
-  if (['javascript:', 'data:', 'file:', 'vbscript:'].includes(url.protocol)) throw new UsageError(`--redirect-uri ${uri} uses a forbidden scheme`);
+  if (FORBIDDEN_REDIRECT_SCHEMES.has(url.protocol)) throw new UsageError(`--redirect-uri ${uri} uses a forbidden scheme`);
   return uri;
 }
 

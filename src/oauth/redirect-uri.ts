@@ -45,7 +45,8 @@ export function appendParams(uri: string, params: Record<string, string | undefi
   return url.href;
 }
 
-const DANGEROUS_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:']);
+/** Schemes no redirect URI may use, whoever registers it: they run code or read files in the browser. */
+export const FORBIDDEN_REDIRECT_SCHEMES: ReadonlySet<string> = new Set(['javascript:', 'data:', 'file:', 'vbscript:']);
 /** RFC 8252 §7.1: a private-use scheme is a reverse domain name the app's author controls. */
 const REVERSE_DOMAIN_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/;
 
@@ -60,7 +61,7 @@ export function redirectUriRegistrationProblem(uri: string): string | undefined 
   // The parser would read `https:cb` as https://cb/; only the full form is unambiguous.
   if (/^https?:$/.test(url.protocol) && !/^https?:\/\/[^/]/i.test(uri)) return 'is not an absolute URI';
   if (uri.includes('#')) return 'must not contain a fragment';
-  if (DANGEROUS_SCHEMES.has(url.protocol)) return `uses the forbidden scheme ${url.protocol}`;
+  if (FORBIDDEN_REDIRECT_SCHEMES.has(url.protocol)) return `uses the forbidden scheme ${url.protocol}`;
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') return isLoopbackRedirect(uri) ? undefined : 'must use https unless it is on a loopback host (127.0.0.1, [::1], localhost)';
   if (REVERSE_DOMAIN_SCHEME.test(url.protocol)) return undefined;

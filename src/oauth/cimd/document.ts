@@ -5,10 +5,10 @@
  * author misunderstood that, so the whole document is refused. Unknown fields are ignored.
  */
 import type { Config } from '../../config.js';
-import { isIdTokenAlg, type OAuthClient } from '../clients/client.js';
+import { impersonatesPlatform, isIdTokenAlg, type OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
+import { FORBIDDEN_REDIRECT_SCHEMES } from '../redirect-uri.js';
 
-const FORBIDDEN_REDIRECT_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:']);
 const MAX_NAME_LENGTH = 100;
 
 function refuse(reason: string): never {
@@ -35,12 +35,6 @@ function httpsUriOrNull(uri: unknown): string | null {
   } catch {
     return null;
   }
-}
-
-/** A name a user could take for the platform itself, or for an app the platform vouches for. */
-export function impersonatesPlatform(name: string, platformName: string): boolean {
-  const lower = name.toLowerCase();
-  return ['official', 'verified', platformName.toLowerCase()].some((word) => lower.includes(word));
 }
 
 export function clientFromDocument(clientId: string, document: unknown, config: Config): OAuthClient {
