@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit, type RequestMeta } from '../audit/audit.js';
 import type { Narrowing } from '../oauth/consent.js';
 import { formatScope, validateRequestedScope } from '../oauth/scopes.js';
-import { generateToken, hashToken, isToken } from '../oauth/tokens.js';
+import { generateToken, hashToken, isToken, maskToken } from '../oauth/tokens.js';
 import type { ApiKey, Database } from '../store/schema.js';
 import { AccountError } from './users.js';
 
@@ -26,7 +26,7 @@ export async function createApiKey(
     key_hash: hashToken(key),
     user_id: input.userId,
     label,
-    mask: `${key.slice(0, 8)}…`,
+    mask: maskToken(key),
     scope: formatScope(scopes),
     access_level: input.narrowing.accessLevel,
     organization_ids: JSON.stringify(input.narrowing.organizationIds),

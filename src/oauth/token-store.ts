@@ -133,8 +133,23 @@ export interface ActiveAccessToken {
   family: TokenFamily;
 }
 
+export interface AccessTokenRecord extends ActiveAccessToken {
+  revokedAt: number | null;
+}
+
+/** Unexpired and unrevoked, itself and its family. */
+export function isActiveAccessToken(record: AccessTokenRecord, now: number): boolean {
+  return record.revokedAt === null && record.family.revoked_at === null && record.expiresAt > now;
+}
+
 /** An access token that is well-formed, known, unexpired and unrevoked (itself and its family). */
 export async function findActiveAccessToken(db: Executor, token: unknown, now: number): Promise<ActiveAccessToken | undefined> {
+  const record = await findAccessToken(db, token);
+  return record && isActiveAccessToken(record, now) ? record : undefined;
+}
+
+/** An access token Tessera issued, whatever its state; undefined when malformed or unknown. */
+export async function findAccessToken(db: Executor, token: unknown): Promise<AccessTokenRecord | undefined> {
   if (!isToken(token, 'accessToken')) return undefined;
   const tokenHash = hashToken(token);
   const row = await db
@@ -149,9 +164,9 @@ export async function findActiveAccessToken(db: Executor, token: unknown, now: n
     ])
     .where('access_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst();
-  if (!row || row.token_revoked_at !== null || row.revoked_at !== null || row.token_expires_at <= now) return undefined;
-  const { token_scope, token_expires_at, token_created_at, token_revoked_at: _revoked, ...family } = row;
-  return { tokenHash, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, family };
+  if (!row) return undefined;
+  const { token_scope, token_expires_at, token_created_at, token_revoked_at, ...family } = row;
+  return { tokenHash, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
 }
 
 export interface RefreshTokenRecord {

@@ -80,3 +80,8 @@ export function scanningPatterns(): Array<{ kind: TokenKind; prefix: string; reg
     regex: `\\b${TOKEN_PREFIXES[kind]}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}\\b`,
   }));
 }
+
+/** Enough of a token for its owner to recognise it, never enough to use it. */
+export function maskToken(token: string): string {
+  return `${token.slice(0, 8)}…`;
+}

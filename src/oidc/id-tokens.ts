@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Kysely } from 'kysely';
+import { findUserById } from '../accounts/users.js';
 import type { Config } from '../config.js';
 import type { IdTokenIssuer } from '../context.js';
 import { parseScope } from '../oauth/scopes.js';
@@ -19,7 +20,8 @@ export function createIdTokenIssuer(config: Config, keys: KeyRing, now: () => nu
     async issue(db: Kysely<Database>, { family, client, accessToken, nonce }) {
       const scopes = parseScope(family.scope);
       if (!scopes.includes('openid')) return undefined;
-      const user = await db.selectFrom('users').selectAll().where('id', '=', family.user_id).executeTakeFirstOrThrow();
+      const user = await findUserById(db, family.user_id);
+      if (!user) throw new Error(`token family ${family.id} has no user`);
       const signing = await keys.signingKey(client.idTokenSignedResponseAlg, db);
       const iat = Math.floor(now() / 1000);
       return new SignJWT({

@@ -1,4 +1,5 @@
 /** The UserInfo endpoint's answer (OpenID Connect Core §5.3): the token's user, claims by scope. */
+import { findUserById } from '../accounts/users.js';
 import type { Context } from '../context.js';
 import { OAuthError } from '../oauth/errors.js';
 import { parseScope } from '../oauth/scopes.js';
@@ -10,7 +11,7 @@ export async function userInfo(ctx: Context, accessToken: string): Promise<UserC
   if (!token) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
   const scopes = parseScope(token.scope);
   if (!scopes.includes('openid')) throw new OAuthError('insufficient_scope', 'userinfo needs a token granted the openid scope');
-  const user = await ctx.db.selectFrom('users').selectAll().where('id', '=', token.family.user_id).executeTakeFirst();
+  const user = await findUserById(ctx.db, token.family.user_id);
   if (!user) throw new OAuthError('invalid_token', 'the user behind this token no longer exists');
   return userClaims(user, scopes);
 }

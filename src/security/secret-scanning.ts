@@ -9,8 +9,8 @@ import { recordAudit, type RequestMeta } from '../audit/audit.js';
 import type { Context } from '../context.js';
 import { sendMail } from '../mail/outbox.js';
 import { OAuthError } from '../oauth/errors.js';
-import { findActiveAccessToken, findRefreshToken, revokeAccessToken, revokeFamily, type Executor } from '../oauth/token-store.js';
-import { hashToken, parseToken, type TokenKind } from '../oauth/tokens.js';
+import { findAccessToken, findRefreshToken, isActiveAccessToken, revokeAccessToken, revokeFamily, type Executor } from '../oauth/token-store.js';
+import { hashToken, maskToken, parseToken, type TokenKind } from '../oauth/tokens.js';
 
 /** GitHub sends at most this many matches per request; more is not a report from GitHub. */
 export const MAX_REPORTED_TOKENS = 1000;
@@ -162,10 +162,11 @@ async function revokeReported(ctx: Context, kind: ScannedKind, item: ReportedTok
 const REVOKERS: Record<ScannedKind, (trx: Executor, token: string, now: number) => Promise<Finding>> = {
   /** Only the leaked access token dies; its refresh token did not leak and keeps the app working. */
   async accessToken(trx, token, now) {
-    const active = await findActiveAccessToken(trx, token, now);
-    if (!active) return { known: (await trx.selectFrom('access_tokens').select('token_hash').where('token_hash', '=', hashToken(token)).executeTakeFirst()) !== undefined };
-    await revokeAccessToken(trx, active.tokenHash, now);
-    return { known: true, revoked: { userId: active.family.user_id, clientId: active.family.client_id, detail: { family_id: active.family.id } } };
+    const record = await findAccessToken(trx, token);
+    if (!record) return { known: false };
+    if (!isActiveAccessToken(record, now)) return { known: true };
+    await revokeAccessToken(trx, record.tokenHash, now);
+    return { known: true, revoked: { userId: record.family.user_id, clientId: record.family.client_id, detail: { family_id: record.family.id } } };
   },
   /** A leaked refresh token can mint access tokens, so the whole family dies. */
   async refreshToken(trx, token, now) {
@@ -183,11 +184,6 @@ const REVOKERS: Record<ScannedKind, (trx: Executor, token: string, now: number) 
     return { known: true, revoked: { userId: key.user_id, clientId: null, detail: { key_id: key.id } } };
   },
 };
-
-/** Enough of a token for its owner to recognise it, never enough to use it. */
-export function maskToken(token: string): string {
-  return `${token.slice(0, 8)}…`;
-}
 
 async function notifyOwner(ctx: Context, trx: Executor, kind: ScannedKind, item: ReportedToken, userId: string, now: number): Promise<void> {
   const owner = await findUserById(trx, userId);
