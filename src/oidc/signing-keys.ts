@@ -122,7 +122,7 @@ export class KeyRing {
     return this.cached.rows;
   }
 
-  /** Forget the cached table, after a rotation in this process. */
+  /** Forget the cached table, so a rotation written a moment ago is read at once (tests rotate and sign in one process). */
   invalidate(): void {
     this.cached = undefined;
   }

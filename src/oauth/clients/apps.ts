@@ -8,12 +8,11 @@ import type { Kysely } from 'kysely';
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { Client, Database, Organization } from '../../store/schema.js';
-import { impersonatesPlatform } from '../cimd/document.js';
 import { OAuthError } from '../errors.js';
 import { redirectUriRegistrationProblem } from '../redirect-uri.js';
 import { isKnownScope } from '../scopes.js';
 import { revokeFamiliesOf } from '../token-store.js';
-import type { OAuthClient } from './client.js';
+import { impersonatesPlatform, type OAuthClient } from './client.js';
 import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
@@ -305,7 +304,6 @@ export async function deleteApp(ctx: Context, userId: string, clientId: string, 
     const revokedFamilies = await revokeFamiliesOf(trx, { clientId }, 'app_deleted', now);
     const grants = await trx.deleteFrom('grants').where('client_id', '=', clientId).executeTakeFirst();
     await trx.deleteFrom('authorization_codes').where('client_id', '=', clientId).execute();
-    await trx.deleteFrom('client_logos').where('client_id', '=', clientId).execute();
     await trx.deleteFrom('clients').where('id', '=', clientId).execute();
     const detail = { name: app.client.name, organization_id: app.organization.id, revoked_families: revokedFamilies, removed_grants: Number(grants.numDeletedRows) };
     await recordAudit(trx, { type: 'app.deleted', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
@@ -316,15 +314,15 @@ export async function deleteApp(ctx: Context, userId: string, clientId: string, 
 export async function setAppVerified(ctx: Context, clientId: string, verified: boolean, actor: string): Promise<OAuthClient> {
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const result = await trx
+    const row = await trx
       .updateTable('clients')
       .set({ verified: verified ? 1 : 0, updated_at: now })
       .where('id', '=', clientId)
       .where('kind', '=', 'app')
+      .returningAll()
       .executeTakeFirst();
-    if (result.numUpdatedRows !== 1n) throw new OAuthError('invalid_request', `There is no app ${clientId}.`, 404);
+    if (!row) throw new OAuthError('invalid_request', `There is no app ${clientId}.`, 404);
     await recordAudit(trx, { type: verified ? 'app.verified' : 'app.unverified', userId: null, actor, clientId }, now);
-    const row = await trx.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
     return toOAuthClient(row);
   });
 }

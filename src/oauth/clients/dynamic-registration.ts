@@ -6,11 +6,10 @@
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../client-auth.js';
-import { impersonatesPlatform } from '../cimd/document.js';
 import { OAuthError } from '../errors.js';
 import { redirectUriRegistrationProblem } from '../redirect-uri.js';
 import { formatScope, isKnownScope, parseScope } from '../scopes.js';
-import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
+import { ID_TOKEN_ALGS, impersonatesPlatform, isIdTokenAlg, type IdTokenAlg } from './client.js';
 import { createClient } from './registered.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'];
