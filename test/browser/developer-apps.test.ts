@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { browserSuite, useBrowser } from '../support/browser.js';
 import { sqliteTarget } from '../support/database.js';
-import { TestOAuthClient } from '../support/oauth-client.js';
+import { basicAuth, TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -28,7 +28,7 @@ describe('developer apps in headless Chromium', browserSuite, () => {
   const refreshWith = (clientId: string, secret: string, refreshToken: string) =>
     fetch(`${server.url}/oauth/token`, {
       method: 'POST',
-      headers: { authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: basicAuth(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
     });
   const userinfo = (accessToken: string) => fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });

@@ -4,10 +4,6 @@
  * Tessera fetches, validates, caches and blocks them — on every storage target.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import { block, isBlocked, unblock } from '../../src/oauth/cimd/blocklist.js';
@@ -15,6 +11,7 @@ import { createCimdResolver } from '../../src/oauth/cimd/resolver.js';
 import { createClientResolver } from '../../src/oauth/clients/resolver.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { s256 } from '../../src/oauth/pkce.js';
+import { tesseraCli } from '../support/cli.js';
 import { storageTargets } from '../support/database.js';
 import { DocumentServer } from '../support/document-server.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
@@ -23,7 +20,6 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://127.0.0.1:7777/callback';
-const dir = mkdtempSync(join(tmpdir(), 'tessera-cimd-'));
 
 function authorizeUrl(clientId: string, redirectUri = REDIRECT): string {
   const params = new URLSearchParams({
@@ -73,8 +69,6 @@ async function until(condition: () => Promise<boolean> | boolean, what: string):
   }
   assert.fail(`timed out waiting for ${what}`);
 }
-
-after(() => rmSync(dir, { recursive: true, force: true }));
 
 for (const target of storageTargets()) {
   describe(`Client ID Metadata Documents (${target.name})`, () => {
@@ -294,11 +288,8 @@ for (const target of storageTargets()) {
 }
 
 describe('tessera cimd (CLI)', () => {
-  const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'cli.sqlite')}` };
-  const tessera = (...args: string[]) => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'cimd', ...args], { env, encoding: 'utf8' });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) as Record<string, any> };
-  };
+  const tessera = tesseraCli({ prefix: ['cimd'] });
+  after(() => tessera.dispose());
 
   it('blocks, lists and unblocks URLs and domains, and refuses anything else', () => {
     const url = tessera('block', 'https://app.example.com/client.json', '--reason', 'phishing', '--json');

@@ -1,24 +1,15 @@
 /** The `tessera` command: every command with --json, and clear errors with a non-zero exit. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime } from '../../src/server.js';
 import { hashToken } from '../../src/oauth/tokens.js';
+import { tesseraCli } from '../support/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
-const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'cli.sqlite')}` };
-
-function tessera(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) as Record<string, any> };
-}
+const tessera = tesseraCli();
 
 describe('tessera CLI', () => {
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => tessera.dispose());
 
   it('migrates, then creates a user, an organization, a project and clients', async () => {
     const migrated = tessera('migrate', '--json');
@@ -48,7 +39,7 @@ describe('tessera CLI', () => {
     assert.deepEqual(data.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/cb']);
     assert.equal(data.scope, 'project:read openid');
 
-    const runtime = await createRuntime(loadConfig({ DATABASE_URL: env.DATABASE_URL }));
+    const runtime = await createRuntime(loadConfig({ DATABASE_URL: tessera.databaseUrl }));
     const row = await runtime.ctx.db.selectFrom('clients').selectAll().where('id', '=', data.client_id).executeTakeFirstOrThrow();
     await runtime.close();
     assert.equal(row.secret_hash, hashToken(data.client_secret), 'only the hash of the secret is stored');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { s256 } from '../../src/oauth/pkce.js';
 import { storageTargets } from '../support/database.js';
+import { basicAuth } from '../support/oauth-client.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -26,8 +27,6 @@ function authorizeUrl(clientId: string, extra: Record<string, string | null> = {
   for (const [name, value] of Object.entries(extra)) value === null ? params.delete(name) : params.set(name, value);
   return `/oauth/authorize?${params}`;
 }
-
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 
 for (const target of storageTargets()) {
   describe(`foundation endpoints over HTTP (${target.name})`, () => {
@@ -51,7 +50,7 @@ for (const target of storageTargets()) {
     const token = (form: Record<string, string>, headers: Record<string, string> = {}) =>
       fetch(`${server.url}/oauth/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, clientSecret), ...headers },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, clientSecret), ...headers },
         body: new URLSearchParams(form),
       });
 
@@ -177,8 +176,8 @@ for (const target of storageTargets()) {
           [await token({}), 400, 'invalid_request'],
           [await token({ grant_type: 'authorization_code', code: 'phac_bogus' }), 400, 'invalid_grant'],
           [await token({ grant_type: 'refresh_token' }), 400, 'invalid_request'],
-          [await token({ grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic(clientId, 'pcs_wrong') }), 401, 'invalid_client'],
-          [await token({ grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic('pca_nobody', 'x') }), 401, 'invalid_client'],
+          [await token({ grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basicAuth(clientId, 'pcs_wrong') }), 401, 'invalid_client'],
+          [await token({ grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basicAuth('pca_nobody', 'x') }), 401, 'invalid_client'],
           [await token({ grant_type: 'refresh_token', refresh_token: 'x', client_secret: clientSecret }), 400, 'invalid_request'],
         ];
         for (const [response, status, error] of cases) {
@@ -196,7 +195,7 @@ for (const target of storageTargets()) {
       it('refuses a repeated parameter and a malformed body', async () => {
         const repeated = await fetch(`${server.url}/oauth/token`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, clientSecret) },
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, clientSecret) },
           body: 'grant_type=refresh_token&grant_type=authorization_code',
         });
         assert.equal(repeated.status, 400);

@@ -16,7 +16,8 @@ import { s256 } from '../../src/oauth/pkce.js';
 import { hashToken } from '../../src/oauth/tokens.js';
 import { createRuntime } from '../../src/server.js';
 import { openDatabase } from '../../src/store/database.js';
-import { postgresTarget, sqliteTarget, type StorageTarget } from '../support/database.js';
+import { cliDatabaseUrl, storageTargets } from '../support/database.js';
+import { basicAuth } from '../support/oauth-client.js';
 import { seedClient, seedUser } from '../support/seed.js';
 import { freePort } from '../support/server.js';
 
@@ -28,16 +29,6 @@ const CHAINS = 20;
 const REFRESHES_PER_CHAIN = 30;
 const CODE_WORKERS = 6;
 const KILL_AFTER_ANSWERS = 250;
-
-const targets: StorageTarget[] = process.env.TEST_DATABASE_URL ? [sqliteTarget, postgresTarget(process.env.TEST_DATABASE_URL)] : [sqliteTarget];
-
-/** The CLI reads one DATABASE_URL; a PostgreSQL schema of the test's own travels in its options. */
-function databaseUrl(created: { url: string; schema?: string }): string {
-  if (!created.schema) return created.url;
-  const url = new URL(created.url);
-  url.searchParams.set('options', `-c search_path=${created.schema}`);
-  return url.href;
-}
 
 interface Seeded {
   clientId: string;
@@ -115,7 +106,7 @@ interface TokenAnswer {
   body: { access_token?: string; refresh_token?: string; error?: string };
 }
 
-for (const target of targets) {
+for (const target of storageTargets()) {
   describe(`crash recovery (${target.name})`, () => {
     let drop: (() => Promise<void>) | undefined;
     let running: ChildProcess | undefined;
@@ -130,11 +121,11 @@ for (const target of targets) {
     it('honours every answer it gave after a kill -9 mid-load', async (t) => {
       const created = await target.create();
       drop = created.drop;
-      const url = databaseUrl(created);
+      const url = cliDatabaseUrl(created);
       const seeded = await seed(url);
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
-      const authorization = 'Basic ' + Buffer.from(`${seeded.clientId}:${seeded.clientSecret}`).toString('base64');
+      const authorization = basicAuth(seeded.clientId, seeded.clientSecret);
       const post = async (path: string, form: Record<string, string>): Promise<TokenAnswer> => {
         const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, body: new URLSearchParams(form) });
         return { status: response.status, body: (await response.json()) as TokenAnswer['body'] };

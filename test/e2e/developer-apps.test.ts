@@ -4,14 +4,14 @@
  * between organizations, and `tessera app verify`.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { addMember } from '../../src/accounts/organizations.js';
 import { s256 } from '../../src/oauth/pkce.js';
 import { hashToken } from '../../src/oauth/tokens.js';
-import { storageTargets } from '../support/database.js';
+import { tesseraCli } from '../support/cli.js';
+import { cliDatabaseUrl, storageTargets } from '../support/database.js';
+import { basicAuth, TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -22,8 +22,6 @@ const VERIFIER = 'v'.repeat(50);
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(200)]);
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(200)]);
 const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
-
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 
 function authorizeUrl(clientId: string, scope = 'openid project:read'): string {
   const params = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope, state: 's', code_challenge: s256(VERIFIER), code_challenge_method: 'S256' });
@@ -41,8 +39,7 @@ async function postMultipart(agent: UserAgent, path: string, fields: Record<stri
   form.append('_csrf', await csrf(agent));
   for (const [name, value] of Object.entries(fields)) for (const item of [value].flat()) form.append(name, item);
   if (logo) form.append('logo', new Blob([new Uint8Array(logo.bytes)], { type: logo.type }), 'logo');
-  const cookie = [...agent['cookies']].map(([name, value]) => `${name}=${value}`).join('; ');
-  return fetch(new URL(path, agent.baseUrl), { method: 'POST', body: form, headers: { cookie }, redirect: 'manual' });
+  return fetch(new URL(path, agent.baseUrl), { method: 'POST', body: form, headers: { cookie: agent.cookieHeader() }, redirect: 'manual' });
 }
 
 const createdIds = (html: string) => ({
@@ -96,21 +93,19 @@ for (const target of storageTargets()) {
     }
 
     const token = (clientId: string, secret: string, form: Record<string, string>) =>
-      fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+      fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { authorization: basicAuth(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
     const introspect = async (clientId: string, secret: string, accessToken: string) => {
-      const response = await fetch(`${server.url}/oauth/introspect`, { method: 'POST', headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: accessToken }) });
+      const response = await fetch(`${server.url}/oauth/introspect`, { method: 'POST', headers: { authorization: basicAuth(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: accessToken }) });
       return (await response.json()) as { active: boolean };
     };
     const userinfo = (accessToken: string) => fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
 
     /** Signs the owner in to the app and redeems the code: the tokens a real app would hold. */
     async function tokensFor(clientId: string, secret: string) {
-      const callback = await agents.owner.authorize(authorizeUrl(clientId));
-      const code = callback.searchParams.get('code');
-      assert.ok(code, `no code in ${callback}`);
-      const response = await token(clientId, secret, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
-      assert.equal(response.status, 200);
-      return (await response.json()) as { access_token: string; refresh_token: string };
+      const app = await TestOAuthClient.discover(server.url, { clientId, clientSecret: secret, redirectUri: REDIRECT });
+      const { url, codeVerifier, state } = await app.authorizationUrl('openid project:read');
+      const { access_token, refresh_token } = await app.exchange(await agents.owner.authorize(url.href), codeVerifier, state);
+      return { access_token, refresh_token: refresh_token! };
     }
 
     it('lets only owners and admins create apps, and shows the secret once, stored hashed', async () => {
@@ -257,7 +252,7 @@ for (const target of storageTargets()) {
       }
       assert.equal(await server.ctx.db.selectFrom('clients').select('id').where('name', '=', 'Bad Logo').executeTakeFirst(), undefined);
 
-      const withoutCsrf = await fetch(`${server.url}${APPS}`, { method: 'POST', body: new FormData(), headers: { cookie: [...agents.owner['cookies']].map(([n, v]) => `${n}=${v}`).join('; ') } });
+      const withoutCsrf = await fetch(`${server.url}${APPS}`, { method: 'POST', body: new FormData(), headers: { cookie: agents.owner.cookieHeader() } });
       assert.equal(withoutCsrf.status, 403);
       assert.equal((await fetch(`${server.url}/logos/pca_nothing`)).status, 404);
     });
@@ -340,19 +335,13 @@ for (const target of storageTargets()) {
 
     it('lets an instance admin verify and unverify an app from the CLI', async () => {
       const { clientId } = await createdApp({ name: 'Trusted' });
-      let databaseUrl = server.config.databaseUrl;
-      if (target.name === 'postgres') {
-        const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(server.ctx.db);
-        databaseUrl += `?options=${encodeURIComponent(`-c search_path=${rows[0]!.schema}`)}`;
-      }
-      const tessera = (...args: string[]) =>
-        spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' });
+      const tessera = tesseraCli({ databaseUrl: cliDatabaseUrl({ url: server.config.databaseUrl, schema: server.db.schema }) });
       const consent = async () => (await agents.owner.request(`${authorizeUrl(clientId)}&prompt=consent`)).text();
       assert.doesNotMatch(await consent(), /badge verified/);
 
       const verified = tessera('app', 'verify', clientId, '--json');
       assert.equal(verified.status, 0, verified.stderr);
-      assert.deepEqual(JSON.parse(verified.stdout), { client_id: clientId, name: 'Trusted', verified: true });
+      assert.deepEqual(verified.json(), { client_id: clientId, name: 'Trusted', verified: true });
       assert.match(await consent(), /badge verified/);
       assert.match(await (await agents.owner.request(APPS)).text(), /badge verified/);
 

@@ -16,6 +16,7 @@ import { generateToken } from '../../src/oauth/tokens.js';
 import { sqliteTarget } from '../support/database.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
 import { freePort, startTestServer, type TestServer } from '../support/server.js';
+import { UserAgent } from '../support/user-agent.js';
 
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 200);
 const REDIRECT = 'http://127.0.0.1:9999/callback';
@@ -202,36 +203,19 @@ describe('fuzzing every endpoint', () => {
     // An existing grant lets a valid authorization request reach the redirect that carries a code.
     await saveGrant(server.ctx.db, { userId: user.id, clientId: confidential.client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, server.ctx.now());
 
-    const cookies = new Map<string, string>();
-    const remember = (response: Response) => {
-      for (const line of response.headers.getSetCookie()) {
-        const [pair] = line.split(';');
-        cookies.set(pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1));
-      }
-    };
-    const jar = () => [...cookies].map(([key, text]) => `${key}=${text}`).join('; ');
-    const loginPage = await fetch(`${server.url}/login`);
-    remember(loginPage);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
-    const signedIn = await fetch(`${server.url}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar() },
-      body: new URLSearchParams({ _csrf: csrf, email: user.email, password: PASSWORD }),
-      redirect: 'manual',
-    });
-    assert.equal(signedIn.status, 303);
-    remember(signedIn);
+    const browser = new UserAgent(server.url);
+    const csrf = await browser.signIn(user.email, PASSWORD);
 
     const code = await fetch(
       `${server.url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: confidential.client.id, redirect_uri: REDIRECT, scope: 'project:read', code_challenge: s256(VERIFIER), code_challenge_method: 'S256' })}`,
-      { headers: { cookie: jar() }, redirect: 'manual' },
+      { headers: { cookie: browser.cookieHeader() }, redirect: 'manual' },
     );
     const exchanged = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
       body: new URLSearchParams({ grant_type: 'authorization_code', code: new URL(code.headers.get('location')!).searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: VERIFIER, client_id: confidential.client.id, client_secret: confidential.clientSecret! }),
     });
     const { access_token } = (await exchanged.json()) as { access_token: string };
-    fixture = { clientId: confidential.client.id, clientSecret: confidential.clientSecret!, publicClientId: publicClient.client.id, csrf, cookie: jar(), accessToken: access_token };
+    fixture = { clientId: confidential.client.id, clientSecret: confidential.clientSecret!, publicClientId: publicClient.client.id, csrf, cookie: browser.cookieHeader(), accessToken: access_token };
   });
   after(async () => {
     agent.destroy();

@@ -7,22 +7,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { listMail } from '../../src/mail/outbox.js';
 import { s256 } from '../../src/oauth/pkce.js';
-import { createServer } from '../../src/server.js';
 import { sqliteTarget } from '../support/database.js';
-import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { basicAuth } from '../support/oauth-client.js';
 import { seedClient } from '../support/seed.js';
-import { freePort } from '../support/server.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://127.0.0.1:9999/callback';
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 
 describe('log hygiene', () => {
-  let runtime: TestRuntime;
-  let app: FastifyInstance;
+  let server: TestServer;
   let url: string;
   const log: string[] = [];
   /** Every secret seen on the wire, by what it is. */
@@ -33,16 +29,10 @@ describe('log hygiene', () => {
   };
 
   before(async () => {
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    runtime = await createTestRuntime(sqliteTarget, { PORT: String(port), TESSERA_ISSUER: url });
-    app = await createServer(runtime, { logger: { level: 'trace', stream: { write: (line: string) => void log.push(line) } } });
-    await app.listen({ port, host: '127.0.0.1' });
+    server = await startTestServer(sqliteTarget, {}, { logger: { level: 'trace', stream: { write: (line: string) => void log.push(line) } } });
+    url = server.url;
   });
-  after(async () => {
-    await app.close();
-    await runtime.dispose();
-  });
+  after(() => server.close());
 
   it('never logs a password, code, token, client secret, session cookie or CSRF token', async () => {
     const agent = new UserAgent(url);
@@ -68,7 +58,7 @@ describe('log hygiene', () => {
     remember('password', password);
     const signup = await page('/signup');
     assert.equal((await browse('/signup', { form: { _csrf: signup.csrf, email, password, name: 'Log Test' } })).status, 303);
-    const [mail] = await listMail(runtime.ctx.db, { to: email });
+    const [mail] = await listMail(server.ctx.db, { to: email });
     const link = /https?:\/\/\S+\/verify-email\?token=(\S+)/.exec(mail!.body);
     remember('email verification token', link?.[1]);
     const verify = await page(`/verify-email?token=${link![1]}`);
@@ -84,7 +74,7 @@ describe('log hygiene', () => {
     assert.equal((await browse('/login', { form: { _csrf: again.csrf, email, password } })).status, 303);
 
     // Consent and a code.
-    const { client, clientSecret } = await seedClient(runtime.ctx, { redirectUris: [REDIRECT] });
+    const { client, clientSecret } = await seedClient(server.ctx, { redirectUris: [REDIRECT] });
     remember('client secret', clientSecret);
     const verifier = randomBytes(32).toString('base64url');
     remember('code verifier', verifier);
@@ -104,22 +94,17 @@ describe('log hygiene', () => {
     const code = new URL(decided.headers.get('location')!).searchParams.get('code');
     remember('authorization code', code);
 
-    /** An OAuth endpoint's answer status (Basic auth unless `authorization` is empty). */
-    const oauthPost = async (path: string, form: Record<string, string>, authorization = basic(client.id, clientSecret!)) => {
+    /** An OAuth endpoint's answer, read in full (Basic auth unless `authorization` is empty). */
+    const oauthPost = async (path: string, form: Record<string, string>, authorization = basicAuth(client.id, clientSecret!)) => {
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
       if (authorization) headers.authorization = authorization;
       const response = await fetch(`${url}${path}`, { method: 'POST', headers, body: new URLSearchParams(form) });
-      await response.arrayBuffer();
-      return response.status;
+      return { status: response.status, text: await response.text() };
     };
     const tokenRequest = async (form: Record<string, string>) => {
-      const response = await fetch(`${url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.id, clientSecret!) },
-        body: new URLSearchParams(form),
-      });
+      const response = await oauthPost('/oauth/token', form);
       assert.equal(response.status, 200);
-      const body = (await response.json()) as { access_token: string; refresh_token: string; id_token?: string };
+      const body = JSON.parse(response.text) as { access_token: string; refresh_token: string; id_token?: string };
       remember('access token', body.access_token);
       remember('refresh token', body.refresh_token);
       remember('ID token', body.id_token);
@@ -128,19 +113,19 @@ describe('log hygiene', () => {
     const first = await tokenRequest({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT, code_verifier: verifier });
     const second = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
 
-    assert.equal(await oauthPost('/oauth/introspect', { token: second.access_token }), 200);
+    assert.equal((await oauthPost('/oauth/introspect', { token: second.access_token })).status, 200);
     const userinfo = await fetch(`${url}/oauth/userinfo`, { headers: { authorization: `Bearer ${second.access_token}` } });
     assert.equal(userinfo.status, 200);
     const userinfoForm = await fetch(`${url}/oauth/userinfo`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `access_token=${second.access_token}` });
     assert.equal(userinfoForm.status, 200);
-    assert.equal(await oauthPost('/oauth/revoke', { token: second.refresh_token }), 200);
+    assert.equal((await oauthPost('/oauth/revoke', { token: second.refresh_token })).status, 200);
 
     // A replayed code fails (and is logged as an error answer, without the code).
-    assert.equal(await oauthPost('/oauth/token', { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT, code_verifier: verifier }), 400);
+    assert.equal((await oauthPost('/oauth/token', { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT, code_verifier: verifier })).status, 400);
     const badSecret = `pcs_${randomBytes(24).toString('hex')}`;
     remember('bad client secret', badSecret);
-    assert.equal(await oauthPost('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token }, basic(client.id, badSecret)), 401);
-    assert.equal(await oauthPost('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token, client_id: client.id, client_secret: badSecret }, ''), 401);
+    assert.equal((await oauthPost('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token }, basicAuth(client.id, badSecret))).status, 401);
+    assert.equal((await oauthPost('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.refresh_token, client_id: client.id, client_secret: badSecret }, '')).status, 401);
     // Tokens in a query string where they do not belong.
     await fetch(`${url}/oauth/userinfo?access_token=${second.access_token}`);
     await fetch(`${url}/login?code=${code}&token=${second.refresh_token}`);

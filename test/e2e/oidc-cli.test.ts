@@ -1,21 +1,12 @@
 /** `tessera keys`, `tessera mail` and `user create --verified`, through the real command. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { tesseraCli } from '../support/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-oidc-cli-'));
-const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'cli.sqlite')}`, TESSERA_KEY_PUBLISH_DELAY: '600' };
-
-function tessera(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) as Record<string, any> };
-}
+const tessera = tesseraCli({ env: { TESSERA_KEY_PUBLISH_DELAY: '600' } });
 
 describe('tessera keys and mail', () => {
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => tessera.dispose());
 
   it('lists the initial keys and rotates one, publishing it before it signs', () => {
     const listed = tessera('keys', 'list', '--json');

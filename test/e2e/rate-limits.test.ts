@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sqliteTarget } from '../support/database.js';
+import { basicAuth } from '../support/oauth-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const LIMITED = {
@@ -24,8 +25,6 @@ const LIMITED = {
 let addressCounter = 0;
 /** A fresh documentation-range address (RFC 3849) per call: the server sees a new client IP. */
 const freshIp = () => `2001:db8:${randomBytes(2).toString('hex')}::${(++addressCounter).toString(16)}`;
-
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 
 function post(server: TestServer, path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
   return fetch(`${server.url}${path}`, {
@@ -77,11 +76,11 @@ describe('rate limits on one instance', () => {
       assert.equal(response.status, 401);
     }
     for (let i = 0; i < 2; i++) {
-      const response = await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basic(clientId, 'pcs_wrong') });
+      const response = await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basicAuth(clientId, 'pcs_wrong') });
       assert.equal(response.status, 401);
     }
     await assertLimited(await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x', client_id: clientId }, { 'x-forwarded-for': freshIp() }));
-    await assertLimited(await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basic(clientId, 'pcs_wrong') }));
+    await assertLimited(await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basicAuth(clientId, 'pcs_wrong') }));
     // Another client from a fresh address still gets through.
     const other = await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x', client_id: `${clientId}_other` }, { 'x-forwarded-for': freshIp() });
     assert.equal(other.status, 401);
@@ -90,10 +89,10 @@ describe('rate limits on one instance', () => {
   it('limits introspection and authorization requests per client id', async () => {
     const clientId = `pca_spread_${randomBytes(4).toString('hex')}`;
     for (let i = 0; i < 4; i++) {
-      const response = await post(server, '/oauth/introspect', { token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basic(clientId, 'pcs_wrong') });
+      const response = await post(server, '/oauth/introspect', { token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basicAuth(clientId, 'pcs_wrong') });
       assert.equal(response.status, 401);
     }
-    await assertLimited(await post(server, '/oauth/introspect', { token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basic(clientId, 'pcs_wrong') }));
+    await assertLimited(await post(server, '/oauth/introspect', { token: 'x' }, { 'x-forwarded-for': freshIp(), authorization: basicAuth(clientId, 'pcs_wrong') }));
 
     const authorize = () => fetch(`${server.url}/oauth/authorize?client_id=${clientId}&response_type=code`, { headers: { 'x-forwarded-for': freshIp() }, redirect: 'manual' });
     for (let i = 0; i < 4; i++) assert.equal((await authorize()).status, 400);

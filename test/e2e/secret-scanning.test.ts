@@ -11,15 +11,14 @@ import { createApiKey, findActiveApiKey } from '../../src/accounts/api-keys.js';
 import { listAudit } from '../../src/audit/audit.js';
 import { listMail } from '../../src/mail/outbox.js';
 import { FULL_ACCESS } from '../../src/oauth/consent.js';
-import { s256 } from '../../src/oauth/pkce.js';
 import { generateToken, hashToken } from '../../src/oauth/tokens.js';
 import { storageTargets } from '../support/database.js';
+import { basicAuth, TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
 
 const REDIRECT = 'http://127.0.0.1:9999/callback';
-const VERIFIER = 'v'.repeat(50);
 const FOUND_AT = 'https://github.com/octocat/Hello-World/blob/1234567/config.env';
 
 function newSigningKey(keyIdentifier: string) {
@@ -56,8 +55,6 @@ const signed = (body: string, key: { keyIdentifier: string; privateKey: KeyObjec
   'github-public-key-signature': sign('sha256', Buffer.from(body), { key: key.privateKey, dsaEncoding: 'der' }).toString('base64'),
 });
 
-const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
-
 for (const target of storageTargets()) {
   describe(`GitHub secret-scanning alerts (${target.name})`, () => {
     const keys = new KeyServer();
@@ -68,6 +65,7 @@ for (const target of storageTargets()) {
     let clientId: string;
     let clientSecret: string;
     let agent: UserAgent;
+    let app: TestOAuthClient;
 
     before(async () => {
       keys.published = [githubKey];
@@ -81,6 +79,7 @@ for (const target of storageTargets()) {
       clientSecret = seeded.clientSecret!;
       agent = new UserAgent(server.url);
       await agent.signIn(email, PASSWORD);
+      app = await TestOAuthClient.discover(server.url, { clientId, clientSecret, redirectUri: REDIRECT });
     });
     after(async () => {
       await server.close();
@@ -89,15 +88,13 @@ for (const target of storageTargets()) {
 
     const report = (body: string, headers: Record<string, string>) => fetch(`${server.url}/api/alerts/github`, { method: 'POST', headers, body });
     const oauth = (path: string, form: Record<string, string>) =>
-      fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, clientSecret) }, body: new URLSearchParams(form) });
+      fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(clientId, clientSecret) }, body: new URLSearchParams(form) });
     const introspect = async (token: string) => ((await (await oauth('/oauth/introspect', { token })).json()) as { active: boolean }).active;
 
     async function issueTokens(): Promise<{ access_token: string; refresh_token: string }> {
-      const authorizeUrl = `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'project:read', state: 's', code_challenge: s256(VERIFIER), code_challenge_method: 'S256' })}`;
-      const code = (await agent.authorize(authorizeUrl)).searchParams.get('code')!;
-      const response = await oauth('/oauth/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
-      assert.equal(response.status, 200);
-      return (await response.json()) as { access_token: string; refresh_token: string };
+      const { url, codeVerifier, state } = await app.authorizationUrl('project:read');
+      const { access_token, refresh_token } = await app.exchange(await agent.authorize(url.href), codeVerifier, state);
+      return { access_token, refresh_token: refresh_token! };
     }
 
     it('revokes reported tokens of every kind and labels each report', async () => {

@@ -1,23 +1,14 @@
 /** `tessera secret-scanning patterns` and `tessera audit`, run as the real command. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { recordAudit } from '../../src/audit/audit.js';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime } from '../../src/server.js';
 import { generateToken, parseToken, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
+import { tesseraCli } from '../support/cli.js';
 import { seedUser } from '../support/seed.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-security-cli-'));
-const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'cli.sqlite')}` };
-
-function tessera(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) as Record<string, any> };
-}
+const tessera = tesseraCli();
 
 describe('tessera secret-scanning patterns', () => {
   it('prints one pattern per public token type that finds well-formed tokens in text', () => {
@@ -52,7 +43,7 @@ describe('tessera audit', () => {
 
   before(async () => {
     assert.equal(tessera('migrate').status, 0);
-    const runtime = await createRuntime(loadConfig({ DATABASE_URL: env.DATABASE_URL }));
+    const runtime = await createRuntime(loadConfig({ DATABASE_URL: tessera.databaseUrl }));
     const ada = await seedUser(runtime.ctx, 'ada@example.com');
     const grace = await seedUser(runtime.ctx, 'grace@example.com');
     adaId = ada.id;
@@ -62,7 +53,7 @@ describe('tessera audit', () => {
     await recordAudit(db, { type: 'secret_scanning.revoked', userId: grace.id, actor: 'system:secret-scanning', clientId: 'pca_two', detail: { token_type: 'access_token' } }, june + 1000);
     await runtime.close();
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => tessera.dispose());
 
   const types = (...args: string[]) => {
     const result = tessera('audit', ...args, '--json');

@@ -46,6 +46,17 @@ export function postgresTarget(url: string): StorageTarget {
   };
 }
 
+/**
+ * The database as one DATABASE_URL, for a child process (the CLI, `tessera start`): a PostgreSQL
+ * schema of the test's own travels in the URL's options.
+ */
+export function cliDatabaseUrl(database: { url: string; schema?: string | undefined }): string {
+  if (!database.schema) return database.url;
+  const url = new URL(database.url);
+  url.searchParams.set('options', `-c search_path=${database.schema}`);
+  return url.href;
+}
+
 /** SQLite, plus PostgreSQL when TEST_DATABASE_URL names one. */
 export function storageTargets(): StorageTarget[] {
   const url = process.env.TEST_DATABASE_URL;

@@ -1,6 +1,11 @@
 /** The real OAuth client used by end-to-end tests: oauth4webapi against a running Tessera. */
 import * as oauth from 'oauth4webapi';
 
+/** An HTTP Basic client authentication header (RFC 6749 §2.3.1: id and secret form-urlencoded first). */
+export function basicAuth(clientId: string, clientSecret: string): string {
+  return 'Basic ' + Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+}
+
 export interface ClientOptions {
   clientId: string;
   clientSecret?: string | undefined;

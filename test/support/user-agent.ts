@@ -16,7 +16,7 @@ export class UserAgent {
   async request(path: string, init: { method?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {}): Promise<Response> {
     const url = new URL(path, this.baseUrl);
     const headers: Record<string, string> = { ...init.headers };
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (this.cookies.size) headers.cookie = this.cookieHeader();
     let body: string | undefined;
     if (init.form) {
       const params = new URLSearchParams();
@@ -36,6 +36,11 @@ export class UserAgent {
     return response;
   }
 
+  /** The Cookie header this agent sends (for requests it cannot make itself, such as multipart forms). */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
   static csrfToken(html: string): string {
     const match = /name="_csrf" value="([^"]+)"/.exec(html);
     if (!match) throw new Error('no CSRF token on the page');
@@ -51,10 +56,13 @@ export class UserAgent {
     return fields;
   }
 
-  async signIn(email: string, password: string): Promise<void> {
+  /** Signs in through the login form; returns the form's CSRF token (its secret cookie outlives the sign-in). */
+  async signIn(email: string, password: string): Promise<string> {
     const page = await (await this.request('/login')).text();
-    const response = await this.request('/login', { form: { _csrf: UserAgent.csrfToken(page), email, password } });
+    const csrf = UserAgent.csrfToken(page);
+    const response = await this.request('/login', { form: { _csrf: csrf, email, password } });
     if (response.status !== 303) throw new Error(`sign-in failed with ${response.status}`);
+    return csrf;
   }
 
   /**
