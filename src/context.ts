@@ -23,6 +23,8 @@ export interface Context {
   config: Config;
   db: Kysely<Database>;
   dialect: Db['dialect'];
+  /** Every multi-step write of a protocol function goes through this. */
+  transaction: Db['transaction'];
   clients: ClientResolver;
   idTokens: IdTokenIssuer;
   signingKeys: KeyRing;

@@ -29,6 +29,7 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
     config,
     db: db.kysely,
     dialect: db.dialect,
+    transaction: db.transaction,
     clients: createClientResolver(db.kysely, createCimdResolver({ db: db.kysely, config, redis, now: () => ctx.now() })),
     signingKeys,
     idTokens: createIdTokenIssuer(config, signingKeys, () => ctx.now()),

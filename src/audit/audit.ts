@@ -2,8 +2,9 @@
  * The audit trail: who did what, to which client, from where and when. Events are written in the
  * same transaction as the change they describe, so neither exists without the other.
  */
-import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { secureRandomBytes } from '../security/random.js';
+import { prepareQuery } from '../store/prepared.js';
 import type { AuditEventsTable, Database } from '../store/schema.js';
 
 export const AUDIT_EVENT_TYPES = [
@@ -48,23 +49,33 @@ export interface AuditEvent {
 
 /** Time-ordered ids: new events append to the end of the primary key index rather than land on a random page. */
 function eventId(now: number): string {
-  return `${now.toString(16).padStart(12, '0')}-${randomBytes(10).toString('hex')}`;
+  return `${now.toString(16).padStart(12, '0')}-${secureRandomBytes(10).toString('hex')}`;
 }
 
+const insertAuditEvent = prepareQuery((db, row: AuditEventsTable) =>
+  db.insertInto('audit_events').values({
+    id: row.id,
+    at: row.at,
+    type: row.type,
+    user_id: row.user_id,
+    actor: row.actor,
+    client_id: row.client_id,
+    ip: row.ip,
+    detail: row.detail,
+  }),
+);
+
 export async function recordAudit(db: Kysely<Database>, event: AuditEvent, now: number): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      id: eventId(now),
-      at: now,
-      type: event.type,
-      user_id: event.userId,
-      actor: event.actor,
-      client_id: event.clientId ?? null,
-      ip: event.ip ?? null,
-      detail: JSON.stringify(event.detail ?? {}),
-    })
-    .execute();
+  await insertAuditEvent(db, {
+    id: eventId(now),
+    at: now,
+    type: event.type,
+    user_id: event.userId,
+    actor: event.actor,
+    client_id: event.clientId ?? null,
+    ip: event.ip ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+  });
 }
 
 export interface AuditQuery {

@@ -50,13 +50,13 @@ export function addSecurityHeaders(app: FastifyInstance, secure: boolean): void 
   app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
 }
 
+const OPEN_CORS = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 };
+const NO_CORS = { origin: false };
+
 /** Any origin on `CORS_PATHS`, none on pages. */
 export async function registerCors(app: FastifyInstance): Promise<void> {
   await app.register(cors, {
     hook: 'onRequest',
-    delegator: (request, callback) => {
-      const open = CORS_PATHS.test(request.url);
-      callback(null, open ? { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 } : { origin: false });
-    },
+    delegator: (request, callback) => callback(null, CORS_PATHS.test(request.url) ? OPEN_CORS : NO_CORS),
   });
 }

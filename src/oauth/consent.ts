@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Membership } from '../accounts/organizations.js';
 import { recordAudit, type RequestMeta } from '../audit/audit.js';
+import { affectedRows, prepareQuery } from '../store/prepared.js';
 import type { AccessLevel, Database, Grant } from '../store/schema.js';
 import { OAuthError } from './errors.js';
 import { formatScope, parseScope, scopesCovered } from './scopes.js';
@@ -34,13 +35,30 @@ export async function findGrant(db: Kysely<Database>, userId: string, clientId: 
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
 /** Records that a grant was used (Connected apps shows it), at most once a minute. */
-export async function touchGrant(db: Kysely<Database>, grantId: string, now: number): Promise<void> {
-  await db
+const touchGrantRow = prepareQuery((db, p: { grantId: string; now: number; usedBefore: number }) =>
+  db
     .updateTable('grants')
-    .set({ last_used_at: now })
-    .where('id', '=', grantId)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', now - LAST_USED_WRITE_INTERVAL_MS)]))
-    .execute();
+    .set({ last_used_at: p.now })
+    .where('id', '=', p.grantId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', p.usedBefore)])),
+);
+
+/**
+ * When this process last wrote each grant's use: within the interval after such a write the
+ * UPDATE above cannot match (the stored time is at least as recent), so it is not sent at all.
+ * Bounded (oldest first out); forgetting an entry only costs one UPDATE that matches nothing.
+ */
+const lastWrittenUse = new Map<string, number>();
+const LAST_WRITTEN_USE_LIMIT = 10_000;
+
+export async function touchGrant(db: Kysely<Database>, grantId: string, now: number): Promise<void> {
+  const written = lastWrittenUse.get(grantId);
+  if (written !== undefined && written <= now && now - written < LAST_USED_WRITE_INTERVAL_MS) return;
+  if (await affectedRows(touchGrantRow(db, { grantId, now, usedBefore: now - LAST_USED_WRITE_INTERVAL_MS }))) {
+    lastWrittenUse.delete(grantId);
+    if (lastWrittenUse.size >= LAST_WRITTEN_USE_LIMIT) lastWrittenUse.delete(lastWrittenUse.keys().next().value!);
+    lastWrittenUse.set(grantId, now);
+  }
 }
 
 /** True when the grant already covers every requested scope, so consent need not be asked again. */

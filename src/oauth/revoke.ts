@@ -29,7 +29,7 @@ export async function revokeToken(
   if (kind === 'refreshToken') {
     const record = await findRefreshToken(ctx.db, params.token);
     if (!record || record.family.client_id !== client.id) return { revoked: 'nothing' };
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.transaction(async (trx) => {
       if (await revokeFamily(trx, record.family.id, 'revoked by client', now)) {
         await recordAudit(trx, { type: 'token.revoked', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'refresh_token', family_id: record.family.id } }, now);
       }
@@ -39,7 +39,7 @@ export async function revokeToken(
   if (kind === 'accessToken') {
     const active = await findActiveAccessToken(ctx.db, params.token, now);
     if (!active || active.family.client_id !== client.id) return { revoked: 'nothing' };
-    await ctx.db.transaction().execute(async (trx) => {
+    await ctx.transaction(async (trx) => {
       await revokeAccessToken(trx, active.tokenHash, now);
       await recordAudit(trx, { type: 'token.revoked', userId: active.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'access_token', family_id: active.family.id } }, now);
     });

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Context } from '../context.js';
-import type { Database, TokenFamily } from '../store/schema.js';
+import { affectedRows, firstRow, prepareQuery } from '../store/prepared.js';
+import type { AccessTokensTable, Database, RefreshTokensTable, TokenFamily } from '../store/schema.js';
 import type { OAuthClient } from './clients/client.js';
 import type { Narrowing } from './consent.js';
 import { formatScope } from './scopes.js';
@@ -69,16 +70,19 @@ export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope
   };
 }
 
+type NewTokenRow = Pick<AccessTokensTable & RefreshTokensTable, 'token_hash' | 'family_id' | 'expires_at' | 'created_at'>;
+
+const insertAccessToken = prepareQuery((db, row: NewTokenRow & Pick<AccessTokensTable, 'scope'>) =>
+  db.insertInto('access_tokens').values({ token_hash: row.token_hash, family_id: row.family_id, scope: row.scope, expires_at: row.expires_at, created_at: row.created_at }),
+);
+const insertRefreshToken = prepareQuery((db, row: NewTokenRow) =>
+  db.insertInto('refresh_tokens').values({ token_hash: row.token_hash, family_id: row.family_id, expires_at: row.expires_at, created_at: row.created_at }),
+);
+
 export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair, now: number): Promise<void> {
   const { issued } = pair;
-  await db
-    .insertInto('access_tokens')
-    .values({ token_hash: hashToken(issued.accessToken), family_id: family.id, scope: issued.scope, expires_at: pair.accessExpiresAt, created_at: now, revoked_at: null })
-    .execute();
-  await db
-    .insertInto('refresh_tokens')
-    .values({ token_hash: hashToken(issued.refreshToken), family_id: family.id, expires_at: pair.refreshExpiresAt, created_at: now, rotated_at: null, successor_sealed: null, revoked_at: null })
-    .execute();
+  await insertAccessToken(db, { token_hash: hashToken(issued.accessToken), family_id: family.id, scope: issued.scope, expires_at: pair.accessExpiresAt, created_at: now });
+  await insertRefreshToken(db, { token_hash: hashToken(issued.refreshToken), family_id: family.id, expires_at: pair.refreshExpiresAt, created_at: now });
 }
 
 /** Mints an access token and a refresh token into a family. */
@@ -94,14 +98,12 @@ export async function mintTokens(
   return pair.issued;
 }
 
+const revokeFamilyRow = prepareQuery((db, p: { familyId: string; reason: string; now: number }) =>
+  db.updateTable('token_families').set({ revoked_at: p.now, revoked_reason: p.reason }).where('id', '=', p.familyId).where('revoked_at', 'is', null),
+);
+
 export async function revokeFamily(db: Executor, familyId: string, reason: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('token_families')
-    .set({ revoked_at: now, revoked_reason: reason })
-    .where('id', '=', familyId)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return (await affectedRows(revokeFamilyRow(db, { familyId, reason, now }))) > 0;
 }
 
 export async function revokeAccessToken(db: Executor, tokenHash: string, now: number): Promise<void> {
@@ -148,11 +150,8 @@ export async function findActiveAccessToken(db: Executor, token: unknown, now: n
   return record && isActiveAccessToken(record, now) ? record : undefined;
 }
 
-/** An access token Tessera issued, whatever its state; undefined when malformed or unknown. */
-export async function findAccessToken(db: Executor, token: unknown): Promise<AccessTokenRecord | undefined> {
-  if (!isToken(token, 'accessToken')) return undefined;
-  const tokenHash = hashToken(token);
-  const row = await db
+const selectAccessToken = prepareQuery((db, p: { tokenHash: string }) =>
+  db
     .selectFrom('access_tokens')
     .innerJoin('token_families', 'token_families.id', 'access_tokens.family_id')
     .selectAll('token_families')
@@ -162,8 +161,14 @@ export async function findAccessToken(db: Executor, token: unknown): Promise<Acc
       'access_tokens.created_at as token_created_at',
       'access_tokens.revoked_at as token_revoked_at',
     ])
-    .where('access_tokens.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+    .where('access_tokens.token_hash', '=', p.tokenHash),
+);
+
+/** An access token Tessera issued, whatever its state; undefined when malformed or unknown. */
+export async function findAccessToken(db: Executor, token: unknown): Promise<AccessTokenRecord | undefined> {
+  if (!isToken(token, 'accessToken')) return undefined;
+  const tokenHash = hashToken(token);
+  const row = await firstRow(selectAccessToken(db, { tokenHash }));
   if (!row) return undefined;
   const { token_scope, token_expires_at, token_created_at, token_revoked_at, ...family } = row;
   return { tokenHash, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
@@ -179,11 +184,8 @@ export interface RefreshTokenRecord {
   family: TokenFamily;
 }
 
-/** A refresh token row with its family, whatever its state; the caller decides what the state means. */
-export async function findRefreshToken(db: Executor, token: unknown): Promise<RefreshTokenRecord | undefined> {
-  if (!isToken(token, 'refreshToken')) return undefined;
-  const tokenHash = hashToken(token);
-  const row = await db
+const selectRefreshToken = prepareQuery((db, p: { tokenHash: string }) =>
+  db
     .selectFrom('refresh_tokens')
     .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
     .selectAll('token_families')
@@ -194,8 +196,14 @@ export async function findRefreshToken(db: Executor, token: unknown): Promise<Re
       'refresh_tokens.successor_sealed',
       'refresh_tokens.revoked_at as token_revoked_at',
     ])
-    .where('refresh_tokens.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+    .where('refresh_tokens.token_hash', '=', p.tokenHash),
+);
+
+/** A refresh token row with its family, whatever its state; the caller decides what the state means. */
+export async function findRefreshToken(db: Executor, token: unknown): Promise<RefreshTokenRecord | undefined> {
+  if (!isToken(token, 'refreshToken')) return undefined;
+  const tokenHash = hashToken(token);
+  const row = await firstRow(selectRefreshToken(db, { tokenHash }));
   if (!row) return undefined;
   const { token_expires_at, token_created_at, rotated_at, successor_sealed, token_revoked_at, ...family } = row;
   return {

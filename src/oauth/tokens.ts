@@ -4,8 +4,9 @@
  * The checksum lets a mistyped or forged token be refused without a database read, and lets
  * secret scanners match only well-formed tokens. Only SHA-256 hashes are ever stored.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { secureRandomBytes } from '../security/random.js';
 
 export const TOKEN_PREFIXES = {
   accessToken: 'pha_',
@@ -24,22 +25,38 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const BODY_LENGTH = 43; // ceil(256 / log2(62))
 const CHECKSUM_LENGTH = 6; // ceil(32 / log2(62))
 
-function base62(value: bigint, length: number): string {
+/**
+ * `bytes` as a big-endian number in base 62, left-padded with zeros to `length` digits. Long
+ * division over 16-bit limbs in plain integer arithmetic (every intermediate stays below 2^31)
+ * rather than BigInt, which allocates on every step.
+ */
+export function base62(bytes: Uint8Array, length: number): string {
+  const limbs: number[] = [];
+  for (let end = bytes.length; end > 0; end -= 2) limbs.unshift(end === 1 ? bytes[0]! : (bytes[end - 2]! << 8) | bytes[end - 1]!);
+  let firstNonZero = 0;
   let out = '';
-  while (value > 0n) {
-    out = ALPHABET[Number(value % 62n)] + out;
-    value /= 62n;
+  for (let digit = 0; digit < length; digit++) {
+    let remainder = 0;
+    for (let i = firstNonZero; i < limbs.length; i++) {
+      const current = remainder * 0x10000 + limbs[i]!;
+      const quotient = (current / 62) | 0;
+      limbs[i] = quotient;
+      remainder = current - quotient * 62;
+    }
+    while (limbs[firstNonZero] === 0) firstNonZero++;
+    out = ALPHABET[remainder] + out;
   }
-  return out.padStart(length, '0');
+  return out;
 }
 
 function checksum(prefixAndBody: string): string {
-  return base62(BigInt(crc32(prefixAndBody)), CHECKSUM_LENGTH);
+  const crc = crc32(prefixAndBody);
+  return base62(Uint8Array.of(crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff), CHECKSUM_LENGTH);
 }
 
 export function generateToken(kind: TokenKind): string {
   const prefix = TOKEN_PREFIXES[kind];
-  const body = base62(BigInt('0x' + randomBytes(32).toString('hex')), BODY_LENGTH);
+  const body = base62(secureRandomBytes(32), BODY_LENGTH);
   return prefix + body + checksum(prefix + body);
 }
 
@@ -61,7 +78,7 @@ export function isToken(value: unknown, kind: TokenKind): value is string {
 }
 
 export function hashToken(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Compares two secrets in time independent of where they differ. */

@@ -9,6 +9,7 @@ import { narrowingOf, touchGrant, type Narrowing } from '../oauth/consent.js';
 import { parseScope } from '../oauth/scopes.js';
 import { findActiveAccessToken } from '../oauth/token-store.js';
 import { parseToken } from '../oauth/tokens.js';
+import { prepareQuery } from '../store/prepared.js';
 
 export interface Principal {
   kind: 'access_token' | 'api_key';
@@ -25,6 +26,8 @@ export interface Principal {
   /** Organizations the user belongs to, read with the credential. */
   organizationIds: Set<string>;
 }
+
+const selectMemberships = prepareQuery((db, p: { userId: string }) => db.selectFrom('memberships').select('organization_id').where('user_id', '=', p.userId));
 
 /** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
 export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
@@ -45,6 +48,6 @@ export async function loadPrincipal(ctx: Context, credential: string): Promise<P
   } else {
     return undefined;
   }
-  const memberships = await ctx.db.selectFrom('memberships').select('organization_id').where('user_id', '=', principal.userId).execute();
+  const { rows: memberships } = await selectMemberships(ctx.db, { userId: principal.userId });
   return { ...principal, organizationIds: new Set(memberships.map((m) => m.organization_id)) };
 }

@@ -137,7 +137,7 @@ export async function revokeReportedTokens(ctx: Context, items: ReportedToken[],
 
 async function revokeReported(ctx: Context, kind: ScannedKind, item: ReportedToken, meta: RequestMeta): Promise<Finding> {
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     const finding = await REVOKERS[kind](trx, item.token, now);
     if (finding.known && finding.revoked) {
       const { userId, clientId, detail } = finding.revoked;

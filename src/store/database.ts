@@ -9,12 +9,15 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultS
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { groupCommit, plainTransactions, type TransactionRunner } from './transactions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** Runs protocol transactions; on SQLite, concurrent ones share a commit (see transactions.ts). */
+  transaction: TransactionRunner;
   /** PostgreSQL schema in use, when not the default search path. */
   schema?: string;
   close(): Promise<void>;
@@ -64,7 +67,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     sqlite.pragma('busy_timeout = 5000');
     cachePreparedStatements(sqlite);
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    return { kysely, dialect: 'sqlite', transaction: groupCommit(kysely), close: () => kysely.destroy() };
   }
   if (options.schema && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
     throw new Error(`invalid schema name ${options.schema}`);
@@ -75,7 +78,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', ...(options.schema ? { schema: options.schema } : {}), close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', transaction: plainTransactions(kysely), ...(options.schema ? { schema: options.schema } : {}), close: () => kysely.destroy() };
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {

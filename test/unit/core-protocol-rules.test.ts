@@ -1,5 +1,6 @@
 /** Protocol rules that need no database or HTTP: token formats, scopes, PKCE, redirect URIs, client credentials, config. */
 import assert from 'node:assert/strict';
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { safeReturnTo } from '../../src/http/session.js';
@@ -9,7 +10,8 @@ import { s256, validateChallenge, verifyCodeVerifier } from '../../src/oauth/pkc
 import { appendParams, redirectUriMatches } from '../../src/oauth/redirect-uri.js';
 import { describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
 import { seal, unseal } from '../../src/oauth/seal.js';
-import { constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
+import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
+import { secureRandomBytes } from '../../src/security/random.js';
 
 const oauthError = (code: string) => (error: unknown) => error instanceof OAuthError && error.code === code;
 
@@ -54,7 +56,38 @@ describe('token formats', () => {
     assert.throws(() => unseal('phr_other', 'purpose', sealed));
     assert.throws(() => unseal('phr_token', 'other purpose', sealed));
   });
+
+  it('opens values sealed under a key from node\'s own HKDF, so values sealed before stay readable', () => {
+    const key = Buffer.from(hkdfSync('sha256', 'phr_token', 'tessera', 'purpose', 32));
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([cipher.update('secret body', 'utf8'), cipher.final()]);
+    const sealed = [iv, cipher.getAuthTag(), body].map((part) => part.toString('base64url')).join('.');
+    assert.equal(unseal('phr_token', 'purpose', sealed), 'secret body');
+  });
+
+  it('writes bytes as their base-62 number, zero-padded, as BigInt arithmetic would', () => {
+    const samples = [new Uint8Array(32), new Uint8Array(32).fill(0xff), Uint8Array.of(0, 0, 0, 61), Uint8Array.of(0xff, 0xff, 0xff, 0xff)];
+    for (let i = 0; i < 500; i++) samples.push(randomBytes(i % 2 ? 32 : 4).fill(0, 0, i % 5));
+    for (const bytes of samples) {
+      const length = bytes.length === 4 ? 6 : 43;
+      assert.equal(base62(bytes, length), bigintBase62(BigInt('0x' + Buffer.from(bytes).toString('hex')), length));
+    }
+  });
+
+  it('hands out every pooled random byte once', () => {
+    const draws = Array.from({ length: 2000 }, () => secureRandomBytes(32).toString('hex'));
+    assert.equal(new Set(draws).size, draws.length);
+    assert.equal(secureRandomBytes(5000).length, 5000);
+  });
 });
+
+function bigintBase62(value: bigint, length: number): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  for (; value > 0n; value /= 62n) out = alphabet[Number(value % 62n)] + out;
+  return out.padStart(length, '0');
+}
 
 describe('scopes', () => {
   it('has read and write scopes for every object plus OpenID scopes, each described', () => {

@@ -228,7 +228,7 @@ export async function createApp(
   meta: RequestMeta = {},
 ): Promise<{ app: OAuthClient; clientSecret: string | undefined }> {
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     if (!(await canManage(trx, userId, input.organizationId))) {
       throw new OAuthError('access_denied', 'Only owners and admins of an organization can create its apps.');
     }
@@ -258,7 +258,7 @@ export async function createApp(
 /** Changes an app's name, description, logo, redirect URLs and scope ceiling. */
 export async function updateApp(ctx: Context, userId: string, clientId: string, input: AppSettings, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction().execute(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const settings = validateSettings(ctx, input, app.logoUploaded);
     const logoUri = await applyLogo(ctx, trx, clientId, settings.logo, now);
@@ -283,7 +283,7 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
 /** The new secret, and the app it belongs to (for the page that shows the secret once). */
 export async function rotateAppSecret(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<{ app: ManagedApp; clientSecret: string }> {
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     if (app.client.isPublic) throw new OAuthError('invalid_request', 'A public app has no secret to rotate.');
     const clientSecret = await rotateClientSecret(trx, clientId, now);
@@ -299,7 +299,7 @@ export async function rotateAppSecret(ctx: Context, userId: string, clientId: st
  */
 export async function deleteApp(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  await ctx.db.transaction().execute(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const revokedFamilies = await revokeFamiliesOf(trx, { clientId }, 'app_deleted', now);
     const grants = await trx.deleteFrom('grants').where('client_id', '=', clientId).executeTakeFirst();
@@ -313,7 +313,7 @@ export async function deleteApp(ctx: Context, userId: string, clientId: string, 
 /** An instance admin's mark that the platform vouches for an app; the consent page shows a badge. */
 export async function setAppVerified(ctx: Context, clientId: string, verified: boolean, actor: string): Promise<OAuthClient> {
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     const row = await trx
       .updateTable('clients')
       .set({ verified: verified ? 1 : 0, updated_at: now })

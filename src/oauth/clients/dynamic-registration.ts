@@ -153,7 +153,7 @@ export function validateClientMetadata(metadata: unknown, platformName: string):
 export async function registerClient(ctx: Context, metadata: unknown, meta: RequestMeta): Promise<RegistrationResponse> {
   const registration = validateClientMetadata(metadata, ctx.config.platformName);
   const now = ctx.now();
-  const { client, clientSecret } = await ctx.db.transaction().execute(async (trx) => {
+  const { client, clientSecret } = await ctx.transaction(async (trx) => {
     const created = await createClient(
       trx,
       {

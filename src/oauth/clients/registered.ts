@@ -1,5 +1,6 @@
 /** Clients with a row in the clients table: CLI-registered, self-serve apps and dynamic ones. */
 import type { Kysely } from 'kysely';
+import { firstRow, prepareQuery } from '../../store/prepared.js';
 import type { Client, ClientKind, Database } from '../../store/schema.js';
 import { parseScope } from '../scopes.js';
 import { generateToken, hashToken } from '../tokens.js';
@@ -23,8 +24,10 @@ export function toOAuthClient(row: Client): OAuthClient {
   };
 }
 
+const selectClient = prepareQuery((db, p: { clientId: string }) => db.selectFrom('clients').selectAll().where('id', '=', p.clientId));
+
 export async function findRegisteredClient(db: Kysely<Database>, clientId: string): Promise<OAuthClient | undefined> {
-  const row = await db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
+  const row = await firstRow(selectClient(db, { clientId }));
   return row && toOAuthClient(row);
 }
 

@@ -32,7 +32,7 @@ export async function exchangeAuthorizationCode(
   const codeHash = hashToken(params.code);
   const now = ctx.now();
 
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
+  const outcome = await ctx.transaction(async (trx) => {
     const code = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
     if (!code) return { error: new OAuthError('invalid_grant', 'the authorization code is invalid') };
     if (code.client_id !== client.id) {

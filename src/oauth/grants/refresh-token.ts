@@ -12,12 +12,18 @@ import type { Context } from '../../context.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope, scopesCovered } from '../scopes.js';
+import { affectedRows, prepareQuery } from '../../store/prepared.js';
 import { seal, unseal } from '../seal.js';
 import { touchGrant } from '../consent.js';
 import { findRefreshToken, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 
 const SUCCESSOR = 'refresh successor';
+
+/** Of any number of concurrent claims on one token, exactly one changes the row. */
+const claimRotation = prepareQuery((db, p: { tokenHash: string; now: number; successorSealed: string }) =>
+  db.updateTable('refresh_tokens').set({ rotated_at: p.now, successor_sealed: p.successorSealed }).where('token_hash', '=', p.tokenHash).where('rotated_at', 'is', null),
+);
 
 export interface RefreshTokenParams {
   refresh_token?: string;
@@ -49,7 +55,7 @@ export async function rotateRefreshToken(
   const now = ctx.now();
   const invalid = () => new OAuthError('invalid_grant', 'the refresh token is invalid, expired or revoked');
 
-  const outcome = await ctx.db.transaction().execute(async (trx): Promise<RefreshOutcome | OAuthError> => {
+  const outcome = await ctx.transaction(async (trx): Promise<RefreshOutcome | OAuthError> => {
     const record = await findRefreshToken(trx, presented);
     if (!record || record.family.client_id !== client.id) return invalid();
     if (record.family.revoked_at !== null || record.revokedAt !== null || record.expiresAt <= now) return invalid();
@@ -69,13 +75,8 @@ export async function rotateRefreshToken(
       const pair = generateTokenPair(ctx, client, formatScope(requested));
       const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
       const response = tokenResponse(pair.issued, record.family, idToken);
-      const claimed = await trx
-        .updateTable('refresh_tokens')
-        .set({ rotated_at: now, successor_sealed: seal(presented, SUCCESSOR, JSON.stringify(response)) })
-        .where('token_hash', '=', record.tokenHash)
-        .where('rotated_at', 'is', null)
-        .executeTakeFirst();
-      if (claimed.numUpdatedRows === 1n) {
+      const claimed = await affectedRows(claimRotation(trx, { tokenHash: record.tokenHash, now, successorSealed: seal(presented, SUCCESSOR, JSON.stringify(response)) }));
+      if (claimed === 1) {
         await storeTokenPair(trx, record.family, pair, now);
         await touchGrant(trx, record.family.grant_id, now);
         await recordAudit(trx, { type: 'token.refreshed', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } }, now);
