@@ -12,6 +12,10 @@ export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 
+export function isAuthMethod(value: unknown): value is AuthMethod {
+  return (TOKEN_ENDPOINT_AUTH_METHODS as unknown[]).includes(value);
+}
+
 export interface ClientCredentials {
   clientId: string | undefined;
   clientSecret: string | undefined;
@@ -75,6 +79,9 @@ export async function authenticateClient(ctx: Context, credentials: ClientCreden
   if (client.isPublic) return client; // any secret sent by a public client is ignored
   if (credentials.clientSecret === undefined || !client.secretHash) {
     throw new OAuthError('invalid_client', 'client secret is required for this client');
+  }
+  if (client.tokenEndpointAuthMethod && credentials.method !== client.tokenEndpointAuthMethod) {
+    throw new OAuthError('invalid_client', `this client registered token_endpoint_auth_method ${client.tokenEndpointAuthMethod}; authenticate with it`);
   }
   if (!constantTimeEqual(hashToken(credentials.clientSecret), client.secretHash)) {
     throw new OAuthError('invalid_client', 'client authentication failed');

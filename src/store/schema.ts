@@ -69,6 +69,8 @@ export interface ClientsTable {
   refresh_token_ttl: number | null;
   /** RS256 (the OpenID Connect default) or ES256; null means RS256. */
   id_token_signed_response_alg: string | null;
+  /** Dynamic registrations only: the one method the client may authenticate with; null means any. */
+  token_endpoint_auth_method: string | null;
   created_at: number;
   updated_at: number;
 }

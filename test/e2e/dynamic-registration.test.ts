@@ -130,6 +130,7 @@ for (const target of storageTargets()) {
         assert.equal(row.is_public, 0);
         assert.equal(row.secret_hash, hashToken(secret));
         assert.equal(row.id_token_signed_response_alg, 'ES256');
+        assert.equal(row.token_endpoint_auth_method, method);
         assert.ok(!JSON.stringify(row).includes(secret.slice(4)), 'the secret itself is nowhere in the row');
         const audit = await listAudit(server.ctx.db, { clientId: body.client_id });
         assert.deepEqual(audit.map((event) => event.type), ['client.registered']);
@@ -147,6 +148,8 @@ for (const target of storageTargets()) {
         const unauthenticated = (error: unknown) => error instanceof oauth.WWWAuthenticateChallengeError && error.status === 401;
         await assert.rejects(exchange(method === 'client_secret_basic' ? oauth.ClientSecretBasic('pcs_wrong') : oauth.ClientSecretPost('pcs_wrong')), unauthenticated);
         await assert.rejects(exchange(oauth.None()), unauthenticated);
+        // The right secret by the method it did not register is refused too (RFC 7591 §2).
+        await assert.rejects(exchange(method === 'client_secret_basic' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret)), unauthenticated);
       });
     }
 

@@ -156,6 +156,7 @@ describe('CIMD document validation', () => {
       accessTokenTtl: null,
       refreshTokenTtl: null,
       idTokenSignedResponseAlg: 'RS256',
+      tokenEndpointAuthMethod: 'none',
     });
   });
 

@@ -71,5 +71,6 @@ export function clientFromDocument(clientId: string, document: unknown, config: 
     accessTokenTtl: null,
     refreshTokenTtl: null,
     idTokenSignedResponseAlg: isIdTokenAlg(document.id_token_signed_response_alg) ? document.id_token_signed_response_alg : 'RS256',
+    tokenEndpointAuthMethod: 'none',
   };
 }

@@ -1,5 +1,6 @@
 /** The one shape every kind of client takes once resolved: registered, app, dynamic or CIMD. */
 import type { ClientKind } from '../../store/schema.js';
+import type { AuthMethod } from '../client-auth.js';
 
 export interface OAuthClient {
   id: string;
@@ -18,6 +19,8 @@ export interface OAuthClient {
   refreshTokenTtl: number | null;
   /** The algorithm the client expects ID tokens signed with (OpenID Connect Registration §2). */
   idTokenSignedResponseAlg: IdTokenAlg;
+  /** The method a dynamically registered client chose (RFC 7591 §2); null: a confidential client may use either secret method. */
+  tokenEndpointAuthMethod: AuthMethod | null;
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;

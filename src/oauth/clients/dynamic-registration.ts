@@ -5,7 +5,7 @@
  */
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
-import { TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../client-auth.js';
+import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import { redirectUriRegistrationProblem } from '../redirect-uri.js';
 import { formatScope, isKnownScope, parseScope } from '../scopes.js';
@@ -79,10 +79,8 @@ function redirectUris(metadata: Record<string, unknown>): string[] {
 function tokenEndpointAuthMethod(metadata: Record<string, unknown>): AuthMethod {
   // RFC 7591 §2: client_secret_basic when the client does not say.
   const method = optionalString(metadata, 'token_endpoint_auth_method') ?? 'client_secret_basic';
-  if (!(TOKEN_ENDPOINT_AUTH_METHODS as string[]).includes(method)) {
-    refuse(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
-  }
-  return method as AuthMethod;
+  if (!isAuthMethod(method)) refuse(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+  return method;
 }
 
 function grantTypes(metadata: Record<string, unknown>): string[] {
@@ -164,6 +162,7 @@ export async function registerClient(ctx: Context, metadata: unknown, meta: Requ
         scopeCeiling: registration.scope,
         logoUri: registration.logoUri,
         idTokenSignedResponseAlg: registration.idTokenSignedResponseAlg,
+        tokenEndpointAuthMethod: registration.tokenEndpointAuthMethod,
       },
       now,
     );

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { firstRow, prepareQuery } from '../../store/prepared.js';
 import type { Client, ClientKind, Database } from '../../store/schema.js';
 import { parseScope } from '../scopes.js';
+import { isAuthMethod, type AuthMethod } from '../client-auth.js';
 import { generateToken, hashToken } from '../tokens.js';
 import { isIdTokenAlg, type IdTokenAlg, type OAuthClient } from './client.js';
 
@@ -21,6 +22,7 @@ export function toOAuthClient(row: Client): OAuthClient {
     accessTokenTtl: row.access_token_ttl,
     refreshTokenTtl: row.refresh_token_ttl,
     idTokenSignedResponseAlg: isIdTokenAlg(row.id_token_signed_response_alg) ? row.id_token_signed_response_alg : 'RS256',
+    tokenEndpointAuthMethod: isAuthMethod(row.token_endpoint_auth_method) ? row.token_endpoint_auth_method : null,
   };
 }
 
@@ -44,6 +46,7 @@ export interface NewClientInput {
   accessTokenTtl?: number | null;
   refreshTokenTtl?: number | null;
   idTokenSignedResponseAlg?: IdTokenAlg | null;
+  tokenEndpointAuthMethod?: AuthMethod | null;
 }
 
 /** Creates a client; the secret (confidential clients only) is returned here and never again. */
@@ -69,6 +72,7 @@ export async function createClient(
     access_token_ttl: input.accessTokenTtl ?? null,
     refresh_token_ttl: input.refreshTokenTtl ?? null,
     id_token_signed_response_alg: input.idTokenSignedResponseAlg ?? null,
+    token_endpoint_auth_method: input.tokenEndpointAuthMethod ?? null,
     created_at: now,
     updated_at: now,
   };

@@ -6,6 +6,7 @@ import * as oidc from './004_oidc.js';
 import * as cimd from './005_cimd.js';
 import * as clientLogos from './006_client_logos.js';
 import * as platformApi from './007_platform_api.js';
+import * as clientAuthMethod from './008_client_auth_method.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005_cimd': cimd,
   '006_client_logos': clientLogos,
   '007_platform_api': platformApi,
+  '008_client_auth_method': clientAuthMethod,
 };
