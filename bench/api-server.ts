@@ -7,29 +7,19 @@
 import { writeFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import { createOrganization, createProject } from '../src/accounts/organizations.js';
-import { createUser } from '../src/accounts/users.js';
 import { loadConfig } from '../src/config.js';
-import { createClient } from '../src/oauth/clients/registered.js';
-import { FULL_ACCESS, saveGrant } from '../src/oauth/consent.js';
-import { createFamily, mintTokens } from '../src/oauth/token-store.js';
 import { presentProject } from '../src/platform-api/organizations.js';
 import { resourceServer } from '../src/resource-server/plugin.js';
 import { createRuntime } from '../src/server.js';
+import { seedFamilies } from './tessera-seed.js';
 
-const TOKENS = 200;
 const config = loadConfig();
 const { ctx } = await createRuntime(config);
 const now = ctx.now();
-const user = await createUser(ctx.db, { email: 'api-bench@example.com', password: 'correct horse battery staple' }, now);
-const organization = await createOrganization(ctx.db, { name: 'Bench Org', ownerId: user.id }, now);
+// Unbound tokens (no resource), so the toolkit accepts them whatever resource it guards.
+const { userId, accessTokens } = await seedFamilies(ctx, { count: 200, resource: null });
+const organization = await createOrganization(ctx.db, { name: 'Bench Org', ownerId: userId }, now);
 const project = await createProject(ctx.db, { organizationId: organization.id, name: 'Bench Project' }, now);
-const { client } = await createClient(ctx.db, { kind: 'registered', name: 'API Bench', redirectUris: ['http://127.0.0.1/cb'], isPublic: false }, now);
-const grant = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, now);
-const accessTokens: string[] = [];
-for (let i = 0; i < TOKENS; i++) {
-  const family = await createFamily(ctx.db, { userId: user.id, clientId: client.id, grantId: grant.id, scopes: ['project:read'], narrowing: FULL_ACCESS, resource: null, authTime: now }, now);
-  accessTokens.push((await mintTokens(ctx, ctx.db, family, client, 'project:read')).accessToken);
-}
 
 const app = Fastify();
 const readProject = (id: string) => ctx.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirstOrThrow();

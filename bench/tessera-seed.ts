@@ -1,9 +1,11 @@
 /**
  * Seeds a Tessera database through the project's own modules: one user, one confidential client,
- * the user's consent, and one token family per pre-minted refresh/access pair.
+ * the user's consent, and one token family per pre-minted refresh/access pair. The refresh and
+ * introspection runs and the API benchmark's server all seed this way.
  */
 import { createUser } from '../src/accounts/users.js';
 import type { Config } from '../src/config.js';
+import type { Context } from '../src/context.js';
 import { createClient } from '../src/oauth/clients/registered.js';
 import { FULL_ACCESS, saveGrant } from '../src/oauth/consent.js';
 import { createFamily, mintTokens } from '../src/oauth/token-store.js';
@@ -12,35 +14,45 @@ import { RESOURCE, SCOPE, type BenchFixtures } from './fixtures.js';
 
 const BATCH = 2_000;
 
+export interface SeededFamilies extends BenchFixtures {
+  userId: string;
+}
+
+export async function seedFamilies(ctx: Context, options: { count: number; resource: string | null }): Promise<SeededFamilies> {
+  const now = ctx.now();
+  const user = await createUser(ctx.db, { email: 'bench@example.com', password: 'correct horse battery staple' }, now);
+  const { client, clientSecret } = await createClient(
+    ctx.db,
+    { kind: 'registered', name: 'Bench App', redirectUris: ['http://127.0.0.1/callback'], isPublic: false, scopeCeiling: [SCOPE] },
+    now,
+  );
+  if (!clientSecret) throw new Error('a confidential client has a secret');
+  const grant = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, now);
+
+  const seeded: SeededFamilies = { userId: user.id, clientId: client.id, clientSecret, refreshTokens: [], accessTokens: [] };
+  for (let done = 0; done < options.count; done += BATCH) {
+    await ctx.db.transaction().execute(async (trx) => {
+      for (let i = done; i < Math.min(done + BATCH, options.count); i++) {
+        const family = await createFamily(
+          trx,
+          { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: options.resource, authTime: now },
+          now,
+        );
+        const issued = await mintTokens(ctx, trx, family, client, SCOPE);
+        seeded.refreshTokens.push(issued.refreshToken);
+        seeded.accessTokens.push(issued.accessToken);
+      }
+    });
+  }
+  return seeded;
+}
+
+/** Seeds the database `config` names for the refresh and introspection runs, then closes it. */
 export async function seedTessera(config: Config, tokenCount: number): Promise<BenchFixtures> {
   const runtime = await createRuntime(config);
   try {
-    const { ctx } = runtime;
-    const user = await createUser(ctx.db, { email: 'bench@example.com', password: 'correct horse battery staple' }, ctx.now());
-    const { client, clientSecret } = await createClient(
-      ctx.db,
-      { kind: 'registered', name: 'Bench App', redirectUris: ['http://127.0.0.1/callback'], isPublic: false, scopeCeiling: [SCOPE] },
-      ctx.now(),
-    );
-    if (!clientSecret) throw new Error('a confidential client has a secret');
-    const grant = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, ctx.now());
-
-    const fixtures: BenchFixtures = { clientId: client.id, clientSecret, refreshTokens: [], accessTokens: [] };
-    for (let done = 0; done < tokenCount; done += BATCH) {
-      await ctx.db.transaction().execute(async (trx) => {
-        for (let i = done; i < Math.min(done + BATCH, tokenCount); i++) {
-          const family = await createFamily(
-            trx,
-            { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: RESOURCE, authTime: ctx.now() },
-            ctx.now(),
-          );
-          const issued = await mintTokens(ctx, trx, family, client, SCOPE);
-          fixtures.refreshTokens.push(issued.refreshToken);
-          fixtures.accessTokens.push(issued.accessToken);
-        }
-      });
-    }
-    return fixtures;
+    const { clientId, clientSecret, refreshTokens, accessTokens } = await seedFamilies(runtime.ctx, { count: tokenCount, resource: RESOURCE });
+    return { clientId, clientSecret, refreshTokens, accessTokens };
   } finally {
     await runtime.close();
   }
