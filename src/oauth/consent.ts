@@ -46,7 +46,9 @@ const touchGrantRow = prepareQuery((db, p: { grantId: string; now: number; usedB
 /**
  * When this process last wrote each grant's use: within the interval after such a write the
  * UPDATE above cannot match (the stored time is at least as recent), so it is not sent at all.
- * Bounded (oldest first out); forgetting an entry only costs one UPDATE that matches nothing.
+ * Bounded (oldest first out); forgetting an entry only costs one UPDATE that matches nothing. A write
+ * rolled back after it was noted here leaves the stored time up to a minute behind, which the
+ * Connected apps page (the only reader) shows at that precision anyway.
  */
 const lastWrittenUse = new Map<string, number>();
 const LAST_WRITTEN_USE_LIMIT = 10_000;

@@ -6,7 +6,9 @@
  * database transaction and share its commit. No caller hears back before the commit that holds
  * its writes. If any of them throws, the shared transaction is rolled back and each is run again
  * on its own, so one failure never undoes or fails another: the outcome is that of running them
- * one by one. Work may therefore run twice, and must have no effect outside the database.
+ * one by one. Work may therefore run twice, and must have no effect outside the database. (The token
+ * grants return their refusals as values instead of throwing, so a bad request does not cost the
+ * requests beside it their shared commit.)
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';

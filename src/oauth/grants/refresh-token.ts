@@ -9,10 +9,10 @@
  */
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
+import { affectedRows, prepareQuery } from '../../store/prepared.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope, scopesCovered } from '../scopes.js';
-import { affectedRows, prepareQuery } from '../../store/prepared.js';
 import { seal, unseal } from '../seal.js';
 import { touchGrant } from '../consent.js';
 import { findRefreshToken, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
