@@ -161,10 +161,11 @@ for (const target of storageTargets()) {
         [{ redirect_uris: 'https://app.example/cb#frag' }, /fragment/],
         [{ redirect_uris: 'http://app.example/cb' }, /unless it is on a loopback host/],
         [{ redirect_uris: 'https://user:pw@app.example/cb' }, /user name or password/],
-        [{ redirect_uris: '' }, /at least one redirect URL/],
-        [{ scope: [] }, /at least one scope/],
-        [{ scope: ['project:read', 'root:everything'] }, /Unknown scope: root:everything/],
+        [{ redirect_uris: '' }, /The app must list at least one redirect URI/],
+        [{ scope: [] }, /The app must list at least one scope/],
+        [{ scope: ['project:read', 'root:everything'] }, /must list only known scopes, not root:everything/],
         [{ logo_url: 'http://cdn.example/logo.png' }, /logo URL must be an https URL/],
+        [{ logo_url: 'https://user:pw@cdn.example/logo.png' }, /logo URL must not contain a user name or password/],
       ];
       for (const [overrides, message] of cases) {
         const response = await createApp(agents.owner, { name: 'Kept Name', ...overrides });

@@ -167,10 +167,34 @@ describe('CIMD document validation', () => {
     }
   });
 
-  it('keeps logo_uri only when it is https', () => {
-    for (const logo of ['http://app.example.com/logo.png', 'javascript:alert(1)', 'data:image/png;base64,AA', 'not a url', 42]) {
+  it('keeps logo_uri only when it follows the rule shared with apps and dynamic registration, and otherwise ignores it', () => {
+    const longest = 'https://app.example.com/' + 'a'.repeat(2048 - 'https://app.example.com/'.length);
+    assert.equal(clientFromDocument(ID, { ...valid, logo_uri: longest }, config).logoUri, longest);
+    const ignored = ['http://app.example.com/logo.png', 'javascript:alert(1)', 'data:image/png;base64,AA', 'not a url', 42, 'https://user:pw@app.example.com/logo.png', `${longest}a`];
+    for (const logo of ignored) {
       assert.equal(clientFromDocument(ID, { ...valid, logo_uri: logo }, config).logoUri, null, String(logo));
     }
+  });
+
+  it('holds redirect URIs to the rule shared with apps and dynamic registration: https, loopback http or private-use, no user info, 1 to 10', () => {
+    const refused: Array<[unknown, RegExp]> = [
+      [['http://app.example.com/callback'], /redirect URI http:\/\/app\.example\.com\/callback must use https unless it is on a loopback host/],
+      [['https://user:pw@app.example.com/callback'], /must not contain a user name or password/],
+      [['https://app.example.com@evil.example/callback'], /must not contain a user name or password/],
+      [['myapp:/callback'], /neither https nor a reverse-domain private-use scheme/],
+      [['https://app.example.com/' + 'a'.repeat(2048)], /is longer than 2048 characters/],
+      [Array.from({ length: 11 }, (_, i) => `https://app.example.com/${i}`), /must list at most 10 redirect URIs/],
+      [[], /must list at least one redirect URI/],
+    ];
+    for (const [uris, reason] of refused) {
+      assert.throws(
+        () => clientFromDocument(ID, { ...valid, redirect_uris: uris }, config),
+        (error: unknown) => invalidClient(error) && /^client metadata document /.test((error as OAuthError).description) && reason.test((error as OAuthError).description),
+        JSON.stringify(uris),
+      );
+    }
+    const ten = Array.from({ length: 10 }, (_, i) => `https://app.example.com/${i}`);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, redirect_uris: [...ten, ten[0]] }, config).redirectUris, ten);
   });
 
   it('refuses invalid documents', () => {
@@ -192,6 +216,8 @@ describe('CIMD document validation', () => {
       ['data: redirect URI', { ...valid, redirect_uris: ['data:text/html,hi'] }],
       ['file: redirect URI', { ...valid, redirect_uris: ['file:///etc/passwd'] }],
       ['non-string redirect URI', { ...valid, redirect_uris: [42] }],
+      ['http redirect URI on a public host', { ...valid, redirect_uris: ['http://app.example.com/callback'] }],
+      ['redirect URI with user info', { ...valid, redirect_uris: ['https://user:pw@app.example.com/callback'] }],
       ['no client_name', { ...valid, client_name: undefined }],
       ['blank client_name', { ...valid, client_name: '   ' }],
       ['client_name not a string', { ...valid, client_name: ['App'] }],

@@ -8,6 +8,12 @@ import { redirectUriRegistrationProblem } from '../../src/oauth/redirect-uri.js'
 const PLATFORM = 'Acme Analytics';
 const VALID = { client_name: 'Notebook Sync', redirect_uris: ['https://app.example.com/callback'] };
 
+/** An https URI exactly `length` characters long. */
+function uriOfLength(length: number): string {
+  const prefix = 'https://app.example.com/';
+  return prefix + 'a'.repeat(length - prefix.length);
+}
+
 function refusal(metadata: unknown): { code: string; description: string } {
   try {
     validateClientMetadata(metadata, PLATFORM);
@@ -67,6 +73,33 @@ describe('redirect URIs a client may register', () => {
   }
 });
 
+describe('length, count and user info: rules shared with developer apps and CIMD', () => {
+  it('accepts a redirect URI and a logo_uri of 2048 characters', () => {
+    const registration = validateClientMetadata({ ...VALID, redirect_uris: [uriOfLength(2048)], logo_uri: uriOfLength(2048) }, PLATFORM);
+    assert.deepEqual(registration.redirectUris, [uriOfLength(2048)]);
+    assert.equal(registration.logoUri, uriOfLength(2048));
+  });
+
+  it('refuses a redirect URI of 2049 characters', () => {
+    const { code, description } = refusal({ ...VALID, redirect_uris: [uriOfLength(2049)] });
+    assert.equal(code, 'invalid_redirect_uri');
+    assert.match(description, /is longer than 2048 characters/);
+  });
+
+  for (const uri of ['https://user:pw@app.example.com/cb', 'https://app.example.com@evil.example/cb', 'http://user@127.0.0.1/cb', 'com.example.app://user:pw@cb/']) {
+    it(`refuses the redirect URI ${uri}: no user name or password`, () => {
+      const { code, description } = refusal({ ...VALID, redirect_uris: [uri] });
+      assert.equal(code, 'invalid_redirect_uri');
+      assert.match(description, /must not contain a user name or password/);
+    });
+  }
+
+  it('accepts 10 redirect URIs, counting one listed twice once', () => {
+    const uris = Array.from({ length: 10 }, (_, i) => `https://app.example.com/${i}`);
+    assert.deepEqual(validateClientMetadata({ ...VALID, redirect_uris: [...uris, uris[0]] }, PLATFORM).redirectUris, uris);
+  });
+});
+
 describe('client metadata', () => {
   it('fills in the RFC 7591 defaults: client_secret_basic, authorization_code, code', () => {
     assert.deepEqual(validateClientMetadata(VALID, PLATFORM), {
@@ -117,7 +150,7 @@ describe('client metadata', () => {
     ['a null body', null, /JSON object/],
     ['a string body', 'client_name=x', /JSON object/],
     ['missing redirect_uris', { client_name: 'Notebook Sync' }, /redirect_uris is required/],
-    ['an empty redirect_uris', { ...VALID, redirect_uris: [] }, /at least one URI/],
+    ['an empty redirect_uris', { ...VALID, redirect_uris: [] }, /at least one redirect URI/],
     ['redirect_uris as a string', { ...VALID, redirect_uris: 'https://app.example.com/cb' }, /redirect_uris must be an array of strings/],
     ['a redirect URI that is not a string', { ...VALID, redirect_uris: [42] }, /redirect_uris must be an array of strings/],
     ['too many redirect URIs', { ...VALID, redirect_uris: Array.from({ length: 11 }, (_, i) => `https://app.example.com/${i}`) }, /at most 10/],
@@ -132,16 +165,19 @@ describe('client metadata', () => {
     ['no client_name', { redirect_uris: VALID.redirect_uris }, /client_name is required/],
     ['a blank client_name', { ...VALID, client_name: '   ' }, /client_name is required/],
     ['a client_name that is not a string', { ...VALID, client_name: { en: 'Notebook' } }, /client_name must be a string/],
-    ['a long client_name', { ...VALID, client_name: 'x'.repeat(101) }, /at most 100 characters/],
+    ['a long client_name', { ...VALID, client_name: 'x'.repeat(101) }, /1 to 100 characters/],
     ['"Official" in the name', { ...VALID, client_name: 'Official Notebook' }, /must not contain/],
     ['"verified" in the name', { ...VALID, client_name: 'VERIFIED sync' }, /must not contain/],
     ['the platform name', { ...VALID, client_name: 'acme analytics Sync' }, /must not contain .*"Acme Analytics"/],
-    ['an unknown scope', { ...VALID, scope: 'project:read admin:everything' }, /unknown scope: admin:everything/],
+    ['an unknown scope', { ...VALID, scope: 'project:read admin:everything' }, /only known scopes, not admin:everything/],
     ['an empty scope', { ...VALID, scope: ' ' }, /at least one scope/],
     ['scope as an array', { ...VALID, scope: ['project:read'] }, /scope must be a string/],
     ['an http logo_uri', { ...VALID, logo_uri: 'http://app.example.com/logo.png' }, /logo_uri must be an https URL/],
     ['a data: logo_uri', { ...VALID, logo_uri: 'data:image/png;base64,AAAA' }, /logo_uri must be an https URL/],
     ['a relative logo_uri', { ...VALID, logo_uri: '/logo.png' }, /logo_uri must be an https URL/],
+    ['a logo_uri with a user name and password', { ...VALID, logo_uri: 'https://user:pw@app.example.com/logo.png' }, /logo_uri must not contain a user name or password/],
+    ['a logo_uri with a user name', { ...VALID, logo_uri: 'https://cdn.example.com@evil.example/logo.png' }, /logo_uri must not contain a user name or password/],
+    ['a logo_uri over 2048 characters', { ...VALID, logo_uri: uriOfLength(2049) }, /logo_uri is longer than 2048 characters/],
     ['an unsupported ID token algorithm', { ...VALID, id_token_signed_response_alg: 'HS256' }, /id_token_signed_response_alg must be one of RS256, ES256/],
     ['the none ID token algorithm', { ...VALID, id_token_signed_response_alg: 'none' }, /id_token_signed_response_alg/],
   ];

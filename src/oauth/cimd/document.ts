@@ -5,11 +5,9 @@
  * author misunderstood that, so the whole document is refused. Unknown fields are ignored.
  */
 import type { Config } from '../../config.js';
-import { impersonatesPlatform, isIdTokenAlg, type OAuthClient } from '../clients/client.js';
+import { isIdTokenAlg, type OAuthClient } from '../clients/client.js';
+import { clientNameProblem, logoUriProblem, redirectUriCountProblem, redirectUriProblem } from '../clients/metadata-rules.js';
 import { OAuthError } from '../errors.js';
-import { FORBIDDEN_REDIRECT_SCHEMES } from '../redirect-uri.js';
-
-const MAX_NAME_LENGTH = 100;
 
 function refuse(reason: string): never {
   throw new OAuthError('invalid_client', `client metadata document ${reason}`);
@@ -19,35 +17,33 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function validRedirectUri(uri: unknown): uri is string {
-  if (typeof uri !== 'string' || uri.includes('#')) return false;
-  try {
-    return !FORBIDDEN_REDIRECT_SCHEMES.has(new URL(uri).protocol);
-  } catch {
-    return false;
+function redirectUris(document: Record<string, unknown>): string[] {
+  const uris = document.redirect_uris;
+  if (!Array.isArray(uris) || !uris.every((uri): uri is string => typeof uri === 'string')) refuse('must list redirect_uris as an array of strings');
+  const unique = [...new Set(uris)];
+  const countProblem = redirectUriCountProblem(unique);
+  if (countProblem) refuse(countProblem);
+  for (const uri of unique) {
+    const problem = redirectUriProblem(uri);
+    if (problem) refuse(`redirect URI ${uri} ${problem}`);
   }
+  return unique;
 }
 
-function httpsUriOrNull(uri: unknown): string | null {
-  if (typeof uri !== 'string') return null;
-  try {
-    return new URL(uri).protocol === 'https:' ? uri : null;
-  } catch {
-    return null;
-  }
+/** A logo is decoration, so one that breaks the rule is dropped rather than the whole client refused. */
+function logoUriOrNull(uri: unknown): string | null {
+  return typeof uri === 'string' && !logoUriProblem(uri) ? uri : null;
 }
 
 export function clientFromDocument(clientId: string, document: unknown, config: Config): OAuthClient {
   if (!isObject(document)) refuse('is not a JSON object');
   if (document.client_id !== clientId) refuse('has a client_id other than its own URL');
 
-  const redirectUris = document.redirect_uris;
-  if (!Array.isArray(redirectUris) || redirectUris.length === 0) refuse('must list redirect_uris');
-  if (!redirectUris.every(validRedirectUri)) refuse('has a redirect URI that is not an absolute URI without a fragment');
+  const uris = redirectUris(document);
 
   const name = typeof document.client_name === 'string' ? document.client_name.trim() : '';
-  if (!name || name.length > MAX_NAME_LENGTH) refuse(`must have a client_name of 1 to ${MAX_NAME_LENGTH} characters`);
-  if (impersonatesPlatform(name, config.platformName)) refuse('has a client_name that could be mistaken for the platform');
+  const nameProblem = clientNameProblem(name, config.platformName);
+  if (nameProblem) refuse(`client_name ${nameProblem}`);
 
   const authMethod = document.token_endpoint_auth_method ?? 'none';
   if (authMethod !== 'none') refuse('must use token_endpoint_auth_method none (a public document cannot hold a secret)');
@@ -62,8 +58,8 @@ export function clientFromDocument(clientId: string, document: unknown, config: 
     kind: 'cimd',
     name,
     description: null,
-    logoUri: httpsUriOrNull(document.logo_uri),
-    redirectUris,
+    logoUri: logoUriOrNull(document.logo_uri),
+    redirectUris: uris,
     isPublic: true,
     secretHash: null,
     scopeCeiling: null,

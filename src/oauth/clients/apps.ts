@@ -9,17 +9,13 @@ import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { Client, Database, Organization } from '../../store/schema.js';
 import { OAuthError } from '../errors.js';
-import { redirectUriRegistrationProblem } from '../redirect-uri.js';
-import { isKnownScope } from '../scopes.js';
 import { revokeFamiliesOf } from '../token-store.js';
-import { impersonatesPlatform, type OAuthClient } from './client.js';
+import type { OAuthClient } from './client.js';
+import { clientNameProblem, logoUriProblem, redirectUriCountProblem, redirectUriProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
-const MAX_NAME_LENGTH = 100;
 const MAX_DESCRIPTION_LENGTH = 500;
-const MAX_REDIRECT_URIS = 10;
-const MAX_URI_LENGTH = 2048;
 
 type LogoType = 'image/png' | 'image/jpeg' | 'image/webp';
 
@@ -116,49 +112,33 @@ export async function findManagedApp(ctx: Context, userId: string, clientId: str
 }
 
 function validateName(name: string, platformName: string): string {
-  const trimmed = name.trim();
-  if (!trimmed || trimmed.length > MAX_NAME_LENGTH) throw invalid(`The name must be 1 to ${MAX_NAME_LENGTH} characters.`);
-  if (impersonatesPlatform(trimmed, platformName)) {
-    throw invalid(`The name must not contain "official", "verified" or "${platformName}": users could take the app for the platform.`);
-  }
-  return trimmed;
-}
-
-/** A redirect URI an app may register: the registration rules every client follows, and no credentials. */
-function validateAppRedirectUri(uri: string): string {
-  const problem = uri.length > MAX_URI_LENGTH ? `is longer than ${MAX_URI_LENGTH} characters` : redirectUriRegistrationProblem(uri);
-  if (problem) throw new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} ${problem}.`);
-  const url = new URL(uri);
-  if (url.username || url.password) throw new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} must not contain a user name or password.`);
-  return uri;
+  const problem = clientNameProblem(name, platformName);
+  if (problem) throw invalid(`The name ${problem}.`);
+  return name.trim();
 }
 
 function validateRedirectUris(uris: string[]): string[] {
   const unique = [...new Set(uris)];
-  if (unique.length === 0) throw new OAuthError('invalid_redirect_uri', 'Add at least one redirect URL.');
-  if (unique.length > MAX_REDIRECT_URIS) throw new OAuthError('invalid_redirect_uri', `Register at most ${MAX_REDIRECT_URIS} redirect URLs.`);
-  return unique.map(validateAppRedirectUri);
+  const countProblem = redirectUriCountProblem(unique);
+  if (countProblem) throw new OAuthError('invalid_redirect_uri', `The app ${countProblem}.`);
+  for (const uri of unique) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} ${problem}.`);
+  }
+  return unique;
 }
 
 function validateScopeCeiling(scopes: string[]): string[] {
   const unique = [...new Set(scopes)];
-  if (unique.length === 0) throw invalid('Choose at least one scope the app may ask for.');
-  const unknown = unique.filter((scope) => !isKnownScope(scope));
-  if (unknown.length) throw invalid(`Unknown scope: ${unknown.join(' ')}.`);
+  const problem = scopeCeilingProblem(unique);
+  if (problem) throw invalid(`The app ${problem}.`);
   return unique;
 }
 
 function validateLogoUrl(value: string): string | null {
   if (!value) return null;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || url.protocol !== 'https:' || url.username || url.password || value.length > MAX_URI_LENGTH) {
-    throw invalid('The logo URL must be an https URL.');
-  }
+  const problem = logoUriProblem(value);
+  if (problem) throw invalid(`The logo URL ${problem}.`);
   return value;
 }
 

@@ -7,15 +7,12 @@ import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
-import { redirectUriRegistrationProblem } from '../redirect-uri.js';
-import { formatScope, isKnownScope, parseScope } from '../scopes.js';
-import { ID_TOKEN_ALGS, impersonatesPlatform, isIdTokenAlg, type IdTokenAlg } from './client.js';
+import { formatScope, parseScope } from '../scopes.js';
+import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
+import { clientNameProblem, logoUriProblem, redirectUriCountProblem, redirectUriProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient } from './registered.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'];
-const MAX_CLIENT_NAME_LENGTH = 100;
-const MAX_REDIRECT_URIS = 10;
-const MAX_URI_LENGTH = 2000;
 
 /** The metadata Tessera keeps and echoes back; everything else a client sends is ignored (RFC 7591 §2). */
 export interface ClientRegistration {
@@ -67,10 +64,10 @@ function optionalString(metadata: Record<string, unknown>, field: string): strin
 function redirectUris(metadata: Record<string, unknown>): string[] {
   if (metadata.redirect_uris === undefined) refuse('redirect_uris is required');
   const uris = stringArray(metadata, 'redirect_uris', []);
-  if (uris.length === 0) refuse('redirect_uris must list at least one URI');
-  if (uris.length > MAX_REDIRECT_URIS) refuse(`redirect_uris may list at most ${MAX_REDIRECT_URIS} URIs`);
+  const countProblem = redirectUriCountProblem(uris);
+  if (countProblem) refuse(`redirect_uris ${countProblem}`);
   for (const uri of uris) {
-    const problem = uri.length > MAX_URI_LENGTH ? `is longer than ${MAX_URI_LENGTH} characters` : redirectUriRegistrationProblem(uri);
+    const problem = redirectUriProblem(uri);
     if (problem) throw new OAuthError('invalid_redirect_uri', `redirect URI ${uri} ${problem}`);
   }
   return uris;
@@ -102,8 +99,8 @@ function clientName(metadata: Record<string, unknown>, platformName: string): st
   const name = optionalString(metadata, 'client_name')?.trim();
   // The consent page names the client; an anonymous one would ask users to trust nobody in particular.
   if (!name) refuse('client_name is required');
-  if (name.length > MAX_CLIENT_NAME_LENGTH) refuse(`client_name must be at most ${MAX_CLIENT_NAME_LENGTH} characters`);
-  if (impersonatesPlatform(name, platformName)) refuse(`client_name must not contain "official", "verified" or "${platformName}"`);
+  const problem = clientNameProblem(name, platformName);
+  if (problem) refuse(`client_name ${problem}`);
   return name;
 }
 
@@ -111,16 +108,16 @@ function scopeCeiling(metadata: Record<string, unknown>): string[] | null {
   const value = optionalString(metadata, 'scope');
   if (value === undefined) return null;
   const scopes = parseScope(value);
-  if (scopes.length === 0) refuse('scope must list at least one scope when present');
-  const unknown = scopes.filter((scope) => !isKnownScope(scope));
-  if (unknown.length) refuse(`unknown scope: ${unknown.join(' ')}`);
+  const problem = scopeCeilingProblem(scopes);
+  if (problem) refuse(`scope ${problem}`);
   return scopes;
 }
 
 function logoUri(metadata: Record<string, unknown>): string | null {
   const value = optionalString(metadata, 'logo_uri');
   if (value === undefined) return null;
-  if (value.length > MAX_URI_LENGTH || !URL.canParse(value) || new URL(value).protocol !== 'https:') refuse('logo_uri must be an https URL');
+  const problem = logoUriProblem(value);
+  if (problem) refuse(`logo_uri ${problem}`);
   return value;
 }
 

@@ -1,5 +1,6 @@
 /** Settings › Developers › Apps: the apps of the organizations a user administers. */
 import type { ManagedApp } from '../../oauth/clients/apps.js';
+import { MAX_CLIENT_NAME_LENGTH } from '../../oauth/clients/metadata-rules.js';
 import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../oauth/scopes.js';
 import type { Organization } from '../../store/schema.js';
 import { ErrorMessage } from '../layout.js';
@@ -77,7 +78,7 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
   return (
     <>
       <label for="name">Name</label>
-      <input id="name" name="name" type="text" required maxLength={100} value={values.name} />
+      <input id="name" name="name" type="text" required maxLength={MAX_CLIENT_NAME_LENGTH} value={values.name} />
       <label for="description">Description</label>
       <textarea id="description" name="description" rows={3} maxLength={500}>
         {values.description}

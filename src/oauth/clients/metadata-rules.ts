@@ -1,0 +1,59 @@
+/**
+ * The metadata rules for the clients that others than the operator create: self-serve apps,
+ * dynamic registrations (RFC 7591) and Client ID Metadata Documents. One set, so that no way in is
+ * laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
+ * ("client_name", "The app"), or undefined; callers choose the error code and the wording.
+ */
+import { redirectUriRegistrationProblem } from '../redirect-uri.js';
+import { isKnownScope } from '../scopes.js';
+import { impersonatesPlatform } from './client.js';
+
+export const MAX_CLIENT_NAME_LENGTH = 100;
+const MAX_REDIRECT_URIS = 10;
+const MAX_URI_LENGTH = 2048;
+
+/** User info lets a URL pass for another host (https://bank.example@evil.example/) and puts credentials in logs. */
+function hasUserInfo(uri: string): boolean {
+  const url = new URL(uri);
+  return url.username !== '' || url.password !== '';
+}
+
+/** The name the consent page shows, after trimming. */
+export function clientNameProblem(name: string, platformName: string): string | undefined {
+  const trimmed = name.trim();
+  if (!trimmed || trimmed.length > MAX_CLIENT_NAME_LENGTH) return `must be 1 to ${MAX_CLIENT_NAME_LENGTH} characters`;
+  if (impersonatesPlatform(trimmed, platformName)) return `must not contain "official", "verified" or "${platformName}": users could take it for the platform`;
+  return undefined;
+}
+
+/** The list as a whole; a URI listed twice counts once. */
+export function redirectUriCountProblem(uris: readonly string[]): string | undefined {
+  const count = new Set(uris).size;
+  if (count === 0) return 'must list at least one redirect URI';
+  if (count > MAX_REDIRECT_URIS) return `must list at most ${MAX_REDIRECT_URIS} redirect URIs`;
+  return undefined;
+}
+
+export function redirectUriProblem(uri: string): string | undefined {
+  if (uri.length > MAX_URI_LENGTH) return `is longer than ${MAX_URI_LENGTH} characters`;
+  const problem = redirectUriRegistrationProblem(uri);
+  if (problem) return problem;
+  if (hasUserInfo(uri)) return 'must not contain a user name or password';
+  return undefined;
+}
+
+/** The consent page loads the logo, so only over https. */
+export function logoUriProblem(uri: string): string | undefined {
+  if (uri.length > MAX_URI_LENGTH) return `is longer than ${MAX_URI_LENGTH} characters`;
+  if (!URL.canParse(uri) || new URL(uri).protocol !== 'https:') return 'must be an https URL';
+  if (hasUserInfo(uri)) return 'must not contain a user name or password';
+  return undefined;
+}
+
+/** The scopes a client may ever ask for. */
+export function scopeCeilingProblem(scopes: readonly string[]): string | undefined {
+  if (scopes.length === 0) return 'must list at least one scope';
+  const unknown = scopes.filter((scope) => !isKnownScope(scope));
+  if (unknown.length) return `must list only known scopes, not ${unknown.join(' ')}`;
+  return undefined;
+}
