@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../config.js';
 import { isIdTokenAlg, type OAuthClient } from '../clients/client.js';
-import { clientNameProblem, logoUriProblem, redirectUriCountProblem, redirectUriProblem } from '../clients/metadata-rules.js';
+import { clientNameProblem, logoUriProblem, redirectUrisProblem } from '../clients/metadata-rules.js';
 import { OAuthError } from '../errors.js';
 
 function refuse(reason: string): never {
@@ -20,14 +20,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function redirectUris(document: Record<string, unknown>): string[] {
   const uris = document.redirect_uris;
   if (!Array.isArray(uris) || !uris.every((uri): uri is string => typeof uri === 'string')) refuse('must list redirect_uris as an array of strings');
-  const unique = [...new Set(uris)];
-  const countProblem = redirectUriCountProblem(unique);
-  if (countProblem) refuse(countProblem);
-  for (const uri of unique) {
-    const problem = redirectUriProblem(uri);
-    if (problem) refuse(`redirect URI ${uri} ${problem}`);
-  }
-  return unique;
+  const found = redirectUrisProblem(uris);
+  if (found) refuse(found.uri === undefined ? found.problem : `redirect URI ${found.uri} ${found.problem}`);
+  return [...new Set(uris)];
 }
 
 /** A logo is decoration, so one that breaks the rule is dropped rather than the whole client refused. */

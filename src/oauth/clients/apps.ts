@@ -11,7 +11,7 @@ import type { Client, Database, Organization } from '../../store/schema.js';
 import { OAuthError } from '../errors.js';
 import { revokeFamiliesOf } from '../token-store.js';
 import type { OAuthClient } from './client.js';
-import { clientNameProblem, logoUriProblem, redirectUriCountProblem, redirectUriProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { clientNameProblem, logoUriProblem, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
@@ -118,14 +118,9 @@ function validateName(name: string, platformName: string): string {
 }
 
 function validateRedirectUris(uris: string[]): string[] {
-  const unique = [...new Set(uris)];
-  const countProblem = redirectUriCountProblem(unique);
-  if (countProblem) throw new OAuthError('invalid_redirect_uri', `The app ${countProblem}.`);
-  for (const uri of unique) {
-    const problem = redirectUriProblem(uri);
-    if (problem) throw new OAuthError('invalid_redirect_uri', `Redirect URL ${uri} ${problem}.`);
-  }
-  return unique;
+  const found = redirectUrisProblem(uris);
+  if (found) throw new OAuthError('invalid_redirect_uri', found.uri === undefined ? `The app ${found.problem}.` : `Redirect URL ${found.uri} ${found.problem}.`);
+  return [...new Set(uris)];
 }
 
 function validateScopeCeiling(scopes: string[]): string[] {

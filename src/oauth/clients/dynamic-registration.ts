@@ -9,7 +9,7 @@ import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../c
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope } from '../scopes.js';
 import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
-import { clientNameProblem, logoUriProblem, redirectUriCountProblem, redirectUriProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { clientNameProblem, logoUriProblem, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient } from './registered.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'];
@@ -64,12 +64,9 @@ function optionalString(metadata: Record<string, unknown>, field: string): strin
 function redirectUris(metadata: Record<string, unknown>): string[] {
   if (metadata.redirect_uris === undefined) refuse('redirect_uris is required');
   const uris = stringArray(metadata, 'redirect_uris', []);
-  const countProblem = redirectUriCountProblem(uris);
-  if (countProblem) refuse(`redirect_uris ${countProblem}`);
-  for (const uri of uris) {
-    const problem = redirectUriProblem(uri);
-    if (problem) throw new OAuthError('invalid_redirect_uri', `redirect URI ${uri} ${problem}`);
-  }
+  const found = redirectUrisProblem(uris);
+  if (found?.uri !== undefined) throw new OAuthError('invalid_redirect_uri', `redirect URI ${found.uri} ${found.problem}`);
+  if (found) refuse(`redirect_uris ${found.problem}`);
   return uris;
 }
 

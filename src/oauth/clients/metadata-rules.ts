@@ -26,15 +26,22 @@ export function clientNameProblem(name: string, platformName: string): string | 
   return undefined;
 }
 
-/** The list as a whole; a URI listed twice counts once. */
-export function redirectUriCountProblem(uris: readonly string[]): string | undefined {
-  const count = new Set(uris).size;
-  if (count === 0) return 'must list at least one redirect URI';
-  if (count > MAX_REDIRECT_URIS) return `must list at most ${MAX_REDIRECT_URIS} redirect URIs`;
+/**
+ * What is wrong with a list of redirect URIs: the list as a whole (a URI listed twice counts once),
+ * or else its first URI that breaks the rule, named in `uri`.
+ */
+export function redirectUrisProblem(uris: readonly string[]): { problem: string; uri?: string } | undefined {
+  const unique = new Set(uris);
+  if (unique.size === 0) return { problem: 'must list at least one redirect URI' };
+  if (unique.size > MAX_REDIRECT_URIS) return { problem: `must list at most ${MAX_REDIRECT_URIS} redirect URIs` };
+  for (const uri of unique) {
+    const problem = redirectUriProblem(uri);
+    if (problem) return { problem, uri };
+  }
   return undefined;
 }
 
-export function redirectUriProblem(uri: string): string | undefined {
+function redirectUriProblem(uri: string): string | undefined {
   if (uri.length > MAX_URI_LENGTH) return `is longer than ${MAX_URI_LENGTH} characters`;
   const problem = redirectUriRegistrationProblem(uri);
   if (problem) return problem;
