@@ -51,8 +51,7 @@ export async function seedFamilies(ctx: Context, options: { count: number; resou
 export async function seedTessera(config: Config, tokenCount: number): Promise<BenchFixtures> {
   const runtime = await createRuntime(config);
   try {
-    const { clientId, clientSecret, refreshTokens, accessTokens } = await seedFamilies(runtime.ctx, { count: tokenCount, resource: RESOURCE });
-    return { clientId, clientSecret, refreshTokens, accessTokens };
+    return await seedFamilies(runtime.ctx, { count: tokenCount, resource: RESOURCE });
   } finally {
     await runtime.close();
   }
