@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
-import type { ClientResolver, OAuthClient } from './oauth/clients/client.js';
+import type { ClientDirectory, OAuthClient } from './oauth/clients/client.js';
 import type { Db } from './store/database.js';
 import type { KeyRing } from './oidc/signing-keys.js';
 import type { Database, TokenFamily } from './store/schema.js';
@@ -25,7 +25,7 @@ export interface Context {
   dialect: Db['dialect'];
   /** Every multi-step write of a protocol function goes through this. */
   transaction: Db['transaction'];
-  clients: ClientResolver;
+  clients: ClientDirectory;
   idTokens: IdTokenIssuer;
   signingKeys: KeyRing;
   /** Epoch milliseconds; replaced in tests to move time. */

@@ -74,7 +74,7 @@ export function readClientCredentials(
 
 export async function authenticateClient(ctx: Context, credentials: ClientCredentials, meta: ResolveMeta = {}): Promise<OAuthClient> {
   if (!credentials.clientId) throw new OAuthError('invalid_client', 'client authentication is required');
-  const client = await ctx.clients.resolve(credentials.clientId, meta);
+  const client = await ctx.clients.resolveRecent(credentials.clientId, meta);
   if (!client) throw new OAuthError('invalid_client', 'unknown client');
   if (client.isPublic) return client; // any secret sent by a public client is ignored
   if (credentials.clientSecret === undefined || !client.secretHash) {

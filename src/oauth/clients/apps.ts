@@ -230,10 +230,19 @@ export async function createApp(
   });
 }
 
+/** Runs a change to a client's row, then has this instance read the client afresh. */
+async function changeClient<T>(ctx: Context, clientId: string, change: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.transaction(change);
+  } finally {
+    ctx.clients.forget(clientId);
+  }
+}
+
 /** Changes an app's name, description, logo, redirect URLs and scope ceiling. */
 export async function updateApp(ctx: Context, userId: string, clientId: string, input: AppSettings, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  await ctx.transaction(async (trx) => {
+  await changeClient(ctx, clientId, async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const settings = validateSettings(ctx, input, app.logoUploaded);
     const logoUri = await applyLogo(ctx, trx, clientId, settings.logo, now);
@@ -258,7 +267,7 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
 /** The new secret, and the app it belongs to (for the page that shows the secret once). */
 export async function rotateAppSecret(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<{ app: ManagedApp; clientSecret: string }> {
   const now = ctx.now();
-  return ctx.transaction(async (trx) => {
+  return changeClient(ctx, clientId, async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     if (app.client.isPublic) throw new OAuthError('invalid_request', 'A public app has no secret to rotate.');
     const clientSecret = await rotateClientSecret(trx, clientId, now);
@@ -274,7 +283,7 @@ export async function rotateAppSecret(ctx: Context, userId: string, clientId: st
  */
 export async function deleteApp(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  await ctx.transaction(async (trx) => {
+  await changeClient(ctx, clientId, async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const revokedFamilies = await revokeFamiliesOf(trx, { clientId }, 'app_deleted', now);
     const grants = await trx.deleteFrom('grants').where('client_id', '=', clientId).executeTakeFirst();
@@ -288,7 +297,7 @@ export async function deleteApp(ctx: Context, userId: string, clientId: string, 
 /** An instance admin's mark that the platform vouches for an app; the consent page shows a badge. */
 export async function setAppVerified(ctx: Context, clientId: string, verified: boolean, actor: string): Promise<OAuthClient> {
   const now = ctx.now();
-  return ctx.transaction(async (trx) => {
+  return changeClient(ctx, clientId, async (trx) => {
     const row = await trx
       .updateTable('clients')
       .set({ verified: verified ? 1 : 0, updated_at: now })

@@ -45,3 +45,15 @@ export interface ResolveMeta {
 export interface ClientResolver {
   resolve(clientId: string, meta?: ResolveMeta): Promise<OAuthClient | undefined>;
 }
+
+/** `ctx.clients`: every kind of client, and a short-lived copy of registered ones for client authentication. */
+export interface ClientDirectory extends ClientResolver {
+  /**
+   * As `resolve`, but a registered client may come from this instance's memory, read at most
+   * `RECENT_CLIENT_MS` ago. Client authentication runs on every token, revocation and
+   * introspection request, and reading the client row was a large part of each.
+   */
+  resolveRecent(clientId: string, meta?: ResolveMeta): Promise<OAuthClient | undefined>;
+  /** Drops this instance's copy of a client it just changed, so that its next request sees the change. */
+  forget(clientId: string): void;
+}
