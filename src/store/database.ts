@@ -9,6 +9,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationResultS
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { startCheckpointer } from './checkpointer.js';
 import { groupCommit, plainTransactions, type TransactionRunner } from './transactions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -67,7 +68,16 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     sqlite.pragma('busy_timeout = 5000');
     cachePreparedStatements(sqlite);
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { kysely, dialect: 'sqlite', transaction: groupCommit(kysely), close: () => kysely.destroy() };
+    const checkpointer = file === ':memory:' ? undefined : startCheckpointer(file);
+    return {
+      kysely,
+      dialect: 'sqlite',
+      transaction: groupCommit(kysely),
+      close: async () => {
+        await checkpointer?.stop();
+        await kysely.destroy();
+      },
+    };
   }
   if (options.schema && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
     throw new Error(`invalid schema name ${options.schema}`);
