@@ -3,13 +3,14 @@
  * security headers on every response, open CORS on the OAuth endpoints only, and a log that never
  * holds credentials.
  */
-import cors from '@fastify/cors';
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Paths any origin may call from a browser (RFC 8414 metadata, token, revocation, introspection). */
-const CORS_PATHS = /^\/(\.well-known\/|oauth\/(token|revoke|introspect|userinfo|register)(\?|$))/;
+/** Endpoints any origin may call from a browser, besides every `/.well-known/` document. */
+const CORS_ENDPOINTS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo', '/oauth/register'];
+const WELL_KNOWN = '/.well-known/';
 
 /**
  * What the log may hold of a request: its path, never its query string (one-time links carry
@@ -77,13 +78,25 @@ function helmetHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-const OPEN_CORS = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 };
-const NO_CORS = { origin: false };
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route's own CORS options, which @fastify/cors reads before its global ones. */
+    cors?: FastifyCorsOptions | false;
+  }
+}
 
-/** Any origin on `CORS_PATHS`, none on pages. */
+const OPEN_CORS: FastifyCorsOptions = { origin: '*', methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 };
+
+/**
+ * Any origin on the OAuth endpoints and `/.well-known/`, none on pages. CORS is off by default and
+ * each open route carries its options in its config, so @fastify/cors works from fixed options
+ * rather than resolving them on every request. Preflights reach the OPTIONS route of their path.
+ */
 export async function registerCors(app: FastifyInstance): Promise<void> {
-  await app.register(cors, {
-    hook: 'onRequest',
-    delegator: (request, callback) => callback(null, CORS_PATHS.test(request.url) ? OPEN_CORS : NO_CORS),
+  await app.register(cors, { hook: 'onRequest', origin: false });
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(WELL_KNOWN) || CORS_ENDPOINTS.includes(route.url)) route.config = { ...route.config, cors: OPEN_CORS };
   });
+  // Answered by @fastify/cors in its hook; the handler runs only for an OPTIONS that is no preflight.
+  for (const path of [`${WELL_KNOWN}*`, ...CORS_ENDPOINTS]) app.options(path, (_request, reply) => reply.code(204).send());
 }

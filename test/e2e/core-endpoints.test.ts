@@ -267,9 +267,13 @@ for (const target of storageTargets()) {
           const preflight = await fetch(server.url + path, { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST' } });
           assert.equal(preflight.headers.get('access-control-allow-origin'), '*', path);
         }
+        const tokenAnswer = await fetch(server.url + '/oauth/token', { method: 'POST', headers: origin, body: new URLSearchParams({ grant_type: 'refresh_token' }) });
+        assert.equal(tokenAnswer.headers.get('access-control-allow-origin'), '*');
         for (const path of ['/login', authorizeUrl(clientId)]) {
           assert.equal((await fetch(server.url + path, { headers: origin, redirect: 'manual' })).headers.get('access-control-allow-origin'), null, path);
         }
+        const pagePreflight = await fetch(server.url + '/login', { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST' } });
+        assert.equal(pagePreflight.headers.get('access-control-allow-origin'), null);
       });
     });
 
