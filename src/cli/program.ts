@@ -6,9 +6,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { createOrganization, createProject } from '../accounts/organizations.js';
 import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
 import { ConfigError, loadConfig, loadFrontConfig } from '../config.js';
+import { redirectUrisProblem, scopeCeilingProblem } from '../oauth/clients/metadata-rules.js';
 import { createClient } from '../oauth/clients/registered.js';
-import { FORBIDDEN_REDIRECT_SCHEMES } from '../oauth/redirect-uri.js';
-import { isKnownScope, parseScope } from '../oauth/scopes.js';
+import { parseScope } from '../oauth/scopes.js';
 import { seedSampleEvents } from '../platform-api/events.js';
 import { startFront } from '../regions/front.js';
 import { createRuntime, startServer, type Runtime } from '../server.js';
@@ -37,16 +37,11 @@ export async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Prom
   }
 }
 
-function validateRedirectUri(uri: string): string {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new UsageError(`--redirect-uri ${uri} is not an absolute URI`);
-  }
-  if (url.hash) throw new UsageError(`--redirect-uri ${uri} must not contain a fragment`);
-  if (FORBIDDEN_REDIRECT_SCHEMES.has(url.protocol)) throw new UsageError(`--redirect-uri ${uri} uses a forbidden scheme`);
-  return uri;
+/** The same rule as developer apps and dynamic registration (https, loopback http, or a private-use scheme). */
+function validateRedirectUris(uris: string[]): string[] {
+  const found = redirectUrisProblem(uris);
+  if (found) throw new UsageError(found.uri === undefined ? `--redirect-uri: ${found.problem}` : `--redirect-uri ${found.uri} ${found.problem}`);
+  return [...new Set(uris)];
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -153,11 +148,10 @@ export function buildCli(): Command {
     .option('--scope <scopes>', 'the scope ceiling, space-separated')
     .addOption(json())
     .action(async (options: Output & { name: string; redirectUri: string[]; public?: boolean; scope?: string }) => {
-      const redirectUris = options.redirectUri.map(validateRedirectUri);
+      const redirectUris = validateRedirectUris(options.redirectUri);
       const ceiling = options.scope === undefined ? null : parseScope(options.scope);
-      const unknown = ceiling?.filter((scope) => !isKnownScope(scope)) ?? [];
-      if (unknown.length) throw new UsageError(`unknown scope: ${unknown.join(' ')}`);
-      if (ceiling && ceiling.length === 0) throw new UsageError('--scope must name at least one scope');
+      const scopeProblem = ceiling && scopeCeilingProblem(ceiling);
+      if (scopeProblem) throw new UsageError(`--scope ${scopeProblem}`);
       const created = await withRuntime(({ ctx }) =>
         createClient(ctx.db, { kind: 'registered', name: options.name, redirectUris, isPublic: Boolean(options.public), scopeCeiling: ceiling }, ctx.now()),
       );

@@ -63,7 +63,9 @@ describe('tessera CLI', () => {
       [['client', 'create', '--name', 'X', '--redirect-uri', 'not a uri'], /not an absolute URI/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'javascript:alert(1)'], /forbidden scheme/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/#f'], /fragment/],
-      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/', '--scope', 'admin'], /unknown scope/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'http://app.example/cb'], /must use https unless it is on a loopback host/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://user:pw@app.example/cb'], /user name or password/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/', '--scope', 'admin'], /--scope must list only known scopes, not admin/],
       [['bogus'], /unknown command/],
     ];
     for (const [args, message] of cases) {
