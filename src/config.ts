@@ -37,6 +37,8 @@ export interface Config {
   signingKeyPublishDelay: number;
   /** How long a rotated refresh token may be presented again and receive the same successor. */
   refreshReuseGraceSeconds: number;
+  /** Seconds between purges of expired tokens, codes and sessions (src/oauth/purge.ts); 0: never. */
+  purgeIntervalSeconds: number;
   /** Secret used to encrypt signing keys at rest and to derive CSRF secrets (32+ bytes, base64url or text). */
   secretKey: string;
   /** Set only in development and tests: lets a CIMD client id point at a loopback host. */
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     resources: resourceList(env.TESSERA_RESOURCES, apiResource),
     tokenCacheMs: Math.min(int(env, 'TESSERA_TOKEN_CACHE_MS', 1000, 0), 1000),
     refreshReuseGraceSeconds: int(env, 'TESSERA_REFRESH_GRACE', 120, 0),
+    purgeIntervalSeconds: int(env, 'TESSERA_PURGE_INTERVAL', 3600, 0),
     secretKey: secretKey || DEVELOPMENT_SECRET_KEY,
     cimdAllowLoopback: bool(env, 'TESSERA_CIMD_ALLOW_LOOPBACK', false),
     cimdCaFile: env.TESSERA_CIMD_CA_FILE || undefined,

@@ -7,6 +7,7 @@ import { buildApp, type AppOptions } from './http/app.js';
 import { createClientResolver } from './oauth/clients/resolver.js';
 import { createCimdResolver } from './oauth/cimd/resolver.js';
 import { createIdTokenIssuer } from './oidc/id-tokens.js';
+import { purgeExpired } from './oauth/purge.js';
 import { ensureSigningKeys, KeyRing } from './oidc/signing-keys.js';
 import { migrateToLatest, openDatabase, type Db, type OpenOptions } from './store/database.js';
 
@@ -52,8 +53,31 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
 
 export async function createServer(runtime: Runtime, options: Omit<AppOptions, 'redis'> = {}): Promise<FastifyInstance> {
   const app = await buildApp(runtime.ctx, { ...options, ...(runtime.redis ? { redis: runtime.redis } : {}) });
-  app.addHook('onClose', () => runtime.close());
+  const stopPurging = schedulePurges(app, runtime.ctx);
+  app.addHook('onClose', async () => {
+    stopPurging();
+    await runtime.close();
+  });
   return app;
+}
+
+/** Purges expired tokens, codes and sessions every `purgeIntervalSeconds`; returns the way to stop. */
+function schedulePurges(app: FastifyInstance, ctx: Context): () => void {
+  const interval = ctx.config.purgeIntervalSeconds;
+  if (interval === 0) return () => undefined;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    purgeExpired(ctx)
+      .then((counts) => app.log.info({ purged: counts }, 'purged expired tokens, codes and sessions'))
+      .catch((error: Error) => app.log.warn({ err: { message: error.message } }, 'purge failed; the next one retries'))
+      .finally(() => {
+        running = false;
+      });
+  }, interval * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export async function startServer(config: Config): Promise<FastifyInstance> {

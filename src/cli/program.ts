@@ -8,6 +8,7 @@ import { AccountError, createUser, findUserByEmail } from '../accounts/users.js'
 import { ConfigError, loadConfig, loadFrontConfig } from '../config.js';
 import { redirectUrisProblem, scopeCeilingProblem } from '../oauth/clients/metadata-rules.js';
 import { createClient } from '../oauth/clients/registered.js';
+import { purgeExpired } from '../oauth/purge.js';
 import { parseScope } from '../oauth/scopes.js';
 import { seedSampleEvents } from '../platform-api/events.js';
 import { startFront } from '../regions/front.js';
@@ -93,6 +94,16 @@ export function buildCli(): Command {
       } finally {
         await db.close();
       }
+    });
+
+  program
+    .command('purge')
+    .description('delete expired access and refresh tokens, old authorization codes and expired sessions (the server also does this every TESSERA_PURGE_INTERVAL seconds)')
+    .addOption(json())
+    .action(async (options: Output) => {
+      const counts = await withRuntime(({ ctx }) => purgeExpired(ctx));
+      const human = Object.entries(counts).map(([name, count]) => `${name}: ${count} deleted`).join('\n');
+      print(options, { deleted: counts }, human);
     });
 
   const user = program.command('user').description('manage users');

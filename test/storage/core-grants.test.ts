@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createSession } from '../../src/accounts/sessions.js';
 import type { User } from '../../src/store/schema.js';
 import { issueAuthorizationCode, type AuthorizationRequest } from '../../src/oauth/authorize.js';
 import type { OAuthClient } from '../../src/oauth/clients/client.js';
@@ -13,7 +14,9 @@ import { exchangeAuthorizationCode } from '../../src/oauth/grants/authorization-
 import { refreshTokens } from '../../src/oauth/grants/refresh-token.js';
 import { introspectToken } from '../../src/oauth/introspect.js';
 import { s256 } from '../../src/oauth/pkce.js';
+import { purgeExpired } from '../../src/oauth/purge.js';
 import { revokeToken } from '../../src/oauth/revoke.js';
+import { hashToken } from '../../src/oauth/tokens.js';
 import { migrateToLatest } from '../../src/store/database.js';
 import { storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
@@ -236,6 +239,44 @@ for (const target of storageTargets()) {
       assert.equal(tokens.expires_in, 60);
       rt.advance(121_000);
       await rejects(refreshTokens(rt.ctx, short, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+    });
+
+    // Last: it moves the clock a month on.
+    it('purges expired tokens, old codes and expired sessions, and keeps what can still be used', async () => {
+      const spentCode = await code();
+      const first = await redeem(spentCode);
+      const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      const session = await createSession(rt.ctx.db, user.id, rt.ctx.now(), 3600);
+      const stored = async () => ({
+        accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
+        refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token, second.refresh_token].map(hashToken)).execute()).length,
+        authorizationCodes: (await rt.ctx.db.selectFrom('authorization_codes').select('code_hash').where('code_hash', '=', hashToken(spentCode)).execute()).length,
+        sessions: (await rt.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(session)).execute()).length,
+      });
+      const expiredLeft = async () => {
+        const now = rt.ctx.now();
+        const count = async (table: 'access_tokens' | 'refresh_tokens' | 'sessions') =>
+          Number((await rt.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('expires_at', '<=', now).executeTakeFirstOrThrow()).n);
+        return [await count('access_tokens'), await count('refresh_tokens'), await count('sessions')];
+      };
+
+      // Two hours on: the access tokens and the session have expired; the code is expired but kept for a day.
+      rt.advance(2 * 3600_000);
+      const firstPurge = await purgeExpired(rt.ctx, 2); // small batches: many rounds
+      assert.ok(firstPurge.accessTokens >= 2 && firstPurge.sessions >= 1, JSON.stringify(firstPurge));
+      assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 2, authorizationCodes: 1, sessions: 0 });
+      assert.deepEqual(await expiredLeft(), [0, 0, 0]);
+      // The rotated refresh token is kept so that its reuse is still caught; the live one still works.
+      const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
+      assert.match(third.refresh_token, /^phr_/);
+
+      // A month on: everything issued above has expired.
+      rt.advance(31 * 24 * 3600_000);
+      const secondPurge = await purgeExpired(rt.ctx, 2);
+      assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1, JSON.stringify(secondPurge));
+      assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0 });
+      assert.deepEqual(await expiredLeft(), [0, 0, 0]);
+      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0 });
     });
   });
 }

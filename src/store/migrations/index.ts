@@ -7,6 +7,7 @@ import * as cimd from './005_cimd.js';
 import * as clientLogos from './006_client_logos.js';
 import * as platformApi from './007_platform_api.js';
 import * as clientAuthMethod from './008_client_auth_method.js';
+import * as tokenExpiryIndexes from './009_token_expiry_indexes.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '006_client_logos': clientLogos,
   '007_platform_api': platformApi,
   '008_client_auth_method': clientAuthMethod,
+  '009_token_expiry_indexes': tokenExpiryIndexes,
 };

@@ -1,0 +1,44 @@
+/**
+ * Deletes what can no longer be used, so the token tables stop growing with every refresh:
+ * expired access and refresh tokens, authorization codes a day past their expiry, and expired
+ * browser sessions. A rotated refresh token stays until it expires, so its reuse is still detected
+ * until then. Token families stay: one row per authorization, with its revocation reason.
+ *
+ * Each batch is one DELETE of at most `batchSize` rows, with a turn of the event loop between
+ * batches, so a large purge never holds the database (or, on SQLite, the event loop) for long.
+ * Every instance may purge; two purges at once only delete the same rows once.
+ */
+import { sql } from 'kysely';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Context } from '../context.js';
+
+/** A replayed code revokes what it issued; a day past its expiry, nobody replays it any more. */
+const CODE_RETENTION_MS = 24 * 3600 * 1000;
+
+const PURGED = {
+  accessTokens: { table: 'access_tokens', key: 'token_hash', retentionMs: 0 },
+  refreshTokens: { table: 'refresh_tokens', key: 'token_hash', retentionMs: 0 },
+  authorizationCodes: { table: 'authorization_codes', key: 'code_hash', retentionMs: CODE_RETENTION_MS },
+  sessions: { table: 'sessions', key: 'id_hash', retentionMs: 0 },
+} as const;
+
+export type PurgeCounts = Record<keyof typeof PURGED, number>;
+
+export async function purgeExpired(ctx: Context, batchSize = 500): Promise<PurgeCounts> {
+  const now = ctx.now();
+  const counts = {} as PurgeCounts;
+  for (const [name, { table, key, retentionMs }] of Object.entries(PURGED) as Array<[keyof typeof PURGED, (typeof PURGED)[keyof typeof PURGED]]>) {
+    counts[name] = 0;
+    for (;;) {
+      const { numAffectedRows } = await sql`
+        delete from ${sql.table(table)} where ${sql.ref(key)} in (
+          select ${sql.ref(key)} from ${sql.table(table)} where expires_at <= ${now - retentionMs} limit ${batchSize}
+        )`.execute(ctx.db);
+      const deleted = Number(numAffectedRows ?? 0n);
+      counts[name] += deleted;
+      if (deleted < batchSize) break;
+      await nextTurn();
+    }
+  }
+  return counts;
+}
