@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Membership } from '../accounts/organizations.js';
 import { recordAudit, type RequestMeta } from '../audit/audit.js';
+import { ShortLivedCache } from '../short-lived-cache.js';
 import { affectedRows, prepareQuery } from '../store/prepared.js';
 import type { AccessLevel, Database, Grant } from '../store/schema.js';
 import { OAuthError } from './errors.js';
@@ -34,7 +35,6 @@ export async function findGrant(db: Kysely<Database>, userId: string, clientId: 
 /** Use timestamps are written at most this often, so a busy app's refreshes and API calls stay cheap. */
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
-/** Records that a grant was used (Connected apps shows it), at most once a minute. */
 const touchGrantRow = prepareQuery((db, p: { grantId: string; now: number; usedBefore: number }) =>
   db
     .updateTable('grants')
@@ -44,22 +44,19 @@ const touchGrantRow = prepareQuery((db, p: { grantId: string; now: number; usedB
 );
 
 /**
- * When this process last wrote each grant's use: within the interval after such a write the
- * UPDATE above cannot match (the stored time is at least as recent), so it is not sent at all.
- * Bounded (oldest first out); forgetting an entry only costs one UPDATE that matches nothing. A write
- * rolled back after it was noted here leaves the stored time up to a minute behind, which the
- * Connected apps page (the only reader) shows at that precision anyway.
+ * The grants whose use this process wrote within the interval: until it ends the UPDATE above
+ * cannot match (the stored time is at least as recent), so it is not sent at all. Forgetting an
+ * entry only costs one UPDATE that matches nothing. A write rolled back after it was noted here
+ * leaves the stored time up to a minute behind, which the Connected apps page (the only reader)
+ * shows at that precision anyway.
  */
-const lastWrittenUse = new Map<string, number>();
-const LAST_WRITTEN_USE_LIMIT = 10_000;
+const recentlyWrittenUse = new ShortLivedCache<true>(LAST_USED_WRITE_INTERVAL_MS);
 
+/** Records that a grant was used (Connected apps shows it), at most once a minute. */
 export async function touchGrant(db: Kysely<Database>, grantId: string, now: number): Promise<void> {
-  const written = lastWrittenUse.get(grantId);
-  if (written !== undefined && written <= now && now - written < LAST_USED_WRITE_INTERVAL_MS) return;
+  if (recentlyWrittenUse.get(grantId, now)) return;
   if (await affectedRows(touchGrantRow(db, { grantId, now, usedBefore: now - LAST_USED_WRITE_INTERVAL_MS }))) {
-    lastWrittenUse.delete(grantId);
-    if (lastWrittenUse.size >= LAST_WRITTEN_USE_LIMIT) lastWrittenUse.delete(lastWrittenUse.keys().next().value!);
-    lastWrittenUse.set(grantId, now);
+    recentlyWrittenUse.set(grantId, true, now);
   }
 }
 

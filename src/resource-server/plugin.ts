@@ -13,9 +13,9 @@ import type { Context } from '../context.js';
 import { bearerToken, sendBearerError } from '../http/bearer.js';
 import { OAuthError } from '../oauth/errors.js';
 import { hashToken } from '../oauth/tokens.js';
+import { ShortLivedCache } from '../short-lived-cache.js';
 import type { Organization, Project } from '../store/schema.js';
 import { checkOrganizationAccess, checkProjectAccess, requireScope, ResourceAccessError } from './access.js';
-import { PrincipalCache } from './principal-cache.js';
 import { loadPrincipal, type Principal } from './principal.js';
 
 type Param = (request: FastifyRequest) => string;
@@ -53,7 +53,7 @@ export function protectedResourceMetadataUrl(resource: string): string {
 }
 
 async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOptions): Promise<void> {
-  const cache = new PrincipalCache(ctx.config.tokenCacheMs);
+  const cache = new ShortLivedCache<Principal>(ctx.config.tokenCacheMs);
   const challenge = { realm: ctx.config.issuer, resourceMetadata: protectedResourceMetadataUrl(resource) };
 
   app.decorateRequest('principal', null);
@@ -67,7 +67,7 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
     if (!principal) {
       principal = await loadPrincipal(ctx, credential);
       if (!principal) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
-      cache.set(hash, principal, now);
+      cache.set(hash, principal, now, principal.expiresAt ?? undefined);
     }
     if (principal.audience !== null && principal.audience !== resource) {
       throw new OAuthError('invalid_token', `the access token was issued for another resource (${principal.audience})`);

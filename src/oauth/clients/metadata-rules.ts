@@ -1,7 +1,7 @@
 /**
- * The metadata rules for the clients that others than the operator create: self-serve apps,
- * dynamic registrations (RFC 7591) and Client ID Metadata Documents. One set, so that no way in is
- * laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
+ * The metadata rules every way a client comes in follows: self-serve apps, dynamic registrations
+ * (RFC 7591), Client ID Metadata Documents and `tessera client create`. One set, so that no way in
+ * is laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
  * ("client_name", "The app"), or undefined; callers choose the error code and the wording.
  */
 import { redirectUriRegistrationProblem } from '../redirect-uri.js';

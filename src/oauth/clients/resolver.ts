@@ -1,6 +1,7 @@
 /** Chooses where a client id is looked up: a URL is a Client ID Metadata Document, anything else a row. */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.js';
+import { ShortLivedCache } from '../../short-lived-cache.js';
 import type { ClientDirectory, ClientResolver, OAuthClient } from './client.js';
 import { findRegisteredClient } from './registered.js';
 
@@ -9,10 +10,9 @@ import { findRegisteredClient } from './registered.js';
  * seen at once (`forget`); one made on another instance or by the CLI within this time.
  */
 export const RECENT_CLIENT_MS = 1_000;
-const RECENT_CLIENTS_KEPT = 10_000;
 
 export function createClientResolver(db: Kysely<Database>, cimd?: ClientResolver, now: () => number = Date.now): ClientDirectory {
-  const recent = new Map<string, { client: OAuthClient; readAt: number }>();
+  const recent = new ShortLivedCache<OAuthClient>(RECENT_CLIENT_MS);
   // Bumped by every forget: a read that started before a change must not store the old row after it.
   let changes = 0;
 
@@ -25,17 +25,13 @@ export function createClientResolver(db: Kysely<Database>, cimd?: ClientResolver
   return {
     resolve,
     async resolveRecent(clientId, meta) {
-      const kept = recent.get(clientId);
       const readAt = now();
-      if (kept && readAt - kept.readAt < RECENT_CLIENT_MS) return kept.client;
+      const kept = recent.get(clientId, readAt);
+      if (kept) return kept;
       const changesBefore = changes;
       const client = await resolve(clientId, meta);
       // CIMD documents have their own cache; unknown ids are not kept, so a new client works at once.
-      if (client && client.kind !== 'cimd' && changes === changesBefore) {
-        recent.delete(clientId);
-        if (recent.size >= RECENT_CLIENTS_KEPT) recent.delete(recent.keys().next().value!);
-        recent.set(clientId, { client, readAt });
-      }
+      if (client && client.kind !== 'cimd' && changes === changesBefore) recent.set(clientId, client, readAt);
       return client;
     },
     forget(clientId) {
