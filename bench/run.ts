@@ -30,7 +30,7 @@ const settings = {
   warmup: positiveInt('BENCH_WARMUP', 1),
   connections: positiveInt('BENCH_CONNECTIONS', 50),
   // Every refresh request consumes a distinct pre-minted token; this bounds the rate a run can sustain.
-  tokensPerSecond: positiveInt('BENCH_TOKENS_PER_SECOND', 6_000),
+  tokensPerSecond: positiveInt('BENCH_TOKENS_PER_SECOND', 10_000),
   // Set to a directory to have both servers write V8 CPU profiles there when they stop.
   profileArgs: process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],
 };

@@ -16,8 +16,8 @@ import type { Context } from '../context.js';
 const CODE_RETENTION_MS = 24 * 3600 * 1000;
 
 const PURGED = {
-  accessTokens: { table: 'access_tokens', key: 'token_hash', retentionMs: 0 },
-  refreshTokens: { table: 'refresh_tokens', key: 'token_hash', retentionMs: 0 },
+  accessTokens: { table: 'access_tokens', key: 'id', retentionMs: 0 },
+  refreshTokens: { table: 'refresh_tokens', key: 'id', retentionMs: 0 },
   authorizationCodes: { table: 'authorization_codes', key: 'code_hash', retentionMs: CODE_RETENTION_MS },
   sessions: { table: 'sessions', key: 'id_hash', retentionMs: 0 },
 } as const;

@@ -40,7 +40,7 @@ export async function revokeToken(
     const active = await findActiveAccessToken(ctx.db, params.token, now);
     if (!active || active.family.client_id !== client.id) return { revoked: 'nothing' };
     await ctx.transaction(async (trx) => {
-      await revokeAccessToken(trx, active.tokenHash, now);
+      await revokeAccessToken(trx, active.id, now);
       await recordAudit(trx, { type: 'token.revoked', userId: active.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'access_token', family_id: active.family.id } }, now);
     });
     return { revoked: 'access_token', familyId: active.family.id, userId: active.family.user_id };

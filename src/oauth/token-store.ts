@@ -10,7 +10,7 @@ import type { AccessTokensTable, Database, RefreshTokensTable, TokenFamily } fro
 import type { OAuthClient } from './clients/client.js';
 import type { Narrowing } from './consent.js';
 import { formatScope } from './scopes.js';
-import { generateToken, hashToken, isToken } from './tokens.js';
+import { constantTimeEqual, generateToken, hashToken, isToken, tokenRowId } from './tokens.js';
 
 export type Executor = Kysely<Database>;
 
@@ -64,7 +64,7 @@ export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope
   const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
   const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
   return {
-    issued: { accessToken: generateToken('accessToken'), refreshToken: generateToken('refreshToken'), accessExpiresIn: accessTtl, scope: accessScope },
+    issued: { accessToken: generateToken('accessToken', now), refreshToken: generateToken('refreshToken', now), accessExpiresIn: accessTtl, scope: accessScope },
     accessExpiresAt: now + accessTtl * 1000,
     refreshExpiresAt: now + refreshTtl * 1000,
   };
@@ -72,17 +72,35 @@ export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope
 
 type NewTokenRow = Pick<AccessTokensTable & RefreshTokensTable, 'token_hash' | 'family_id' | 'expires_at' | 'created_at'>;
 
-const insertAccessToken = prepareQuery((db, row: NewTokenRow & Pick<AccessTokensTable, 'scope'>) =>
-  db.insertInto('access_tokens').values({ token_hash: row.token_hash, family_id: row.family_id, scope: row.scope, expires_at: row.expires_at, created_at: row.created_at }),
+const insertAccessToken = prepareQuery((db, row: NewTokenRow & Pick<AccessTokensTable, 'id' | 'scope'>) =>
+  db.insertInto('access_tokens').values({ id: row.id, token_hash: row.token_hash, family_id: row.family_id, scope: row.scope, expires_at: row.expires_at, created_at: row.created_at }),
 );
-const insertRefreshToken = prepareQuery((db, row: NewTokenRow) =>
-  db.insertInto('refresh_tokens').values({ token_hash: row.token_hash, family_id: row.family_id, expires_at: row.expires_at, created_at: row.created_at }),
+const insertRefreshToken = prepareQuery((db, row: NewTokenRow & Pick<RefreshTokensTable, 'id' | 'response_sealed'>) =>
+  db.insertInto('refresh_tokens').values({
+    id: row.id,
+    token_hash: row.token_hash,
+    family_id: row.family_id,
+    expires_at: row.expires_at,
+    created_at: row.created_at,
+    response_sealed: row.response_sealed,
+  }),
 );
 
-export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair, now: number): Promise<void> {
-  const { issued } = pair;
-  await insertAccessToken(db, { token_hash: hashToken(issued.accessToken), family_id: family.id, scope: issued.scope, expires_at: pair.accessExpiresAt, created_at: now });
-  await insertRefreshToken(db, { token_hash: hashToken(issued.refreshToken), family_id: family.id, expires_at: pair.refreshExpiresAt, created_at: now });
+/**
+ * Stores a pair into a family. `responseSealed` is the token response that issued the pair, sealed
+ * under the refresh token it replaces, when the pair comes from a rotation.
+ */
+export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair, now: number, responseSealed: string | null = null): Promise<void> {
+  const { accessToken, refreshToken, scope } = pair.issued;
+  await insertAccessToken(db, { id: tokenRowId(accessToken), token_hash: hashToken(accessToken), family_id: family.id, scope, expires_at: pair.accessExpiresAt, created_at: now });
+  await insertRefreshToken(db, {
+    id: tokenRowId(refreshToken),
+    token_hash: hashToken(refreshToken),
+    family_id: family.id,
+    expires_at: pair.refreshExpiresAt,
+    created_at: now,
+    response_sealed: responseSealed,
+  });
 }
 
 /** Mints an access token and a refresh token into a family. */
@@ -106,8 +124,8 @@ export async function revokeFamily(db: Executor, familyId: string, reason: strin
   return (await affectedRows(revokeFamilyRow(db, { familyId, reason, now }))) > 0;
 }
 
-export async function revokeAccessToken(db: Executor, tokenHash: string, now: number): Promise<void> {
-  await db.updateTable('access_tokens').set({ revoked_at: now }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
+export async function revokeAccessToken(db: Executor, id: string, now: number): Promise<void> {
+  await db.updateTable('access_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
 }
 
 /** Revokes every family of a user for a client, or of every user for a client (app deletion). */
@@ -128,7 +146,8 @@ export async function revokeFamiliesOf(
 }
 
 export interface ActiveAccessToken {
-  tokenHash: string;
+  /** The row id. */
+  id: string;
   scope: string;
   expiresAt: number;
   createdAt: number;
@@ -150,69 +169,79 @@ export async function findActiveAccessToken(db: Executor, token: unknown, now: n
   return record && isActiveAccessToken(record, now) ? record : undefined;
 }
 
-const selectAccessToken = prepareQuery((db, p: { tokenHash: string }) =>
+const selectAccessToken = prepareQuery((db, p: { id: string }) =>
   db
     .selectFrom('access_tokens')
     .innerJoin('token_families', 'token_families.id', 'access_tokens.family_id')
     .selectAll('token_families')
     .select([
+      'access_tokens.token_hash',
       'access_tokens.scope as token_scope',
       'access_tokens.expires_at as token_expires_at',
       'access_tokens.created_at as token_created_at',
       'access_tokens.revoked_at as token_revoked_at',
     ])
-    .where('access_tokens.token_hash', '=', p.tokenHash),
+    .where('access_tokens.id', '=', p.id),
 );
 
 /** An access token Tessera issued, whatever its state; undefined when malformed or unknown. */
 export async function findAccessToken(db: Executor, token: unknown): Promise<AccessTokenRecord | undefined> {
   if (!isToken(token, 'accessToken')) return undefined;
-  const tokenHash = hashToken(token);
-  const row = await firstRow(selectAccessToken(db, { tokenHash }));
-  if (!row) return undefined;
-  const { token_scope, token_expires_at, token_created_at, token_revoked_at, ...family } = row;
-  return { tokenHash, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
+  const id = tokenRowId(token);
+  const row = await firstRow(selectAccessToken(db, { id }));
+  if (!row || !constantTimeEqual(row.token_hash, hashToken(token))) return undefined;
+  const { token_hash, token_scope, token_expires_at, token_created_at, token_revoked_at, ...family } = row;
+  return { id, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
 }
 
 export interface RefreshTokenRecord {
-  tokenHash: string;
+  /** The row id. */
+  id: string;
   expiresAt: number;
   createdAt: number;
   rotatedAt: number | null;
-  successorSealed: string | null;
+  successorId: string | null;
   revokedAt: number | null;
   family: TokenFamily;
 }
 
-const selectRefreshToken = prepareQuery((db, p: { tokenHash: string }) =>
+const selectRefreshToken = prepareQuery((db, p: { id: string }) =>
   db
     .selectFrom('refresh_tokens')
     .innerJoin('token_families', 'token_families.id', 'refresh_tokens.family_id')
     .selectAll('token_families')
     .select([
+      'refresh_tokens.token_hash',
       'refresh_tokens.expires_at as token_expires_at',
       'refresh_tokens.created_at as token_created_at',
       'refresh_tokens.rotated_at',
-      'refresh_tokens.successor_sealed',
+      'refresh_tokens.successor_id',
       'refresh_tokens.revoked_at as token_revoked_at',
     ])
-    .where('refresh_tokens.token_hash', '=', p.tokenHash),
+    .where('refresh_tokens.id', '=', p.id),
 );
 
 /** A refresh token row with its family, whatever its state; the caller decides what the state means. */
 export async function findRefreshToken(db: Executor, token: unknown): Promise<RefreshTokenRecord | undefined> {
   if (!isToken(token, 'refreshToken')) return undefined;
-  const tokenHash = hashToken(token);
-  const row = await firstRow(selectRefreshToken(db, { tokenHash }));
-  if (!row) return undefined;
-  const { token_expires_at, token_created_at, rotated_at, successor_sealed, token_revoked_at, ...family } = row;
+  const id = tokenRowId(token);
+  const row = await firstRow(selectRefreshToken(db, { id }));
+  if (!row || !constantTimeEqual(row.token_hash, hashToken(token))) return undefined;
+  const { token_hash, token_expires_at, token_created_at, rotated_at, successor_id, token_revoked_at, ...family } = row;
   return {
-    tokenHash,
+    id,
     expiresAt: token_expires_at,
     createdAt: token_created_at,
     rotatedAt: rotated_at,
-    successorSealed: successor_sealed,
+    successorId: successor_id,
     revokedAt: token_revoked_at,
     family,
   };
+}
+
+const selectResponseSealed = prepareQuery((db, p: { id: string }) => db.selectFrom('refresh_tokens').select('response_sealed').where('id', '=', p.id));
+
+/** The sealed token response that issued the refresh token with row id `id`, if it came from a rotation. */
+export async function findResponseSealed(db: Executor, id: string): Promise<string | undefined> {
+  return (await firstRow(selectResponseSealed(db, { id })))?.response_sealed ?? undefined;
 }

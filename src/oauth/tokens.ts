@@ -1,8 +1,15 @@
 /**
  * Token formats. Every secret Tessera hands out is `<prefix><body><checksum>`:
- * 256 random bits as 43 base62 characters, then a 6-character base62 CRC-32 of prefix and body.
+ * 256 random bits as 43 base62 characters, then a 6-character base62 CRC-32 of what precedes it.
  * The checksum lets a mistyped or forged token be refused without a database read, and lets
  * secret scanners match only well-formed tokens. Only SHA-256 hashes are ever stored.
+ *
+ * Access and refresh tokens also carry a locator between prefix and body: their row's id, 22
+ * base62 characters of issue time (48 bits of milliseconds) and 80 random bits. It is no secret;
+ * the row is found by it and the token then checked against the stored hash. Because ids grow
+ * with time, a new token is appended at the end of its table instead of landing at a random place
+ * in an index of hashes, which on a busy server is most of what storing a token costs. Tokens
+ * issued before locators existed (migration 010) still work: their row id is their hash.
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -21,9 +28,14 @@ export const TOKEN_PREFIXES = {
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;
 
+/** The kinds whose tokens carry a locator. */
+const LOCATED: ReadonlySet<TokenKind> = new Set(['accessToken', 'refreshToken']);
+
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 43; // ceil(256 / log2(62))
 const CHECKSUM_LENGTH = 6; // ceil(32 / log2(62))
+const LOCATOR_LENGTH = 22; // ceil(128 / log2(62))
+const LOCATOR_RANDOM_BYTES = 10;
 
 /**
  * `bytes` as a big-endian number in base 62, left-padded with zeros to `length` digits. Long
@@ -54,22 +66,40 @@ function checksum(prefixAndBody: string): string {
   return base62(Uint8Array.of(crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff), CHECKSUM_LENGTH);
 }
 
-export function generateToken(kind: TokenKind): string {
+/** A row id that sorts by issue time: 48 bits of milliseconds, then 80 random bits. */
+function locator(now: number): string {
+  const bytes = Buffer.allocUnsafe(6 + LOCATOR_RANDOM_BYTES);
+  bytes.writeUIntBE(now, 0, 6);
+  secureRandomBytes(LOCATOR_RANDOM_BYTES).copy(bytes, 6);
+  return base62(bytes, LOCATOR_LENGTH);
+}
+
+/** A new token of `kind`; `now` (epoch ms) dates the locator of access and refresh tokens. */
+export function generateToken(kind: TokenKind, now = Date.now()): string {
   const prefix = TOKEN_PREFIXES[kind];
-  const body = base62(secureRandomBytes(32), BODY_LENGTH);
+  const body = (LOCATED.has(kind) ? locator(now) : '') + base62(secureRandomBytes(32), BODY_LENGTH);
   return prefix + body + checksum(prefix + body);
 }
 
-const TOKEN_SHAPE = new RegExp(`^([a-z]+_)([0-9A-Za-z]{${BODY_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
+const TOKEN_SHAPE = new RegExp(`^([a-z]+_)((?:[0-9A-Za-z]{${LOCATOR_LENGTH}})?[0-9A-Za-z]{${BODY_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
+const MAX_TOKEN_LENGTH = 8 + LOCATOR_LENGTH + BODY_LENGTH + CHECKSUM_LENGTH;
 
 /** Which kind a string is, if it is a well-formed token with a valid checksum. */
 export function parseToken(value: unknown): TokenKind | undefined {
-  if (typeof value !== 'string' || value.length > 64) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH) return undefined;
   const match = TOKEN_SHAPE.exec(value);
   if (!match) return undefined;
   const [, prefix, body, sum] = match as unknown as [string, string, string, string];
   if (checksum(prefix + body) !== sum) return undefined;
-  return (Object.keys(TOKEN_PREFIXES) as TokenKind[]).find((kind) => TOKEN_PREFIXES[kind] === prefix);
+  const kind = (Object.keys(TOKEN_PREFIXES) as TokenKind[]).find((candidate) => TOKEN_PREFIXES[candidate] === prefix);
+  // Only access and refresh tokens may carry a locator, and only they may lack one (issued before 010).
+  return kind && (body.length === BODY_LENGTH || LOCATED.has(kind)) ? kind : undefined;
+}
+
+/** The id of a well-formed access or refresh token's row: its locator, or for an older token its hash. */
+export function tokenRowId(token: string): string {
+  const body = token.slice(token.indexOf('_') + 1, -CHECKSUM_LENGTH);
+  return body.length === BODY_LENGTH ? hashToken(token) : body.slice(0, LOCATOR_LENGTH);
 }
 
 /** True when `value` is a well-formed token of `kind` (checksum included). */
@@ -94,7 +124,7 @@ export function scanningPatterns(): Array<{ kind: TokenKind; prefix: string; reg
   return (['accessToken', 'refreshToken', 'personalApiKey'] as const).map((kind) => ({
     kind,
     prefix: TOKEN_PREFIXES[kind],
-    regex: `\\b${TOKEN_PREFIXES[kind]}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}\\b`,
+    regex: `\\b${TOKEN_PREFIXES[kind]}${LOCATED.has(kind) ? `(?:[0-9A-Za-z]{${LOCATOR_LENGTH}})?` : ''}[0-9A-Za-z]{${BODY_LENGTH + CHECKSUM_LENGTH}}\\b`,
   }));
 }
 

@@ -165,7 +165,7 @@ const REVOKERS: Record<ScannedKind, (trx: Executor, token: string, now: number) 
     const record = await findAccessToken(trx, token);
     if (!record) return { known: false };
     if (!isActiveAccessToken(record, now)) return { known: true };
-    await revokeAccessToken(trx, record.tokenHash, now);
+    await revokeAccessToken(trx, record.id, now);
     return { known: true, revoked: { userId: record.family.user_id, clientId: record.family.client_id, detail: { family_id: record.family.id } } };
   },
   /** A leaked refresh token can mint access tokens, so the whole family dies. */

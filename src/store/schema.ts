@@ -126,6 +126,8 @@ export interface TokenFamiliesTable {
 }
 
 export interface AccessTokensTable {
+  /** The token's locator (or, for a token issued before migration 010, its hash). */
+  id: string;
   token_hash: string;
   family_id: string;
   scope: string;
@@ -135,14 +137,21 @@ export interface AccessTokensTable {
 }
 
 export interface RefreshTokensTable {
+  /** The token's locator (or, for a token issued before migration 010, its hash). */
+  id: string;
   token_hash: string;
   family_id: string;
   expires_at: number;
   created_at: number;
   /** Set once, atomically, by the request that rotates this token. */
   rotated_at: number | null;
-  /** The successor token response, sealed with a key only the presented token derives. */
-  successor_sealed: string | null;
+  /** The row id of the refresh token this one was rotated into. */
+  successor_id: string | null;
+  /**
+   * The token response this token was issued in, sealed with a key only the token it replaced
+   * derives, so that a retry of that token within the grace window gets the same answer.
+   */
+  response_sealed: string | null;
   revoked_at: number | null;
 }
 

@@ -197,8 +197,14 @@ for (const target of storageTargets()) {
       // The database holds no half-written rotation, token or code redemption.
       const db = openDatabase(url);
       try {
-        const halfRotated = await db.kysely.selectFrom('refresh_tokens').select('token_hash').where('rotated_at', 'is not', null).where('successor_sealed', 'is', null).execute();
-        assert.equal(halfRotated.length, 0, 'refresh tokens rotated without a sealed successor');
+        const halfRotated = await db.kysely
+          .selectFrom('refresh_tokens as retired')
+          .leftJoin('refresh_tokens as successor', 'successor.id', 'retired.successor_id')
+          .select('retired.id')
+          .where('retired.rotated_at', 'is not', null)
+          .where((eb) => eb.or([eb('successor.id', 'is', null), eb('successor.response_sealed', 'is', null)]))
+          .execute();
+        assert.equal(halfRotated.length, 0, 'refresh tokens rotated without a stored successor and its sealed response');
         const orphanAccess = await db.kysely.selectFrom('access_tokens').leftJoin('token_families', 'token_families.id', 'access_tokens.family_id').select('access_tokens.token_hash').where('token_families.id', 'is', null).execute();
         assert.equal(orphanAccess.length, 0, 'access tokens without their family');
         const orphanRefresh = await db.kysely.selectFrom('refresh_tokens').leftJoin('token_families', 'token_families.id', 'refresh_tokens.family_id').select('refresh_tokens.token_hash').where('token_families.id', 'is', null).execute();

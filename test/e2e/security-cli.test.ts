@@ -32,7 +32,8 @@ describe('tessera secret-scanning patterns', () => {
       assert.equal(parseToken(wrongChecksum), undefined);
     }
     const human = tessera('secret-scanning', 'patterns');
-    for (const prefix of [TOKEN_PREFIXES.accessToken, TOKEN_PREFIXES.refreshToken, TOKEN_PREFIXES.personalApiKey]) assert.ok(human.stdout.includes(`\\b${prefix}[0-9A-Za-z]{49}\\b`));
+    for (const prefix of [TOKEN_PREFIXES.accessToken, TOKEN_PREFIXES.refreshToken]) assert.ok(human.stdout.includes(`\\b${prefix}(?:[0-9A-Za-z]{22})?[0-9A-Za-z]{49}\\b`));
+    assert.ok(human.stdout.includes(`\\b${TOKEN_PREFIXES.personalApiKey}[0-9A-Za-z]{49}\\b`));
   });
 });
 

@@ -83,8 +83,8 @@ for (const target of storageTargets()) {
 
     it('redeems a code once for a pair of prefixed tokens', async () => {
       const tokens = await redeem(await code());
-      assert.match(tokens.access_token, /^pha_[0-9A-Za-z]{49}$/);
-      assert.match(tokens.refresh_token, /^phr_[0-9A-Za-z]{49}$/);
+      assert.match(tokens.access_token, /^pha_[0-9A-Za-z]{71}$/);
+      assert.match(tokens.refresh_token, /^phr_[0-9A-Za-z]{71}$/);
       assert.equal(tokens.token_type, 'Bearer');
       assert.equal(tokens.expires_in, 3600);
       assert.equal(tokens.scope, 'project:read annotation:write');

@@ -10,8 +10,9 @@ import { s256, validateChallenge, verifyCodeVerifier } from '../../src/oauth/pkc
 import { appendParams, redirectUriMatches } from '../../src/oauth/redirect-uri.js';
 import { describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
 import { seal, unseal } from '../../src/oauth/seal.js';
-import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
+import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, tokenRowId, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
 import { secureRandomBytes } from '../../src/security/random.js';
+import { checksummed, randomBody } from '../support/tokens.js';
 
 const oauthError = (code: string) => (error: unknown) => error instanceof OAuthError && error.code === code;
 
@@ -20,10 +21,36 @@ describe('token formats', () => {
     for (const kind of ['accessToken', 'refreshToken', 'personalApiKey', 'authorizationCode', 'clientSecret'] as const) {
       const token = generateToken(kind);
       assert.ok(token.startsWith(TOKEN_PREFIXES[kind]));
-      assert.equal(token.length, TOKEN_PREFIXES[kind].length + 43 + 6);
+      const locatorLength = kind === 'accessToken' || kind === 'refreshToken' ? 22 : 0;
+      assert.equal(token.length, TOKEN_PREFIXES[kind].length + locatorLength + 43 + 6);
       assert.equal(parseToken(token), kind);
     }
     assert.equal(new Set(Array.from({ length: 1000 }, () => generateToken('accessToken'))).size, 1000);
+  });
+
+  it('locates access and refresh tokens by an id that sorts by issue time', () => {
+    const start = Date.UTC(2026, 10, 23);
+    const tokens = Array.from({ length: 200 }, (_, i) => generateToken(i % 2 ? 'accessToken' : 'refreshToken', start + i * 7));
+    const ids = tokens.map(tokenRowId);
+    assert.deepEqual([...ids].sort(), ids, 'later tokens have larger ids');
+    for (const [index, token] of tokens.entries()) {
+      assert.equal(ids[index], token.slice(4, 4 + 22), 'the id is the locator after the prefix');
+      assert.ok(!hashToken(token).includes(ids[index]!));
+    }
+    // Within one millisecond the random part keeps ids apart.
+    assert.equal(new Set(Array.from({ length: 1000 }, () => tokenRowId(generateToken('refreshToken', start)))).size, 1000);
+  });
+
+  it('accepts access and refresh tokens issued before locators, found by their hash', () => {
+    const withoutLocator = randomBody();
+    assert.equal(parseToken(checksummed('pha_', withoutLocator)), 'accessToken');
+    const legacyRefresh = checksummed('phr_', withoutLocator);
+    assert.equal(parseToken(legacyRefresh), 'refreshToken');
+    assert.equal(tokenRowId(legacyRefresh), hashToken(legacyRefresh));
+    // Only access and refresh tokens carry a locator: any other kind with one is not a token.
+    const withLocator = generateToken('accessToken').slice(4, -6);
+    assert.equal(parseToken(checksummed(TOKEN_PREFIXES.personalApiKey, withLocator)), undefined);
+    assert.equal(parseToken(checksummed(TOKEN_PREFIXES.clientSecret, withLocator)), undefined);
   });
 
   it('refuses any one-character change through the checksum', () => {

@@ -3,9 +3,10 @@
  *
  * Every use rotates: the presented token is retired and a new pair is issued. Clients that retry a
  * lost response, or refresh from several threads at once, present the retired token again; within
- * the grace window they receive the very same successor pair, so nothing breaks. The successor is
- * kept sealed under a key derived from the presented token, so the database never holds a usable
- * token. After the window a reuse means the token was copied: the whole family is revoked.
+ * the grace window they receive the very same successor pair, so nothing breaks. The retired token's
+ * row names its successor, and the successor's row keeps the response sealed under a key derived
+ * from the retired token, so the database never holds a usable token. After the window a reuse
+ * means the token was copied: the whole family is revoked.
  */
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
@@ -15,14 +16,15 @@ import { OAuthError } from '../errors.js';
 import { formatScope, parseScope, scopesCovered } from '../scopes.js';
 import { seal, unseal } from '../seal.js';
 import { touchGrant } from '../consent.js';
-import { findRefreshToken, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
+import { findRefreshToken, findResponseSealed, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
+import { tokenRowId } from '../tokens.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 
 const SUCCESSOR = 'refresh successor';
 
 /** Of any number of concurrent claims on one token, exactly one changes the row. */
-const claimRotation = prepareQuery((db, p: { tokenHash: string; now: number; successorSealed: string }) =>
-  db.updateTable('refresh_tokens').set({ rotated_at: p.now, successor_sealed: p.successorSealed }).where('token_hash', '=', p.tokenHash).where('rotated_at', 'is', null),
+const claimRotation = prepareQuery((db, p: { id: string; now: number; successorId: string }) =>
+  db.updateTable('refresh_tokens').set({ rotated_at: p.now, successor_id: p.successorId }).where('id', '=', p.id).where('rotated_at', 'is', null),
 );
 
 export interface RefreshTokenParams {
@@ -70,14 +72,14 @@ export async function rotateRefreshToken(
 
     let current = record;
     if (record.rotatedAt === null) {
-      // The successor is made first so that claiming the rotation and sealing the successor is one
+      // The successor is made first so that claiming the rotation and naming the successor is one
       // atomic UPDATE: of any number of concurrent requests for this token, exactly one updates the row.
       const pair = generateTokenPair(ctx, client, formatScope(requested));
-      const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
-      const response = tokenResponse(pair.issued, record.family, idToken);
-      const claimed = await affectedRows(claimRotation(trx, { tokenHash: record.tokenHash, now, successorSealed: seal(presented, SUCCESSOR, JSON.stringify(response)) }));
+      const claimed = await affectedRows(claimRotation(trx, { id: record.id, now, successorId: tokenRowId(pair.issued.refreshToken) }));
       if (claimed === 1) {
-        await storeTokenPair(trx, record.family, pair, now);
+        const idToken = await ctx.idTokens.issue(trx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
+        const response = tokenResponse(pair.issued, record.family, idToken);
+        await storeTokenPair(trx, record.family, pair, now, seal(presented, SUCCESSOR, JSON.stringify(response)));
         await touchGrant(trx, record.family.grant_id, now);
         await recordAudit(trx, { type: 'token.refreshed', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } }, now);
         return { kind: 'rotated', response, record };
@@ -89,8 +91,9 @@ export async function rotateRefreshToken(
     // Already rotated: a retry within the grace window gets the same successor; later, reuse.
     const rotatedAt = current.rotatedAt ?? now;
     const withinGrace = now - rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000;
-    if (withinGrace && current.successorSealed) {
-      return { kind: 'replayed-in-grace', response: JSON.parse(unseal(presented, SUCCESSOR, current.successorSealed)) as TokenResponse, record: current };
+    const sealed = withinGrace && current.successorId ? await findResponseSealed(trx, current.successorId) : undefined;
+    if (sealed) {
+      return { kind: 'replayed-in-grace', response: JSON.parse(unseal(presented, SUCCESSOR, sealed)) as TokenResponse, record: current };
     }
     if (await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now)) {
       const event = { type: 'refresh_token.reuse_detected', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } } as const;

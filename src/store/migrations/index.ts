@@ -8,6 +8,7 @@ import * as clientLogos from './006_client_logos.js';
 import * as platformApi from './007_platform_api.js';
 import * as clientAuthMethod from './008_client_auth_method.js';
 import * as tokenExpiryIndexes from './009_token_expiry_indexes.js';
+import * as locatedTokens from './010_located_tokens.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '007_platform_api': platformApi,
   '008_client_auth_method': clientAuthMethod,
   '009_token_expiry_indexes': tokenExpiryIndexes,
+  '010_located_tokens': locatedTokens,
 };

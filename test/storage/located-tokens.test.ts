@@ -1,0 +1,122 @@
+/**
+ * Access and refresh tokens are found by their locator and checked against their stored hash
+ * (migration 010). Tokens issued before it still work; a token naming a real row with another
+ * secret does not. On every storage target.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Migrator, sql } from 'kysely';
+import { createUser } from '../../src/accounts/users.js';
+import { loadConfig } from '../../src/config.js';
+import { createClient } from '../../src/oauth/clients/registered.js';
+import { FULL_ACCESS, saveGrant } from '../../src/oauth/consent.js';
+import { OAuthError } from '../../src/oauth/errors.js';
+import { refreshTokens } from '../../src/oauth/grants/refresh-token.js';
+import { introspectToken } from '../../src/oauth/introspect.js';
+import { revokeToken } from '../../src/oauth/revoke.js';
+import { createFamily, mintTokens } from '../../src/oauth/token-store.js';
+import { hashToken, parseToken, tokenRowId } from '../../src/oauth/tokens.js';
+import { openDatabase } from '../../src/store/database.js';
+import { migrations } from '../../src/store/migrations/index.js';
+import type { Database } from '../../src/store/schema.js';
+import { createRuntime } from '../../src/server.js';
+import type { Kysely } from 'kysely';
+import { storageTargets } from '../support/database.js';
+import { createTestRuntime } from '../support/runtime.js';
+import { seedClient, seedUser } from '../support/seed.js';
+import { checksummed, randomBody } from '../support/tokens.js';
+
+const SCOPE = 'project:read';
+const isInvalidGrant = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_grant';
+
+/** A user, a confidential client, its grant and `count` token families, written with the modules of today. */
+async function seedFamilies(db: Kysely<Database>, count: number, now: number) {
+  const user = await createUser(db, { email: 'legacy@example.com', password: 'correct horse battery staple' }, now);
+  const { client } = await createClient(db, { kind: 'registered', name: 'Old App', redirectUris: ['http://127.0.0.1/cb'], isPublic: false, scopeCeiling: [SCOPE] }, now);
+  const grant = await saveGrant(db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, now);
+  const families = [];
+  for (let i = 0; i < count; i++) {
+    families.push(await createFamily(db, { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: null, authTime: now }, now));
+  }
+  return { user, client, families };
+}
+
+for (const target of storageTargets()) {
+  describe(`located tokens (${target.name})`, () => {
+    it('keeps tokens issued before migration 010 working, found by their hash', async () => {
+      const database = await target.create();
+      const options = database.schema ? { schema: database.schema } : {};
+      const now = Date.now();
+      const legacy = { access: checksummed('pha_', randomBody()), refresh: checksummed('phr_', randomBody()), rotated: checksummed('phr_', randomBody()) };
+      let seeded;
+      const before = openDatabase(database.url, options);
+      try {
+        const migrator = new Migrator({ db: before.kysely, provider: { getMigrations: async () => migrations }, ...(database.schema ? { migrationTableSchema: database.schema } : {}) });
+        const { error } = await migrator.migrateTo('009_token_expiry_indexes');
+        assert.ifError(error);
+        seeded = await seedFamilies(before.kysely, 2, now);
+        const [live, retired] = [seeded.families[0]!, seeded.families[1]!];
+        // Rows as the token store wrote them before 010: keyed by hash, the successor sealed on the old row.
+        await sql`insert into access_tokens (token_hash, family_id, scope, expires_at, created_at)
+          values (${hashToken(legacy.access)}, ${live.id}, ${SCOPE}, ${now + 3_600_000}, ${now})`.execute(before.kysely);
+        await sql`insert into refresh_tokens (token_hash, family_id, expires_at, created_at)
+          values (${hashToken(legacy.refresh)}, ${live.id}, ${now + 86_400_000}, ${now})`.execute(before.kysely);
+        await sql`insert into refresh_tokens (token_hash, family_id, expires_at, created_at, rotated_at, successor_sealed)
+          values (${hashToken(legacy.rotated)}, ${retired.id}, ${now + 86_400_000}, ${now}, ${now - 1_000}, ${'sealed before 010'})`.execute(before.kysely);
+      } finally {
+        await before.close();
+      }
+
+      // Starting the server migrates to the latest version.
+      const runtime = await createRuntime(loadConfig({ DATABASE_URL: database.url, TESSERA_RATE_LIMITS: 'false' }), options);
+      try {
+        const client = (await runtime.ctx.clients.resolve(seeded.client.id))!;
+        const introspected = await introspectToken(runtime.ctx, client, { token: legacy.access });
+        assert.equal(introspected.active, true);
+        assert.equal(introspected.sub, seeded.user.id);
+
+        const rotated = await refreshTokens(runtime.ctx, client, { refresh_token: legacy.refresh });
+        assert.equal(parseToken(rotated.refresh_token), 'refreshToken');
+        assert.equal(tokenRowId(rotated.refresh_token), rotated.refresh_token.slice(4, 26), 'the successor carries a locator');
+        assert.deepEqual(await refreshTokens(runtime.ctx, client, { refresh_token: legacy.refresh }), rotated, 'a retry within the grace window gets the same successor');
+        assert.equal((await introspectToken(runtime.ctx, client, { token: rotated.access_token })).active, true);
+
+        // Rotated before the upgrade: its sealed successor was not carried over, so a retry counts as reuse.
+        await assert.rejects(refreshTokens(runtime.ctx, client, { refresh_token: legacy.rotated }), isInvalidGrant);
+
+        await revokeToken(runtime.ctx, client, { token: legacy.access });
+        assert.deepEqual(await introspectToken(runtime.ctx, client, { token: legacy.access }), { active: false });
+      } finally {
+        await runtime.close();
+        await database.drop();
+      }
+    });
+
+    it('refuses a token that names a real row but carries another secret', async () => {
+      const rt = await createTestRuntime(target);
+      try {
+        const user = await seedUser(rt.ctx);
+        const { client } = await seedClient(rt.ctx, { scopeCeiling: [SCOPE] });
+        const grant = await saveGrant(rt.ctx.db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, rt.ctx.now());
+        const family = await createFamily(rt.ctx.db, { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: null, authTime: rt.ctx.now() }, rt.ctx.now());
+        const real = await mintTokens(rt.ctx, rt.ctx.db, family, client, SCOPE);
+        // Same prefix and locator, a fresh secret, a valid checksum: well-formed, but not the token.
+        const forge = (token: string) => checksummed(token.slice(0, 4), token.slice(4, 26) + randomBody());
+        const forged = { access: forge(real.accessToken), refresh: forge(real.refreshToken) };
+        assert.equal(tokenRowId(forged.access), tokenRowId(real.accessToken));
+
+        assert.deepEqual(await introspectToken(rt.ctx, client, { token: forged.access }), { active: false });
+        assert.deepEqual(await introspectToken(rt.ctx, client, { token: forged.refresh }), { active: false });
+        await assert.rejects(refreshTokens(rt.ctx, client, { refresh_token: forged.refresh }), isInvalidGrant);
+        await revokeToken(rt.ctx, client, { token: forged.access });
+        await revokeToken(rt.ctx, client, { token: forged.refresh });
+
+        // The real tokens are untouched by any of it.
+        assert.equal((await introspectToken(rt.ctx, client, { token: real.accessToken })).active, true);
+        assert.equal(parseToken((await refreshTokens(rt.ctx, client, { refresh_token: real.refreshToken })).refresh_token), 'refreshToken');
+      } finally {
+        await rt.dispose();
+      }
+    });
+  });
+}
