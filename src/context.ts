@@ -25,6 +25,8 @@ export interface Context {
   dialect: Db['dialect'];
   /** Every multi-step write of a protocol function goes through this. */
   transaction: Db['transaction'];
+  /** Reads on hot paths go through this (one statement or a few, no writes). */
+  reads: Db['reads'];
   clients: ClientDirectory;
   idTokens: IdTokenIssuer;
   signingKeys: KeyRing;

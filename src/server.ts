@@ -31,6 +31,7 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
     db: db.kysely,
     dialect: db.dialect,
     transaction: db.transaction,
+    reads: db.reads,
     clients: createClientResolver(db.kysely, createCimdResolver({ db: db.kysely, config, redis, now: () => ctx.now() }), () => ctx.now()),
     signingKeys,
     idTokens: createIdTokenIssuer(config, signingKeys, () => ctx.now()),

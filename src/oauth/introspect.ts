@@ -33,12 +33,13 @@ export async function introspectToken(ctx: Context, client: OAuthClient, params:
   if (!params.token) throw new OAuthError('invalid_request', 'token is required');
   const now = ctx.now();
   const kind = parseToken(params.token);
+  const token = params.token;
   let found: { scope: string; expiresAt: number; createdAt: number; family: TokenFamily; tokenType: 'Bearer' | 'refresh_token' } | undefined;
   if (kind === 'accessToken') {
-    const active = await findActiveAccessToken(ctx.db, params.token, now);
+    const active = await ctx.reads((db) => findActiveAccessToken(db, token, now));
     if (active) found = { ...active, tokenType: 'Bearer' };
   } else if (kind === 'refreshToken') {
-    const record = await findRefreshToken(ctx.db, params.token);
+    const record = await ctx.reads((db) => findRefreshToken(db, token));
     const usable = record && record.revokedAt === null && record.family.revoked_at === null && record.expiresAt > now
       && (record.rotatedAt === null || now - record.rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000);
     if (usable) found = { scope: record.family.scope, expiresAt: record.expiresAt, createdAt: record.createdAt, family: record.family, tokenType: 'refresh_token' };

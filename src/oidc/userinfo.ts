@@ -7,11 +7,13 @@ import { findActiveAccessToken } from '../oauth/token-store.js';
 import { userClaims, type UserClaims } from './claims.js';
 
 export async function userInfo(ctx: Context, accessToken: string): Promise<UserClaims> {
-  const token = await findActiveAccessToken(ctx.db, accessToken, ctx.now());
+  const now = ctx.now();
+  const token = await ctx.reads((db) => findActiveAccessToken(db, accessToken, now));
   if (!token) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
   const scopes = parseScope(token.scope);
   if (!scopes.includes('openid')) throw new OAuthError('insufficient_scope', 'userinfo needs a token granted the openid scope');
-  const user = await findUserById(ctx.db, token.family.user_id);
+  const userId = token.family.user_id;
+  const user = await ctx.reads((db) => findUserById(db, userId));
   if (!user) throw new OAuthError('invalid_token', 'the user behind this token no longer exists');
   return userClaims(user, scopes);
 }

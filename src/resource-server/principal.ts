@@ -35,19 +35,20 @@ export async function loadPrincipal(ctx: Context, credential: string): Promise<P
   const kind = parseToken(credential);
   let principal: Omit<Principal, 'organizationIds'> | undefined;
   if (kind === 'accessToken') {
-    const token = await findActiveAccessToken(ctx.db, credential, now);
+    const token = await ctx.reads((db) => findActiveAccessToken(db, credential, now));
     if (!token) return undefined;
     const { family } = token;
     principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: new Set(parseScope(token.scope)), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
     await touchGrant(ctx.db, family.grant_id, now);
   } else if (kind === 'personalApiKey') {
-    const key = await findActiveApiKey(ctx.db, credential);
+    const key = await ctx.reads((db) => findActiveApiKey(db, credential));
     if (!key) return undefined;
     principal = { kind: 'api_key', userId: key.user_id, clientId: null, scopes: new Set(parseScope(key.scope)), narrowing: narrowingOf(key), audience: null, expiresAt: null };
     await touchApiKey(ctx.db, key, now);
   } else {
     return undefined;
   }
-  const { rows: memberships } = await selectMemberships(ctx.db, { userId: principal.userId });
+  const { userId } = principal;
+  const { rows: memberships } = await ctx.reads((db) => selectMemberships(db, { userId }));
   return { ...principal, organizationIds: new Set(memberships.map((m) => m.organization_id)) };
 }

@@ -9,6 +9,11 @@
  * one by one. Work may therefore run twice, and must have no effect outside the database. (The token
  * grants return their refusals as values instead of throwing, so a bad request does not cost the
  * requests beside it their shared commit.)
+ *
+ * Reads on hot paths (introspection, token checks) are grouped the same way (`groupedReads`). On
+ * SQLite each statement outside a transaction takes and drops the database's locks, three system
+ * calls that cost more than the lookup itself; a group's read transaction takes them once. On
+ * PostgreSQL a read is a statement on its own.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
@@ -19,18 +24,39 @@ export function plainTransactions(db: Kysely<Database>): TransactionRunner {
   return (work) => db.transaction().execute(work);
 }
 
+/** Runs reads straight on the database, each statement on its own. */
+export function plainReads(db: Kysely<Database>): TransactionRunner {
+  return (work) => work(db);
+}
+
 interface Pending {
   work: (trx: Kysely<Database>) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
-export function groupCommit(db: Kysely<Database>): TransactionRunner {
+type Member = (member: Pending) => Promise<void>;
+
+/** Collects the work of one event-loop turn and hands it to `runGroup` at the end of the turn. */
+function byTurn(runGroup: (group: Pending[]) => Promise<void>): TransactionRunner {
   let queue: Pending[] = [];
+  return <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      // The first piece of work of a turn schedules the group; the rest of the turn's join it.
+      if (queue.length === 0) {
+        setImmediate(() => {
+          const group = queue;
+          queue = [];
+          void runGroup(group);
+        });
+      }
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    });
+}
 
-  const runAlone = (member: Pending) => db.transaction().execute(member.work).then(member.resolve, member.reject);
-
-  async function runGroup(group: Pending[]): Promise<void> {
+/** Runs a group in one transaction; a group of one, or every member of a group that threw, by `runAlone`. */
+function inOneTransaction(db: Kysely<Database>, runAlone: Member) {
+  return async (group: Pending[]): Promise<void> => {
     if (group.length === 1) return runAlone(group[0]!);
     let values: unknown[];
     try {
@@ -44,18 +70,14 @@ export function groupCommit(db: Kysely<Database>): TransactionRunner {
       return;
     }
     group.forEach((member, index) => member.resolve(values[index]));
-  }
+  };
+}
 
-  return <T>(work: (trx: Kysely<Database>) => Promise<T>) =>
-    new Promise<T>((resolve, reject) => {
-      // The first transaction of a turn schedules the group; the rest of the turn's join it.
-      if (queue.length === 0) {
-        setImmediate(() => {
-          const group = queue;
-          queue = [];
-          void runGroup(group);
-        });
-      }
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-    });
+export function groupCommit(db: Kysely<Database>): TransactionRunner {
+  return byTurn(inOneTransaction(db, (member) => db.transaction().execute(member.work).then(member.resolve, member.reject)));
+}
+
+/** Reads of one turn share a read transaction; a lone read runs as it is. */
+export function groupedReads(db: Kysely<Database>): TransactionRunner {
+  return byTurn(inOneTransaction(db, (member) => member.work(db).then(member.resolve, member.reject)));
 }

@@ -1,7 +1,7 @@
 /**
  * The transaction runner and prepared queries, on every storage target: concurrent transactions
  * each get their own outcome, a failing one undoes only its own writes, and on SQLite the
- * transactions of one event-loop turn share a commit.
+ * transactions of one event-loop turn share a commit and the reads of one turn a read transaction.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { FULL_ACCESS, saveGrant, touchGrant } from '../../src/oauth/consent.js';
 import { affectedRows, firstRow, prepareQuery } from '../../src/store/prepared.js';
 import type { Database } from '../../src/store/schema.js';
-import { groupCommit } from '../../src/store/transactions.js';
+import { groupCommit, groupedReads } from '../../src/store/transactions.js';
 import { storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { seedClient, seedUser } from '../support/seed.js';
@@ -61,6 +61,22 @@ for (const target of storageTargets()) {
       assert.equal(await firstRow(selectOrganization(rt.ctx.db, { id: 'org-fails' })), undefined);
     });
 
+    it('answers concurrent reads each with its own result, and a failing read fails alone', async () => {
+      await insertOrganization(rt.ctx.db, { id: 'org-r1', name: 'Read one', now: 5 });
+      const outcomes = await Promise.allSettled(
+        ['org-r1', 'missing', 'fails'].map((id) =>
+          rt.ctx.reads(async (db) => {
+            if (id === 'fails') throw new Error('refused');
+            return (await firstRow(selectOrganization(db, { id })))?.name ?? null;
+          }),
+        ),
+      );
+      assert.deepEqual(
+        outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message)),
+        ['Read one', null, 'refused'],
+      );
+    });
+
     it('writes a grant\'s last use at most once a minute', async () => {
       const user = await seedUser(rt.ctx);
       const { client } = await seedClient(rt.ctx);
@@ -77,19 +93,31 @@ for (const target of storageTargets()) {
 }
 
 describe('group commit on SQLite', () => {
-  /** A database whose COMMIT statements are counted. */
+  /** A database whose BEGIN and COMMIT statements are counted. */
   async function countingDatabase() {
     const sqlite = new SQLite(':memory:');
-    const counts = { commits: 0 };
+    const counts = { begins: 0, commits: 0 };
     const prepare = sqlite.prepare.bind(sqlite);
     sqlite.prepare = ((source: string) => {
+      if (/^begin\b/i.test(source)) counts.begins++;
       if (/^commit\b/i.test(source)) counts.commits++;
       return prepare(source);
     }) as typeof sqlite.prepare;
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     await db.schema.createTable('organizations').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('name', 'text').addColumn('created_at', 'integer').execute();
-    return { db, counts, transaction: groupCommit(db) };
+    return { db, counts, transaction: groupCommit(db), reads: groupedReads(db) };
   }
+
+  it('reads the reads of one turn in one read transaction, and a lone read outside any', async () => {
+    const { db, counts, reads } = await countingDatabase();
+    for (let i = 0; i < 10; i++) await insertOrganization(db, { id: `r${i}`, name: `name ${i}`, now: i });
+    const names = await Promise.all(Array.from({ length: 10 }, (_, i) => reads(async (trx) => (await firstRow(selectOrganization(trx, { id: `r${i}` })))?.name)));
+    assert.deepEqual(names, Array.from({ length: 10 }, (_, i) => `name ${i}`));
+    assert.deepEqual(counts, { begins: 1, commits: 1 });
+    assert.equal((await reads((trx) => firstRow(selectOrganization(trx, { id: 'r3' }))))?.name, 'name 3');
+    assert.deepEqual(counts, { begins: 1, commits: 1 });
+    await db.destroy();
+  });
 
   it('commits the transactions of one event-loop turn together, and a later turn separately', async () => {
     const { db, counts, transaction } = await countingDatabase();
