@@ -130,6 +130,20 @@ for (const target of storageTargets()) {
       assert.equal(docs.count('/flow/client.json'), 1, 'fetched once, then served from the cache');
     });
 
+    it('holds the client to the scope its document lists', async () => {
+      const clientId = docs.serve('/ceiling/client.json', { scope: 'project:read files:write' });
+      const app = await TestOAuthClient.discover(server.url, { clientId, redirectUri: REDIRECT });
+      const agent = new UserAgent(server.url);
+      await agent.signIn(email, PASSWORD);
+      const within = await app.authorizationUrl('project:read');
+      assert.match(await (await agent.request(within.url.href)).text(), /Notebook Sync wants to access/);
+      const beyond = await app.authorizationUrl('project:read annotation:write');
+      const refused = await agent.request(beyond.url.href);
+      const location = new URL(refused.headers.get('location')!);
+      assert.equal(location.searchParams.get('error'), 'invalid_scope');
+      assert.match(location.searchParams.get('error_description')!, /annotation:write/);
+    });
+
     it('shows a page for a redirect URI the document does not list', async () => {
       const clientId = docs.serve('/redirects/client.json');
       const response = await fetch(server.url + authorizeUrl(clientId, 'http://127.0.0.1:7777/elsewhere'), { redirect: 'manual' });

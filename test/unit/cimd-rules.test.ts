@@ -141,7 +141,7 @@ describe('CIMD document validation', () => {
   const valid = { client_id: ID, client_name: 'Example App', redirect_uris: ['https://app.example.com/callback', 'http://127.0.0.1/cb', 'com.example.app:/cb'] };
 
   it('turns a valid document into a public, unverified client without a ceiling', () => {
-    const client = clientFromDocument(ID, { ...valid, logo_uri: 'https://app.example.com/logo.png', scope: 'ignored', unknown_field: { nested: true } }, config);
+    const client = clientFromDocument(ID, { ...valid, logo_uri: 'https://app.example.com/logo.png', unknown_field: { nested: true } }, config);
     assert.deepEqual(client, {
       id: ID,
       kind: 'cimd',
@@ -158,6 +158,13 @@ describe('CIMD document validation', () => {
       idTokenSignedResponseAlg: 'RS256',
       tokenEndpointAuthMethod: 'none',
     });
+  });
+
+  it('takes the document\'s scope as the ceiling, passing over scopes this server does not know', () => {
+    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'openid project:read' }, config).scopeCeiling, ['openid', 'project:read']);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'project:read files:write project:read' }, config).scopeCeiling, ['project:read']);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'files:write' }, config).scopeCeiling, [], 'nothing this server knows: nothing to ask for');
+    assert.throws(() => clientFromDocument(ID, { ...valid, scope: ['project:read'] }, config), /scope as a space-separated string/);
   });
 
   it('accepts token_endpoint_auth_method none, public keys and a jwks_uri', () => {

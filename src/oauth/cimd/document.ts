@@ -8,6 +8,7 @@ import type { Config } from '../../config.js';
 import { isIdTokenAlg, type OAuthClient } from '../clients/client.js';
 import { clientNameProblem, logoUriProblem, redirectUrisProblem } from '../clients/metadata-rules.js';
 import { OAuthError } from '../errors.js';
+import { isKnownScope, parseScope } from '../scopes.js';
 
 function refuse(reason: string): never {
   throw new OAuthError('invalid_client', `client metadata document ${reason}`);
@@ -30,11 +31,23 @@ function logoUriOrNull(uri: unknown): string | null {
   return typeof uri === 'string' && !logoUriProblem(uri) ? uri : null;
 }
 
+/**
+ * The document's `scope` (RFC 7591 §2) is the client's ceiling; without one it may ask for any scope.
+ * A document serves its client at many servers, so scopes this one does not know are passed over
+ * rather than refusing the client; listing none this server knows leaves it nothing to ask for.
+ */
+function scopeCeiling(scope: unknown): string[] | null {
+  if (scope === undefined) return null;
+  if (typeof scope !== 'string') refuse('must give scope as a space-separated string');
+  return parseScope(scope).filter(isKnownScope);
+}
+
 export function clientFromDocument(clientId: string, document: unknown, config: Config): OAuthClient {
   if (!isObject(document)) refuse('is not a JSON object');
   if (document.client_id !== clientId) refuse('has a client_id other than its own URL');
 
   const uris = redirectUris(document);
+  const ceiling = scopeCeiling(document.scope);
 
   const name = typeof document.client_name === 'string' ? document.client_name.trim() : '';
   const nameProblem = clientNameProblem(name, config.platformName);
@@ -57,7 +70,7 @@ export function clientFromDocument(clientId: string, document: unknown, config: 
     redirectUris: uris,
     isPublic: true,
     secretHash: null,
-    scopeCeiling: null,
+    scopeCeiling: ceiling,
     verified: false,
     accessTokenTtl: null,
     refreshTokenTtl: null,
