@@ -98,7 +98,7 @@ export function buildCli(): Command {
 
   program
     .command('purge')
-    .description('delete expired access and refresh tokens, old authorization codes and expired sessions (the server also does this every TESSERA_PURGE_INTERVAL seconds)')
+    .description('delete expired access and refresh tokens, old authorization codes, expired sessions and expired email verification links (the server also does this every TESSERA_PURGE_INTERVAL seconds)')
     .addOption(json())
     .action(async (options: Output) => {
       const counts = await withRuntime(({ ctx }) => purgeExpired(ctx));

@@ -1,7 +1,7 @@
 /**
  * Deletes what can no longer be used, so the token tables stop growing with every refresh:
- * expired access and refresh tokens, authorization codes a day past their expiry, and expired
- * browser sessions. A rotated refresh token stays until it expires, so its reuse is still detected
+ * expired access and refresh tokens, authorization codes a day past their expiry, expired
+ * browser sessions and expired email verification links. A rotated refresh token stays until it expires, so its reuse is still detected
  * until then. Token families stay: one row per authorization, with its revocation reason.
  *
  * Each batch is one DELETE of at most `batchSize` rows, with a turn of the event loop between
@@ -20,6 +20,7 @@ const PURGED = {
   refreshTokens: { table: 'refresh_tokens', key: 'id', retentionMs: 0 },
   authorizationCodes: { table: 'authorization_codes', key: 'code_hash', retentionMs: CODE_RETENTION_MS },
   sessions: { table: 'sessions', key: 'id_hash', retentionMs: 0 },
+  emailVerifications: { table: 'email_verifications', key: 'token_hash', retentionMs: 0 },
 } as const;
 
 export type PurgeCounts = Record<keyof typeof PURGED, number>;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSession } from '../../src/accounts/sessions.js';
+import { sendVerificationEmail } from '../../src/accounts/email-verification.js';
 import type { User } from '../../src/store/schema.js';
 import { issueAuthorizationCode, type AuthorizationRequest } from '../../src/oauth/authorize.js';
 import type { OAuthClient } from '../../src/oauth/clients/client.js';
@@ -242,16 +243,18 @@ for (const target of storageTargets()) {
     });
 
     // Last: it moves the clock a month on.
-    it('purges expired tokens, old codes and expired sessions, and keeps what can still be used', async () => {
+    it('purges expired tokens, old codes, expired sessions and verification links, and keeps what can still be used', async () => {
       const spentCode = await code();
       const first = await redeem(spentCode);
       const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
       const session = await createSession(rt.ctx.db, user.id, rt.ctx.now(), 3600);
+      await sendVerificationEmail(rt.ctx.db, rt.config, user, rt.ctx.now());
       const stored = async () => ({
         accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
         refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token, second.refresh_token].map(hashToken)).execute()).length,
         authorizationCodes: (await rt.ctx.db.selectFrom('authorization_codes').select('code_hash').where('code_hash', '=', hashToken(spentCode)).execute()).length,
         sessions: (await rt.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(session)).execute()).length,
+        emailVerifications: (await rt.ctx.db.selectFrom('email_verifications').select('token_hash').where('user_id', '=', user.id).execute()).length,
       });
       const expiredLeft = async () => {
         const now = rt.ctx.now();
@@ -264,7 +267,7 @@ for (const target of storageTargets()) {
       rt.advance(2 * 3600_000);
       const firstPurge = await purgeExpired(rt.ctx, 2); // small batches: many rounds
       assert.ok(firstPurge.accessTokens >= 2 && firstPurge.sessions >= 1, JSON.stringify(firstPurge));
-      assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 2, authorizationCodes: 1, sessions: 0 });
+      assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 2, authorizationCodes: 1, sessions: 0, emailVerifications: 1 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
       // The rotated refresh token is kept so that its reuse is still caught; the live one still works.
       const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
@@ -273,10 +276,10 @@ for (const target of storageTargets()) {
       // A month on: everything issued above has expired.
       rt.advance(31 * 24 * 3600_000);
       const secondPurge = await purgeExpired(rt.ctx, 2);
-      assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1, JSON.stringify(secondPurge));
-      assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0 });
+      assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1 && secondPurge.emailVerifications >= 1, JSON.stringify(secondPurge));
+      assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
-      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0 });
+      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
     });
   });
 }
