@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { buildApp, type AppOptions } from './http/app.js';
 import { createClientResolver } from './oauth/clients/resolver.js';
+import { shareClientChanges } from './oauth/clients/shared-changes.js';
 import { createCimdResolver } from './oauth/cimd/resolver.js';
 import { createIdTokenIssuer } from './oidc/id-tokens.js';
 import { purgeExpired } from './oauth/purge.js';
@@ -26,13 +27,16 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
   await ensureSigningKeys(db.kysely, config, now());
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: false }) : undefined;
   const signingKeys = new KeyRing(db.kysely, config, () => ctx.now());
+  const localClients = createClientResolver(db.kysely, createCimdResolver({ db: db.kysely, config, redis, now: () => ctx.now() }), () => ctx.now());
+  const shared = redis ? shareClientChanges(localClients, redis, `${config.redisKeyPrefix}client-changed`) : undefined;
+  const clients = shared?.clients ?? localClients;
   const ctx: Context = {
     config,
     db: db.kysely,
     dialect: db.dialect,
     transaction: db.transaction,
     reads: db.reads,
-    clients: createClientResolver(db.kysely, createCimdResolver({ db: db.kysely, config, redis, now: () => ctx.now() }), () => ctx.now()),
+    clients,
     signingKeys,
     idTokens: createIdTokenIssuer(config, signingKeys, () => ctx.now()),
     now,
@@ -44,6 +48,7 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
     redis,
     close() {
       closing ??= (async () => {
+        shared?.close();
         redis?.disconnect();
         await db.close();
       })();
