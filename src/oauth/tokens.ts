@@ -82,7 +82,7 @@ export function generateToken(kind: TokenKind, now = Date.now()): string {
 }
 
 const TOKEN_SHAPE = new RegExp(`^([a-z]+_)((?:[0-9A-Za-z]{${LOCATOR_LENGTH}})?[0-9A-Za-z]{${BODY_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
-const MAX_TOKEN_LENGTH = 8 + LOCATOR_LENGTH + BODY_LENGTH + CHECKSUM_LENGTH;
+const MAX_TOKEN_LENGTH = Math.max(...Object.values(TOKEN_PREFIXES).map((prefix) => prefix.length)) + LOCATOR_LENGTH + BODY_LENGTH + CHECKSUM_LENGTH;
 
 /** Which kind a string is, if it is a well-formed token with a valid checksum. */
 export function parseToken(value: unknown): TokenKind | undefined {

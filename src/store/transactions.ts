@@ -35,7 +35,7 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-type Member = (member: Pending) => Promise<void>;
+type RunOne = (member: Pending) => Promise<void>;
 
 /** Collects the work of one event-loop turn and hands it to `runGroup` at the end of the turn. */
 function byTurn(runGroup: (group: Pending[]) => Promise<void>): TransactionRunner {
@@ -55,7 +55,7 @@ function byTurn(runGroup: (group: Pending[]) => Promise<void>): TransactionRunne
 }
 
 /** Runs a group in one transaction; a group of one, or every member of a group that threw, by `runAlone`. */
-function inOneTransaction(db: Kysely<Database>, runAlone: Member) {
+function inOneTransaction(db: Kysely<Database>, runAlone: RunOne) {
   return async (group: Pending[]): Promise<void> => {
     if (group.length === 1) return runAlone(group[0]!);
     let values: unknown[];
