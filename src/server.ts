@@ -67,7 +67,7 @@ export async function createServer(runtime: Runtime, options: Omit<AppOptions, '
   return app;
 }
 
-/** Purges expired tokens, codes and sessions every `purgeIntervalSeconds`; returns the way to stop. */
+/** Purges what has expired (src/oauth/purge.ts) every `purgeIntervalSeconds`; returns the way to stop. */
 function schedulePurges(app: FastifyInstance, ctx: Context): () => void {
   const interval = ctx.config.purgeIntervalSeconds;
   if (interval === 0) return () => undefined;
@@ -76,7 +76,7 @@ function schedulePurges(app: FastifyInstance, ctx: Context): () => void {
     if (running) return;
     running = true;
     purgeExpired(ctx)
-      .then((counts) => app.log.info({ purged: counts }, 'purged expired tokens, codes and sessions'))
+      .then((counts) => app.log.info({ purged: counts }, 'purged expired rows'))
       .catch((error: Error) => app.log.warn({ err: { message: error.message } }, 'purge failed; the next one retries'))
       .finally(() => {
         running = false;

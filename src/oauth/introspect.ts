@@ -30,10 +30,10 @@ export type IntrospectionResponse =
 const INACTIVE = { active: false } as const;
 
 export async function introspectToken(ctx: Context, client: OAuthClient, params: { token?: string }): Promise<IntrospectionResponse> {
-  if (!params.token) throw new OAuthError('invalid_request', 'token is required');
+  const { token } = params;
+  if (!token) throw new OAuthError('invalid_request', 'token is required');
   const now = ctx.now();
-  const kind = parseToken(params.token);
-  const token = params.token;
+  const kind = parseToken(token);
   let found: { scope: string; expiresAt: number; createdAt: number; family: TokenFamily; tokenType: 'Bearer' | 'refresh_token' } | undefined;
   if (kind === 'accessToken') {
     const active = await ctx.reads((db) => findActiveAccessToken(db, token, now));

@@ -1,8 +1,9 @@
 /**
  * Deletes what can no longer be used, so the token tables stop growing with every refresh:
  * expired access and refresh tokens, authorization codes a day past their expiry, expired
- * browser sessions and expired email verification links. A rotated refresh token stays until it expires, so its reuse is still detected
- * until then. Token families stay: one row per authorization, with its revocation reason.
+ * browser sessions and expired email verification links. A rotated refresh token stays until it
+ * expires, so its reuse is still detected until then. Token families stay: one row per
+ * authorization, with its revocation reason.
  *
  * Each batch is one DELETE of at most `batchSize` rows, with a turn of the event loop between
  * batches, so a large purge never holds the database (or, on SQLite, the event loop) for long.

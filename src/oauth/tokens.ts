@@ -61,6 +61,7 @@ export function base62(bytes: Uint8Array, length: number): string {
   return out;
 }
 
+/** The checksum of a token's prefix and body. */
 function checksum(prefixAndBody: string): string {
   const crc = crc32(prefixAndBody);
   return base62(Uint8Array.of(crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff), CHECKSUM_LENGTH);
@@ -78,7 +79,12 @@ function locator(now: number): string {
 export function generateToken(kind: TokenKind, now = Date.now()): string {
   const prefix = TOKEN_PREFIXES[kind];
   const body = (LOCATED.has(kind) ? locator(now) : '') + base62(secureRandomBytes(32), BODY_LENGTH);
-  return prefix + body + checksum(prefix + body);
+  return withChecksum(prefix + body);
+}
+
+/** A token's prefix and body with their checksum appended. */
+export function withChecksum(prefixAndBody: string): string {
+  return prefixAndBody + checksum(prefixAndBody);
 }
 
 const TOKEN_SHAPE = new RegExp(`^([a-z]+_)((?:[0-9A-Za-z]{${LOCATOR_LENGTH}})?[0-9A-Za-z]{${BODY_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);

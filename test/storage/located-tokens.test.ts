@@ -15,7 +15,7 @@ import { refreshTokens } from '../../src/oauth/grants/refresh-token.js';
 import { introspectToken } from '../../src/oauth/introspect.js';
 import { revokeToken } from '../../src/oauth/revoke.js';
 import { createFamily, mintTokens } from '../../src/oauth/token-store.js';
-import { hashToken, parseToken, tokenRowId } from '../../src/oauth/tokens.js';
+import { hashToken, parseToken, tokenRowId, withChecksum } from '../../src/oauth/tokens.js';
 import { openDatabase } from '../../src/store/database.js';
 import { migrations } from '../../src/store/migrations/index.js';
 import type { Database } from '../../src/store/schema.js';
@@ -24,7 +24,7 @@ import type { Kysely } from 'kysely';
 import { storageTargets } from '../support/database.js';
 import { createTestRuntime } from '../support/runtime.js';
 import { seedClient, seedUser } from '../support/seed.js';
-import { checksummed, randomBody } from '../support/tokens.js';
+import { randomBody } from '../support/tokens.js';
 
 const SCOPE = 'project:read';
 const isInvalidGrant = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_grant';
@@ -47,7 +47,7 @@ for (const target of storageTargets()) {
       const database = await target.create();
       const options = database.schema ? { schema: database.schema } : {};
       const now = Date.now();
-      const legacy = { access: checksummed('pha_', randomBody()), refresh: checksummed('phr_', randomBody()), rotated: checksummed('phr_', randomBody()) };
+      const legacy = { access: withChecksum('pha_' + randomBody()), refresh: withChecksum('phr_' + randomBody()), rotated: withChecksum('phr_' + randomBody()) };
       let seeded;
       const before = openDatabase(database.url, options);
       try {
@@ -101,7 +101,7 @@ for (const target of storageTargets()) {
         const family = await createFamily(rt.ctx.db, { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: null, authTime: rt.ctx.now() }, rt.ctx.now());
         const real = await mintTokens(rt.ctx, rt.ctx.db, family, client, SCOPE);
         // Same prefix and locator, a fresh secret, a valid checksum: well-formed, but not the token.
-        const forge = (token: string) => checksummed(token.slice(0, 4), token.slice(4, 26) + randomBody());
+        const forge = (token: string) => withChecksum(token.slice(0, 4 + 22) + randomBody());
         const forged = { access: forge(real.accessToken), refresh: forge(real.refreshToken) };
         assert.equal(tokenRowId(forged.access), tokenRowId(real.accessToken));
 

@@ -23,6 +23,7 @@ export function shareClientChanges(clients: ClientDirectory, redis: Redis, chann
     clients: {
       ...clients,
       forget(clientId) {
+        // At once here, without waiting on Redis; this instance hears its own announcement too, a harmless second forget.
         clients.forget(clientId);
         void redis.publish(channel, clientId).catch(() => undefined);
       },
