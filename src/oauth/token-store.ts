@@ -239,9 +239,18 @@ export async function findRefreshToken(db: Executor, token: unknown): Promise<Re
   };
 }
 
-const selectResponseSealed = prepareQuery((db, p: { id: string }) => db.selectFrom('refresh_tokens').select('response_sealed').where('id', '=', p.id));
+/** What a retry of a rotated refresh token needs to know about the token it was rotated into. */
+export interface Successor {
+  /** The token response that issued it, sealed under the token it replaced; null unless it came from a rotation. */
+  responseSealed: string | null;
+  /** Set once the successor has itself been used. */
+  rotatedAt: number | null;
+}
 
-/** The sealed token response that issued the refresh token with row id `id`, if it came from a rotation. */
-export async function findResponseSealed(db: Executor, id: string): Promise<string | undefined> {
-  return (await firstRow(selectResponseSealed(db, { id })))?.response_sealed ?? undefined;
+const selectSuccessor = prepareQuery((db, p: { id: string }) => db.selectFrom('refresh_tokens').select(['response_sealed', 'rotated_at']).where('id', '=', p.id));
+
+/** The refresh token with row id `id`, as the successor of the token a retry presents. */
+export async function findSuccessor(db: Executor, id: string): Promise<Successor | undefined> {
+  const row = await firstRow(selectSuccessor(db, { id }));
+  return row && { responseSealed: row.response_sealed, rotatedAt: row.rotated_at };
 }

@@ -154,6 +154,37 @@ for (const target of storageTargets()) {
       assert.equal((await introspectToken(rt.ctx, client, { token: next.access_token })).active, true);
     });
 
+    it('treats a retry of a token whose successor was itself rotated as reuse, even inside the grace window', async () => {
+      const r0 = await redeem(await code());
+      const r1 = await refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token });
+      // R1 not rotated yet: a retry of R0 (a lost answer, a parallel request) still gets R1.
+      assert.equal((await refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token })).refresh_token, r1.refresh_token);
+      const r2 = await refreshTokens(rt.ctx, client, { refresh_token: r1.refresh_token });
+      rt.advance(10_000);
+      // R1 was used, so whoever still presents R0 is not the client that holds the chain.
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token }), 'invalid_grant', /family has been revoked/);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: r2.refresh_token }), 'invalid_grant');
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: r2.access_token }), { active: false });
+      const family = await rt.ctx.db.selectFrom('token_families').select('revoked_reason').where('id', '=', (await rt.ctx.db.selectFrom('access_tokens').select('family_id').where('token_hash', '=', hashToken(r2.access_token)).executeTakeFirstOrThrow()).family_id).executeTakeFirstOrThrow();
+      assert.match(family.revoked_reason ?? '', /reused/);
+    });
+
+    it('never answers a retry in the grace window with more scope than it asks for', async () => {
+      const first = await redeem(await code());
+      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      assert.equal(successor.scope, 'project:read annotation:write');
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'project:read' }), 'invalid_scope', /retry/);
+      // The refusal changes nothing: the same retry with the scope it first asked for still gets the pair.
+      const retried = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'annotation:write project:read' });
+      assert.equal(retried.refresh_token, successor.refresh_token);
+      // A retry may get less than it asks for (the answer says so), as a narrower first request gave.
+      const narrowFirst = await redeem(await code());
+      const narrowed = await refreshTokens(rt.ctx, client, { refresh_token: narrowFirst.refresh_token, scope: 'project:read' });
+      const wideRetry = await refreshTokens(rt.ctx, client, { refresh_token: narrowFirst.refresh_token });
+      assert.equal(wideRetry.refresh_token, narrowed.refresh_token);
+      assert.equal(wideRetry.scope, 'project:read');
+    });
+
     it('revokes the whole family when a rotated token is reused after the grace window', async () => {
       const first = await redeem(await code());
       const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
