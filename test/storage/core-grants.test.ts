@@ -120,7 +120,12 @@ for (const target of storageTargets()) {
     });
 
     it('binds the code to its client, redirect URI and PKCE verifier', async () => {
-      await rejects(redeem(await code(), {}, other), 'invalid_grant', /another client/);
+      // Another client's code is answered as an unknown one: the answer must not tell that it exists.
+      const unknown = await redeem(tamper(await code())).catch((error: OAuthError) => error);
+      const foreign = await redeem(await code(), {}, other).catch((error: OAuthError) => error);
+      assert.ok(unknown instanceof OAuthError && foreign instanceof OAuthError);
+      assert.deepEqual(foreign.toJSON(), unknown.toJSON());
+      assert.deepEqual(foreign.toJSON(), { error: 'invalid_grant', error_description: 'the authorization code is invalid' });
       await rejects(redeem(await code(), { redirect_uri: 'http://127.0.0.1:9999/other' }), 'invalid_grant', /redirect_uri/);
       await rejects(redeem(await code(), { code_verifier: 'w'.repeat(43) }), 'invalid_grant', /code_verifier/);
       await rejects(redeem(await code(), { code_verifier: undefined }), 'invalid_grant', /code_verifier is required/);
