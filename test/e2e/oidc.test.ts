@@ -173,6 +173,9 @@ for (const target of storageTargets()) {
       });
       assert.equal(viaForm.status, 200);
       assert.equal(((await viaForm.json()) as { email: string }).email !== undefined, true);
+      const viaQuery = await fetch(`${server.url}/oauth/userinfo?access_token=${tokens.access_token}`);
+      assert.equal(viaQuery.status, 400);
+      assert.match(viaQuery.headers.get('www-authenticate')!, /error="invalid_request", error_description="send the access token in the Authorization header, never in the URL"/);
 
       const { tokens: apiOnly } = await signIn(config, agent, 'project:read', { prompt: 'consent' });
       const insufficient = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${apiOnly.access_token}` } });

@@ -189,6 +189,24 @@ for (const target of storageTargets()) {
       assert.ok((metadata.scopes_supported as string[]).includes('project:read'));
     });
 
+    it('takes the token from the Authorization header only, as its RFC 9728 metadata says', async () => {
+      const tokens = await tokenFor({ access_level: 'all' });
+      const inForm = await fetch(`${server.url}/api/projects/${acme.web}/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ access_token: tokens.access_token }),
+      });
+      const inQuery = await fetch(`${server.url}/api/projects/${acme.web}?access_token=${tokens.access_token}`);
+      for (const refused of [inForm, inQuery]) {
+        assert.equal(refused.status, 400);
+        assert.match(refused.headers.get('www-authenticate')!, /^Bearer realm=.*error="invalid_request", error_description="[^"]*Authorization header/);
+        const body = (await refused.json()) as { error: string; error_description: string };
+        assert.equal(body.error, 'invalid_request');
+        assert.match(body.error_description, /Authorization header/);
+      }
+      assert.equal((await api(tokens.access_token, `/api/projects/${acme.web}`)).status, 200);
+    });
+
     it('gives personal API keys exactly the same rules', async () => {
       const { key } = await createApiKey(server.ctx.db, { userId, label: 'cli', scopes: ['project:read', 'organization:read'], narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [acme.web] } }, server.ctx.now());
       assert.equal((await api(key, `/api/projects/${acme.web}`)).status, 200);
