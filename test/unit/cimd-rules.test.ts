@@ -50,6 +50,9 @@ describe('CIMD client id URLs', () => {
       ['https://app.example.com/' + 'a'.repeat(2048), /too long/],
       ['https:///c', /path|canonical/],
       ['https://exa mple.com/c', /whitespace/],
+      ['https://app.example.com./c', /trailing dot/],
+      ['https://app.example.com.:8443/c', /trailing dot/],
+      ['https://localhost./c', /trailing dot/],
     ];
     for (const [url, reason] of refused) {
       assert.throws(() => parseClientIdUrl(url), (error: unknown) => invalidClient(error) && reason.test((error as OAuthError).description), JSON.stringify(url));
