@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../config.js';
 import { isIdTokenAlg, type OAuthClient } from '../clients/client.js';
-import { clientNameProblem, logoUriProblem, redirectUrisProblem } from '../clients/metadata-rules.js';
+import { clientNameProblem, logoUriProblem, normalizeClientName, redirectUrisProblem } from '../clients/metadata-rules.js';
 import { OAuthError } from '../errors.js';
 import { isKnownScope, parseScope } from '../scopes.js';
 
@@ -49,7 +49,7 @@ export function clientFromDocument(clientId: string, document: unknown, config: 
   const uris = redirectUris(document);
   const ceiling = scopeCeiling(document.scope);
 
-  const name = typeof document.client_name === 'string' ? document.client_name.trim() : '';
+  const name = typeof document.client_name === 'string' ? normalizeClientName(document.client_name) : '';
   const nameProblem = clientNameProblem(name, config.platformName);
   if (nameProblem) refuse(`client_name ${nameProblem}`);
 

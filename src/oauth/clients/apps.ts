@@ -11,7 +11,7 @@ import type { Client, Database, Organization } from '../../store/schema.js';
 import { OAuthError } from '../errors.js';
 import { revokeFamiliesOf } from '../token-store.js';
 import type { OAuthClient } from './client.js';
-import { clientNameProblem, logoUriProblem, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { clientNameProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
@@ -114,7 +114,7 @@ export async function findManagedApp(ctx: Context, userId: string, clientId: str
 function validateName(name: string, platformName: string): string {
   const problem = clientNameProblem(name, platformName);
   if (problem) throw invalid(`The name ${problem}.`);
-  return name.trim();
+  return normalizeClientName(name);
 }
 
 function validateRedirectUris(uris: string[]): string[] {

@@ -30,12 +30,6 @@ export function isIdTokenAlg(value: unknown): value is IdTokenAlg {
   return (ID_TOKEN_ALGS as readonly unknown[]).includes(value);
 }
 
-/** A name a user could take for the platform itself, or for an app the platform vouches for. */
-export function impersonatesPlatform(name: string, platformName: string): boolean {
-  const lower = name.toLowerCase();
-  return ['official', 'verified', platformName.toLowerCase()].some((word) => lower.includes(word));
-}
-
 /** Who is asking: CIMD limits new document fetches per requester IP. */
 export interface ResolveMeta {
   ip?: string | undefined;

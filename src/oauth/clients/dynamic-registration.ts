@@ -9,7 +9,7 @@ import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../c
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope } from '../scopes.js';
 import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
-import { clientNameProblem, logoUriProblem, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { clientNameProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient } from './registered.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token'];
@@ -93,7 +93,7 @@ function responseTypes(metadata: Record<string, unknown>): string[] {
 }
 
 function clientName(metadata: Record<string, unknown>, platformName: string): string {
-  const name = optionalString(metadata, 'client_name')?.trim();
+  const name = normalizeClientName(optionalString(metadata, 'client_name') ?? '');
   // The consent page names the client; an anonymous one would ask users to trust nobody in particular.
   if (!name) refuse('client_name is required');
   const problem = clientNameProblem(name, platformName);
