@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { addMember } from '../../src/accounts/organizations.js';
+import { setAppVerified } from '../../src/oauth/clients/apps.js';
 import { s256 } from '../../src/oauth/pkce.js';
 import { hashToken } from '../../src/oauth/tokens.js';
 import { tesseraCli } from '../support/cli.js';
@@ -335,6 +336,46 @@ for (const target of storageTargets()) {
       const signedOut = await new UserAgent(server.url).request(page);
       assert.equal(signedOut.status, 303);
       assert.match(signedOut.headers.get('location') ?? '', /^\/login\?return_to=/);
+    });
+
+    it('clears the Verified badge when the name, logo, redirect URLs or scope ceiling change, with an audit event', async () => {
+      const { clientId } = await createdApp({ name: 'Vouched' });
+      const page = `${APPS}/${clientId}`;
+      let fields: Record<string, string | string[]> = { name: 'Vouched', description: 'Charts in your pocket', redirect_uris: REDIRECT, scope: ['openid', 'profile', 'project:read'], logo_url: '' };
+      const consent = async () => (await agents.owner.request(`${authorizeUrl(clientId)}&prompt=consent`)).text();
+      const edit = async (changes: Record<string, string | string[]>) => {
+        fields = { ...fields, ...changes };
+        const saved = await agents.admin.request(page, { form: { _csrf: await csrf(agents.admin), ...fields } });
+        assert.equal(saved.status, 303);
+      };
+      const verified = async () => (await server.ctx.db.selectFrom('clients').select('verified').where('id', '=', clientId).executeTakeFirstOrThrow()).verified;
+
+      await setAppVerified(server.ctx, clientId, true, 'system:test');
+      // What the badge does not vouch for, and saving what is already there, keep it.
+      await edit({ description: 'Other words', redirect_uris: `${REDIRECT}\n${REDIRECT}` });
+      assert.equal(await verified(), 1);
+      assert.match(await consent(), /badge verified/);
+
+      const changes: Array<[Record<string, string | string[]>, string]> = [
+        [{ name: 'Vouched Again' }, 'name'],
+        [{ logo_url: 'https://cdn.example/new-logo.png' }, 'logo'],
+        [{ redirect_uris: `${REDIRECT}\nhttps://elsewhere.example/cb` }, 'redirect_uris'],
+        [{ scope: ['openid', 'profile', 'project:read', 'annotation:write'] }, 'scope'],
+      ];
+      const unverifiedEvents = () => server.ctx.db.selectFrom('audit_events').selectAll().where('client_id', '=', clientId).where('type', '=', 'app.unverified').execute();
+      for (const [change, what] of changes) {
+        await setAppVerified(server.ctx, clientId, true, 'system:test');
+        assert.match(await consent(), /badge verified/, what);
+        const before = (await unverifiedEvents()).length;
+        await edit(change);
+        assert.equal(await verified(), 0, what);
+        assert.doesNotMatch(await consent(), /badge verified/, what);
+        const events = await unverifiedEvents();
+        assert.equal(events.length, before + 1, what);
+      }
+      const events = await unverifiedEvents();
+      assert.ok(events.every((event) => event.actor !== 'system:test' && event.user_id !== null), 'written by the change, naming the admin who made it');
+      assert.deepEqual(events.map((event) => JSON.parse(event.detail).changed[0]).sort(), changes.map(([, what]) => what).sort());
     });
 
     it('lets an instance admin verify and unverify an app from the CLI', async () => {

@@ -239,13 +239,34 @@ async function changeClient<T>(ctx: Context, clientId: string, change: (trx: Kys
   }
 }
 
-/** Changes an app's name, description, logo, redirect URLs and scope ceiling. */
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
+
+/**
+ * What an instance admin vouched for when verifying the app, and which of it an edit changes: the
+ * identity users see on the consent page (name, logo), where codes go (redirect URLs), and what it
+ * may ask for (scope ceiling). The description is not among them.
+ */
+function vouchedChanges(before: OAuthClient, after: { name: string; logoUri: string | null; redirectUris: string[]; scopeCeiling: string[] }): string[] {
+  const changed: string[] = [];
+  if (after.name !== before.name) changed.push('name');
+  if (after.logoUri !== before.logoUri) changed.push('logo');
+  if (!sameSet(after.redirectUris, before.redirectUris)) changed.push('redirect_uris');
+  if (!sameSet(after.scopeCeiling, before.scopeCeiling ?? [])) changed.push('scope');
+  return changed;
+}
+
+/**
+ * Changes an app's name, description, logo, redirect URLs and scope ceiling. A change to what a
+ * Verified badge vouched for clears the badge, until an instance admin verifies the app again.
+ */
 export async function updateApp(ctx: Context, userId: string, clientId: string, input: AppSettings, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
   await changeClient(ctx, clientId, async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const settings = validateSettings(ctx, input, app.logoUploaded);
-    const logoUri = await applyLogo(ctx, trx, clientId, settings.logo, now);
+    const logoUri = (await applyLogo(ctx, trx, clientId, settings.logo, now)) ?? app.client.logoUri;
+    const changed = vouchedChanges(app.client, { ...settings, logoUri });
+    const unverified = app.client.verified && changed.length > 0;
     await trx
       .updateTable('clients')
       .set({
@@ -253,13 +274,15 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
         description: settings.description,
         redirect_uris: JSON.stringify(settings.redirectUris),
         scope_ceiling: settings.scopeCeiling.join(' '),
-        ...(logoUri !== undefined ? { logo_uri: logoUri } : {}),
+        logo_uri: logoUri,
+        ...(unverified ? { verified: 0 as const } : {}),
         updated_at: now,
       })
       .where('id', '=', clientId)
       .execute();
-    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), logo_changed: logoUri !== undefined };
+    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), logo_changed: changed.includes('logo') };
     await recordAudit(trx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+    if (unverified) await recordAudit(trx, { type: 'app.unverified', userId, actor: userId, clientId, ip: meta.ip, detail: { changed } }, now);
   });
 }
 
