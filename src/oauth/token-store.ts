@@ -47,24 +47,33 @@ export async function createFamily(db: Executor, input: NewFamily, now: number):
 
 export interface IssuedTokens {
   accessToken: string;
-  refreshToken: string;
+  /** None for a client not registered for the refresh_token grant. */
+  refreshToken: string | undefined;
   accessExpiresIn: number;
   scope: string;
 }
 
-/** A freshly generated access/refresh pair, not yet stored: callers may decide first whether to keep it. */
-export interface TokenPair {
-  issued: IssuedTokens;
+/** Freshly generated tokens, not yet stored: callers may decide first whether to keep them. */
+export interface TokenPair<Refresh extends string | undefined = string> {
+  issued: IssuedTokens & { refreshToken: Refresh };
   accessExpiresAt: number;
   refreshExpiresAt: number;
 }
 
-export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string): TokenPair {
+/** An access token and, when `withRefreshToken`, a refresh token, with the client's lifetimes. */
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string): TokenPair;
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string, withRefreshToken: boolean): TokenPair<string | undefined>;
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string, withRefreshToken = true): TokenPair<string | undefined> {
   const now = ctx.now();
   const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
   const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
   return {
-    issued: { accessToken: generateToken('accessToken', now), refreshToken: generateToken('refreshToken', now), accessExpiresIn: accessTtl, scope: accessScope },
+    issued: {
+      accessToken: generateToken('accessToken', now),
+      refreshToken: withRefreshToken ? generateToken('refreshToken', now) : undefined,
+      accessExpiresIn: accessTtl,
+      scope: accessScope,
+    },
     accessExpiresAt: now + accessTtl * 1000,
     refreshExpiresAt: now + refreshTtl * 1000,
   };
@@ -87,12 +96,13 @@ const insertRefreshToken = prepareQuery((db, row: NewTokenRow & Pick<RefreshToke
 );
 
 /**
- * Stores a pair into a family. `responseSealed` is the token response that issued the pair, sealed
- * under the refresh token it replaces, when the pair comes from a rotation.
+ * Stores the tokens into a family. `responseSealed` is the token response that issued the pair,
+ * sealed under the refresh token it replaces, when the pair comes from a rotation.
  */
-export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair, now: number, responseSealed: string | null = null): Promise<void> {
+export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair<string | undefined>, now: number, responseSealed: string | null = null): Promise<void> {
   const { accessToken, refreshToken, scope } = pair.issued;
   await insertAccessToken(db, { id: tokenRowId(accessToken), token_hash: hashToken(accessToken), family_id: family.id, scope, expires_at: pair.accessExpiresAt, created_at: now });
+  if (refreshToken === undefined) return;
   await insertRefreshToken(db, {
     id: tokenRowId(refreshToken),
     token_hash: hashToken(refreshToken),
@@ -103,7 +113,7 @@ export async function storeTokenPair(db: Executor, family: TokenFamily, pair: To
   });
 }
 
-/** Mints an access token and a refresh token into a family. */
+/** Mints an access token into a family, and a refresh token when the client is registered for the refresh_token grant. */
 export async function mintTokens(
   ctx: Context,
   db: Executor,
@@ -111,7 +121,7 @@ export async function mintTokens(
   client: OAuthClient,
   accessScope: string,
 ): Promise<IssuedTokens> {
-  const pair = generateTokenPair(ctx, client, accessScope);
+  const pair = generateTokenPair(ctx, client, accessScope, client.grantTypes.includes('refresh_token'));
   await storeTokenPair(db, family, pair, ctx.now());
   return pair.issued;
 }

@@ -214,6 +214,25 @@ for (const target of storageTargets()) {
       assert.equal(unchanged.name, 'After');
     });
 
+    it('issues refresh tokens only to an app that keeps them on', async () => {
+      const withRefresh = await createdApp({ name: 'Refreshing' });
+      assert.match((await tokensFor(withRefresh.clientId, withRefresh.clientSecret)).refresh_token ?? '', /^phr_/);
+      const without = await createdApp({ name: 'Short Lived', refresh_tokens: 'off' });
+      const row = await server.ctx.db.selectFrom('clients').select('grant_types').where('id', '=', without.clientId).executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code']);
+      assert.equal((await tokensFor(without.clientId, without.clientSecret)).refresh_token, undefined);
+      assert.match(await (await agents.owner.request(`${APPS}/${without.clientId}`)).text(), /name="refresh_tokens" value="off" checked/);
+
+      // Turned off later: the app's refresh tokens stop working at once.
+      const held = await tokensFor(withRefresh.clientId, withRefresh.clientSecret);
+      const page = `${APPS}/${withRefresh.clientId}`;
+      const saved = await agents.owner.request(page, { form: { _csrf: await csrf(agents.owner), name: 'Refreshing', redirect_uris: REDIRECT, scope: ['openid', 'profile', 'project:read'], refresh_tokens: 'off' } });
+      assert.equal(saved.status, 303);
+      const refused = await token(withRefresh.clientId, withRefresh.clientSecret, { grant_type: 'refresh_token', refresh_token: held.refresh_token });
+      assert.equal(refused.status, 400);
+      assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized_client');
+    });
+
     it('serves an uploaded logo with safe headers, and refuses SVG and oversized files', async () => {
       const created = await postMultipart(agents.owner, APPS, appFields({ name: 'Logo App' }), { bytes: PNG, type: 'image/png' });
       assert.equal(created.status, 201);

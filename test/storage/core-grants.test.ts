@@ -85,7 +85,7 @@ for (const target of storageTargets()) {
     it('redeems a code once for a pair of prefixed tokens', async () => {
       const tokens = await redeem(await code());
       assert.match(tokens.access_token, /^pha_[0-9A-Za-z]{71}$/);
-      assert.match(tokens.refresh_token, /^phr_[0-9A-Za-z]{71}$/);
+      assert.match(tokens.refresh_token!, /^phr_[0-9A-Za-z]{71}$/);
       assert.equal(tokens.token_type, 'Bearer');
       assert.equal(tokens.expires_in, 3600);
       assert.equal(tokens.scope, 'project:read annotation:write');
@@ -100,7 +100,7 @@ for (const target of storageTargets()) {
         await rt.ctx.db.selectFrom('access_tokens').selectAll().execute(),
         await rt.ctx.db.selectFrom('refresh_tokens').selectAll().execute(),
       ]);
-      for (const secret of [value, tokens.access_token, tokens.refresh_token]) assert.ok(!rows.includes(secret));
+      for (const secret of [value, tokens.access_token, tokens.refresh_token!]) assert.ok(!rows.includes(secret));
     });
 
     it('refuses a replayed code and revokes every token issued from it', async () => {
@@ -219,7 +219,7 @@ for (const target of storageTargets()) {
     it('refuses a refresh token of another client, an expired one, and a forged one', async () => {
       const first = await redeem(await code());
       await rejects(refreshTokens(rt.ctx, other, { refresh_token: first.refresh_token }), 'invalid_grant');
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tamper(first.refresh_token) }), 'invalid_grant');
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tamper(first.refresh_token!) }), 'invalid_grant');
       await rejects(refreshTokens(rt.ctx, client, {}), 'invalid_request');
       rt.advance(31 * 24 * 3600 * 1000);
       await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token }), 'invalid_grant');
@@ -287,7 +287,7 @@ for (const target of storageTargets()) {
       await sendVerificationEmail(rt.ctx.db, rt.config, user, rt.ctx.now());
       const stored = async () => ({
         accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
-        refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token, second.refresh_token].map(hashToken)).execute()).length,
+        refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token!, second.refresh_token!].map(hashToken)).execute()).length,
         authorizationCodes: (await rt.ctx.db.selectFrom('authorization_codes').select('code_hash').where('code_hash', '=', hashToken(spentCode)).execute()).length,
         sessions: (await rt.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(session)).execute()).length,
         emailVerifications: (await rt.ctx.db.selectFrom('email_verifications').select('token_hash').where('user_id', '=', user.id).execute()).length,
@@ -307,7 +307,7 @@ for (const target of storageTargets()) {
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
       // The rotated refresh token is kept so that its reuse is still caught; the live one still works.
       const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
-      assert.match(third.refresh_token, /^phr_/);
+      assert.match(third.refresh_token!, /^phr_/);
 
       // A month on: everything issued above has expired.
       rt.advance(31 * 24 * 3600_000);

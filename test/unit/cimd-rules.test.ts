@@ -160,7 +160,17 @@ describe('CIMD document validation', () => {
       refreshTokenTtl: null,
       idTokenSignedResponseAlg: 'RS256',
       tokenEndpointAuthMethod: 'none',
+      grantTypes: ['authorization_code', 'refresh_token'],
     });
+  });
+
+  it('takes the document\'s grant_types, passing over grant types this server does not know', () => {
+    const grantTypes = (value: unknown) => clientFromDocument(ID, { ...valid, grant_types: value }, config).grantTypes;
+    assert.deepEqual(grantTypes(['authorization_code']), ['authorization_code']);
+    assert.deepEqual(grantTypes(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']), ['authorization_code', 'refresh_token']);
+    for (const refused of [['refresh_token'], ['client_credentials'], [], 'authorization_code', [42]]) {
+      assert.throws(() => grantTypes(refused), invalidClient, JSON.stringify(refused));
+    }
   });
 
   it('takes the document\'s scope as the ceiling, passing over scopes this server does not know', () => {

@@ -9,9 +9,10 @@ import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { Client, Database, Organization } from '../../store/schema.js';
 import { OAuthError } from '../errors.js';
+import type { GrantType } from '../grant-types.js';
 import { revokeFamiliesOf } from '../token-store.js';
 import type { OAuthClient } from './client.js';
-import { clientNameProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
@@ -31,6 +32,8 @@ export interface AppSettings {
   description: string;
   redirectUris: string[];
   scopeCeiling: string[];
+  /** authorization_code, with or without refresh_token. */
+  grantTypes: GrantType[];
   /** An https URL, or '' for none (on edit, '' keeps an uploaded logo). */
   logoUrl: string;
   logoUpload?: LogoUpload | undefined;
@@ -130,6 +133,12 @@ function validateScopeCeiling(scopes: string[]): string[] {
   return unique;
 }
 
+function validateGrantTypes(grantTypes: GrantType[]): GrantType[] {
+  const problem = grantTypesProblem(grantTypes);
+  if (problem) throw invalid(`The app's grant types ${problem}.`);
+  return [...new Set(grantTypes)];
+}
+
 function validateLogoUrl(value: string): string | null {
   if (!value) return null;
   const problem = logoUriProblem(value);
@@ -159,6 +168,7 @@ interface ValidSettings {
   description: string | null;
   redirectUris: string[];
   scopeCeiling: string[];
+  grantTypes: GrantType[];
   logo: { upload: LogoUpload; type: LogoType } | { url: string | null } | 'keep';
 }
 
@@ -175,6 +185,7 @@ function validateSettings(ctx: Context, settings: AppSettings, hasUploadedLogo: 
     description: description || null,
     redirectUris: validateRedirectUris(settings.redirectUris),
     scopeCeiling: validateScopeCeiling(settings.scopeCeiling),
+    grantTypes: validateGrantTypes(settings.grantTypes),
     logo,
   };
 }
@@ -217,6 +228,7 @@ export async function createApp(
         redirectUris: settings.redirectUris,
         isPublic: input.isPublic,
         scopeCeiling: settings.scopeCeiling,
+        grantTypes: settings.grantTypes,
         organizationId: input.organizationId,
         createdBy: userId,
       },
@@ -224,7 +236,7 @@ export async function createApp(
     );
     const logoUri = await applyLogo(ctx, trx, created.client.id, settings.logo, now);
     if (logoUri) await trx.updateTable('clients').set({ logo_uri: logoUri }).where('id', '=', created.client.id).execute();
-    const detail = { name: settings.name, organization_id: input.organizationId, public: input.isPublic, scope: settings.scopeCeiling.join(' ') };
+    const detail = { name: settings.name, organization_id: input.organizationId, public: input.isPublic, scope: settings.scopeCeiling.join(' '), grant_types: settings.grantTypes };
     await recordAudit(trx, { type: 'app.created', userId, actor: userId, clientId: created.client.id, ip: meta.ip, detail }, now);
     return { app: { ...created.client, logoUri: logoUri ?? null }, clientSecret: created.clientSecret };
   });
@@ -274,13 +286,14 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
         description: settings.description,
         redirect_uris: JSON.stringify(settings.redirectUris),
         scope_ceiling: settings.scopeCeiling.join(' '),
+        grant_types: JSON.stringify(settings.grantTypes),
         logo_uri: logoUri,
         ...(unverified ? { verified: 0 as const } : {}),
         updated_at: now,
       })
       .where('id', '=', clientId)
       .execute();
-    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), logo_changed: changed.includes('logo') };
+    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), grant_types: settings.grantTypes, logo_changed: changed.includes('logo') };
     await recordAudit(trx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
     if (unverified) await recordAudit(trx, { type: 'app.unverified', userId, actor: userId, clientId, ip: meta.ip, detail: { changed } }, now);
   });

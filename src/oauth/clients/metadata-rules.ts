@@ -4,6 +4,7 @@
  * is laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
  * ("client_name", "The app"), or undefined; callers choose the error code and the wording.
  */
+import { GRANT_TYPES, isGrantType } from '../grant-types.js';
 import { redirectUriRegistrationProblem } from '../redirect-uri.js';
 import { isKnownScope } from '../scopes.js';
 import { hasHiddenCharacters, lookAlikeOf } from './look-alikes.js';
@@ -70,6 +71,17 @@ export function logoUriProblem(uri: string): string | undefined {
   if (uri.length > MAX_URI_LENGTH) return `is longer than ${MAX_URI_LENGTH} characters`;
   if (!URL.canParse(uri) || new URL(uri).protocol !== 'https:') return 'must be an https URL';
   if (hasUserInfo(uri)) return 'must not contain a user name or password';
+  return undefined;
+}
+
+/**
+ * The grant types a client may register: supported ones, among them authorization_code, the grant
+ * that issues a client its first tokens (refresh_token only continues what it started).
+ */
+export function grantTypesProblem(grantTypes: readonly string[]): string | undefined {
+  const unsupported = grantTypes.filter((grantType) => !isGrantType(grantType));
+  if (unsupported.length) return `lists unsupported grant types: ${unsupported.join(' ')} (supported: ${GRANT_TYPES.join(', ')})`;
+  if (!grantTypes.includes('authorization_code')) return 'must include authorization_code, the grant that issues a client its first tokens';
   return undefined;
 }
 
