@@ -67,7 +67,9 @@ export function grantCovers(grant: Grant | undefined, scopes: string[]): grant i
 
 /**
  * Records consent. Scopes accumulate across consents (a user who allowed `project:read` and now
- * `annotation:write` has allowed both); the narrowing is the one chosen most recently.
+ * `annotation:write` has allowed both); the narrowing is the one chosen most recently, and it bounds
+ * every token of that user and client: the token families it does not cover are revoked in the
+ * same transaction (`revokeFamiliesBeyond`).
  */
 export async function saveGrant(
   db: Kysely<Database>,
@@ -77,10 +79,47 @@ export async function saveGrant(
 ): Promise<Grant> {
   return db.transaction().execute(async (trx) => {
     const grant = await upsertGrant(trx, input, now);
-    const detail = { scope: grant.scope, access_level: grant.access_level, organization_ids: input.narrowing.organizationIds, project_ids: input.narrowing.projectIds };
+    const revoked = await revokeFamiliesBeyond(trx, input, now);
+    const detail = { scope: grant.scope, access_level: grant.access_level, organization_ids: input.narrowing.organizationIds, project_ids: input.narrowing.projectIds, revoked_families: revoked };
     await recordAudit(trx, { type: 'consent.granted', userId: input.userId, actor: input.userId, clientId: input.clientId, ip: meta.ip, detail }, now);
     return grant;
   });
+}
+
+/** True when everything `inner` lets a token reach, `outer` lets it reach too. */
+function narrowingWithin(inner: Narrowing, outer: Narrowing, organizationOfProject: ReadonlyMap<string, string>): boolean {
+  if (outer.accessLevel === 'all') return true;
+  if (outer.accessLevel === 'project') return inner.accessLevel === 'project' && inner.projectIds.every((id) => outer.projectIds.includes(id));
+  if (inner.accessLevel === 'all') return false;
+  if (inner.accessLevel === 'organization') return inner.organizationIds.every((id) => outer.organizationIds.includes(id));
+  return inner.projectIds.every((id) => outer.organizationIds.includes(organizationOfProject.get(id) ?? ''));
+}
+
+/**
+ * A user who narrows an app's grant takes the rest away from every token the app already holds,
+ * not only from those issued later. Families are not narrowed in place (a retry in the grace window
+ * would replay a sealed answer that names the old narrowing); the ones the new narrowing does not
+ * cover are revoked, and the app authorizes again, without a consent page, for the narrowing now
+ * granted. Families it covers (another device's, already as narrow) keep working. Returns how many
+ * were revoked.
+ */
+async function revokeFamiliesBeyond(db: Kysely<Database>, input: { userId: string; clientId: string; narrowing: Narrowing }, now: number): Promise<number> {
+  if (input.narrowing.accessLevel === 'all') return 0;
+  const families = await db
+    .selectFrom('token_families')
+    .select(['id', 'access_level', 'organization_ids', 'project_ids'])
+    .where('user_id', '=', input.userId)
+    .where('client_id', '=', input.clientId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  const narrowings = families.map((family) => ({ id: family.id, narrowing: narrowingOf(family) }));
+  const projectIds = [...new Set(narrowings.flatMap(({ narrowing }) => narrowing.projectIds))];
+  const projects = projectIds.length ? await db.selectFrom('projects').select(['id', 'organization_id']).where('id', 'in', projectIds).execute() : [];
+  const organizationOfProject = new Map(projects.map((project) => [project.id, project.organization_id]));
+  const beyond = narrowings.filter(({ narrowing }) => !narrowingWithin(narrowing, input.narrowing, organizationOfProject)).map(({ id }) => id);
+  if (beyond.length === 0) return 0;
+  const result = await db.updateTable('token_families').set({ revoked_at: now, revoked_reason: 'consent narrowed' }).where('id', 'in', beyond).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 async function upsertGrant(

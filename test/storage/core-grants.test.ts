@@ -216,6 +216,31 @@ for (const target of storageTargets()) {
       await rejects(refreshTokens(rt.ctx, client, { refresh_token: read.refresh_token, scope: 'query:read' }), 'invalid_scope');
     });
 
+    it('revokes, in the consent that narrows a grant, the token families it no longer covers, and only those', async () => {
+      const { organization: kept, projects: [inKept] } = await seedOrganization(rt.ctx, user.id, 'Kept', ['K']);
+      const { projects: [inDropped] } = await seedOrganization(rt.ctx, user.id, 'Dropped', ['D']);
+      const live = async (tokens: { access_token: string }) => (await introspectToken(rt.ctx, client, { token: tokens.access_token })).active;
+      const project = await redeem(await code({ narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [inKept!.id] } }));
+      const organization = await redeem(await code({ narrowing: { accessLevel: 'organization', organizationIds: [kept.id], projectIds: [] } }));
+      const full = await redeem(await code());
+      // Each consent so far was as wide as the ones before (a project of Kept, Kept, everything): nothing revoked.
+      assert.deepEqual([await live(project), await live(organization), await live(full)], [true, true, true]);
+
+      const narrowed = { userId: user.id, clientId: client.id, scopes: ['project:read'] };
+      await saveGrant(rt.ctx.db, { ...narrowed, narrowing: { accessLevel: 'organization', organizationIds: [kept.id], projectIds: [] } }, rt.ctx.now());
+      assert.deepEqual([await live(project), await live(organization), await live(full)], [true, true, false]);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: full.refresh_token! }), 'invalid_grant');
+      const stillKept = await refreshTokens(rt.ctx, client, { refresh_token: organization.refresh_token! });
+      assert.equal(stillKept.access_level, 'organization');
+
+      await saveGrant(rt.ctx.db, { ...narrowed, narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [inDropped!.id] } }, rt.ctx.now());
+      assert.deepEqual([await live(project), await live(stillKept)], [false, false]);
+      const families = await rt.ctx.db.selectFrom('token_families').select('revoked_reason').where('user_id', '=', user.id).where('client_id', '=', client.id).where('revoked_reason', '=', 'consent narrowed').execute();
+      assert.ok(families.length >= 3);
+      const events = await rt.ctx.db.selectFrom('audit_events').select('detail').where('user_id', '=', user.id).where('type', '=', 'consent.granted').orderBy('at', 'desc').limit(2).execute();
+      assert.deepEqual(events.map((event) => JSON.parse(event.detail).revoked_families).sort(), [1, 2]);
+    });
+
     it('refuses a refresh token of another client, an expired one, and a forged one', async () => {
       const first = await redeem(await code());
       await rejects(refreshTokens(rt.ctx, other, { refresh_token: first.refresh_token }), 'invalid_grant');
