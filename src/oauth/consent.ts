@@ -10,7 +10,7 @@ import { ShortLivedCache } from '../short-lived-cache.js';
 import { affectedRows, prepareQuery } from '../store/prepared.js';
 import type { AccessLevel, Database, Grant } from '../store/schema.js';
 import { OAuthError } from './errors.js';
-import { formatScope, parseScope, scopesCovered } from './scopes.js';
+import { boundScopes, formatScope, parseScope, scopesCovered } from './scopes.js';
 
 export interface Narrowing {
   accessLevel: AccessLevel;
@@ -150,6 +150,52 @@ async function upsertGrant(
   };
   await db.insertInto('grants').values(grant).execute();
   return grant;
+}
+
+/** What lowering a client's scope ceiling changed (`applyLoweredCeiling`). */
+export interface LoweredCeiling {
+  grants: number;
+  token_families: number;
+  revoked_token_families: number;
+}
+
+/**
+ * Rewrites each distinct scope string among a client's rows within the ceiling: `write(scope,
+ * bounded)` changes the rows that hold `scope` and says how many it changed.
+ */
+async function boundEachScope(scopes: Array<{ scope: string }>, ceiling: readonly string[], write: (scope: string, bounded: string) => Promise<bigint>): Promise<number> {
+  let changed = 0;
+  for (const { scope } of scopes) {
+    const bounded = formatScope(boundScopes(parseScope(scope), ceiling));
+    if (bounded !== scope) changed += Number(await write(scope, bounded));
+  }
+  return changed;
+}
+
+/**
+ * Takes scopes removed from a client's ceiling away from what it already holds: every grant, so
+ * that consent is asked again before they come back, and every live token family, which bounds
+ * its access tokens (`findAccessToken`) and refreshes. A grant or family left with no scope is
+ * deleted or revoked. Rows are rewritten per distinct scope string, a handful per client however
+ * many users it has.
+ */
+export async function applyLoweredCeiling(db: Kysely<Database>, clientId: string, ceiling: readonly string[], now: number): Promise<LoweredCeiling> {
+  const grantScopes = await db.selectFrom('grants').select('scope').distinct().where('client_id', '=', clientId).execute();
+  const grants = await boundEachScope(grantScopes, ceiling, async (scope, bounded) => {
+    const rows = db.updateTable('grants').set({ scope: bounded, updated_at: now }).where('client_id', '=', clientId).where('scope', '=', scope);
+    if (bounded) return (await rows.executeTakeFirst()).numUpdatedRows;
+    return (await db.deleteFrom('grants').where('client_id', '=', clientId).where('scope', '=', scope).executeTakeFirst()).numDeletedRows;
+  });
+  const live = () => db.updateTable('token_families').where('client_id', '=', clientId).where('revoked_at', 'is', null);
+  const familyScopes = await db.selectFrom('token_families').select('scope').distinct().where('client_id', '=', clientId).where('revoked_at', 'is', null).execute();
+  let revoked = 0;
+  const families = await boundEachScope(familyScopes, ceiling, async (scope, bounded) => {
+    if (bounded) return (await live().set({ scope: bounded }).where('scope', '=', scope).executeTakeFirst()).numUpdatedRows;
+    const { numUpdatedRows } = await live().set({ revoked_at: now, revoked_reason: 'scope ceiling lowered' }).where('scope', '=', scope).executeTakeFirst();
+    revoked += Number(numUpdatedRows);
+    return numUpdatedRows;
+  });
+  return { grants, token_families: families, revoked_token_families: revoked };
 }
 
 /**

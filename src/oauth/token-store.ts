@@ -9,7 +9,7 @@ import { affectedRows, firstRow, prepareQuery } from '../store/prepared.js';
 import type { AccessTokensTable, Database, RefreshTokensTable, TokenFamily } from '../store/schema.js';
 import type { OAuthClient } from './clients/client.js';
 import type { Narrowing } from './consent.js';
-import { formatScope } from './scopes.js';
+import { boundScopes, formatScope, parseScope } from './scopes.js';
 import { constantTimeEqual, generateToken, hashToken, isToken, tokenRowId } from './tokens.js';
 
 export type Executor = Kysely<Database>;
@@ -194,14 +194,19 @@ const selectAccessToken = prepareQuery((db, p: { id: string }) =>
     .where('access_tokens.id', '=', p.id),
 );
 
-/** An access token Tessera issued, whatever its state; undefined when malformed or unknown. */
+/**
+ * An access token Tessera issued, whatever its state; undefined when malformed or unknown. Its scope
+ * is bounded by its family's, which a lowered scope ceiling narrows (`applyLoweredCeiling`), so
+ * the resource server, introspection and userinfo never honour a scope taken away since.
+ */
 export async function findAccessToken(db: Executor, token: unknown): Promise<AccessTokenRecord | undefined> {
   if (!isToken(token, 'accessToken')) return undefined;
   const id = tokenRowId(token);
   const row = await firstRow(selectAccessToken(db, { id }));
   if (!row || !constantTimeEqual(row.token_hash, hashToken(token))) return undefined;
   const { token_hash, token_scope, token_expires_at, token_created_at, token_revoked_at, ...family } = row;
-  return { id, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
+  const scope = token_scope === family.scope ? token_scope : formatScope(boundScopes(parseScope(token_scope), parseScope(family.scope)));
+  return { id, scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
 }
 
 export interface RefreshTokenRecord {

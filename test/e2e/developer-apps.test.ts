@@ -233,6 +233,58 @@ for (const target of storageTargets()) {
       assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized_client');
     });
 
+    it('a lowered scope ceiling reaches existing grants: refreshes, access tokens and skipped consent lose the removed scopes', async () => {
+      const { clientId, clientSecret } = await createdApp({ name: 'Shrinking', scope: ['openid', 'project:read', 'annotation:write'] });
+      const app = await TestOAuthClient.discover(server.url, { clientId, clientSecret, redirectUri: REDIRECT });
+      const signIn = async (agent: UserAgent, scope: string) => {
+        const { url, codeVerifier, state } = await app.authorizationUrl(scope);
+        return app.exchange(await agent.authorize(url.href), codeVerifier, state);
+      };
+      const full = await signIn(agents.owner, 'openid project:read annotation:write');
+      const writeOnly = await signIn(agents.admin, 'annotation:write');
+      const project = (await server.ctx.db.selectFrom('projects').select('id').where('organization_id', '=', acmeId).executeTakeFirstOrThrow()).id;
+      const annotate = (accessToken: string) =>
+        fetch(`${server.url}/api/projects/${project}/annotations`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ content: 'note' }) });
+      assert.equal((await annotate(full.access_token)).status, 201);
+
+      const lowered = await agents.owner.request(`${APPS}/${clientId}`, { form: { _csrf: await csrf(agents.owner), name: 'Shrinking', redirect_uris: REDIRECT, scope: ['openid', 'project:read'] } });
+      assert.equal(lowered.status, 303);
+      const loweredAt = Date.now();
+
+      // The access token already issued loses the scope within the toolkit's cache (1 s).
+      for (;;) {
+        const started = Date.now();
+        const response = await annotate(full.access_token);
+        if (response.status !== 201) {
+          assert.equal(response.status, 403);
+          assert.match(response.headers.get('www-authenticate')!, /error="insufficient_scope"/);
+          break;
+        }
+        assert.ok(started - loweredAt <= server.config.tokenCacheMs + 20, `wrote with a removed scope ${started - loweredAt} ms after the ceiling dropped`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.equal((await introspect(clientId, clientSecret, full.access_token)).active, true);
+      const introspected = (await (await fetch(`${server.url}/oauth/introspect`, { method: 'POST', headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: full.access_token }) })).json()) as { scope: string };
+      assert.equal(introspected.scope, 'openid project:read');
+
+      // Refreshes no longer return it; a refresh asking for it is refused; a family left with nothing is revoked.
+      const refreshed = await app.refresh(full.refresh_token!);
+      assert.equal(refreshed.scope, 'openid project:read');
+      const asked = await token(clientId, clientSecret, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token!, scope: 'annotation:write' });
+      assert.equal(((await asked.json()) as { error: string }).error, 'invalid_scope');
+      const emptied = await token(clientId, clientSecret, { grant_type: 'refresh_token', refresh_token: writeOnly.refresh_token! });
+      assert.equal(((await emptied.json()) as { error: string }).error, 'invalid_grant');
+      const audit = await server.ctx.db.selectFrom('audit_events').select('detail').where('client_id', '=', clientId).where('type', '=', 'app.updated').executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(audit.detail).scope_lowered, { removed: ['annotation:write'], grants: 2, token_families: 2, revoked_token_families: 1 });
+
+      // Raised again, the scope needs consent again: the stored grant lost it.
+      const raised = await agents.owner.request(`${APPS}/${clientId}`, { form: { _csrf: await csrf(agents.owner), name: 'Shrinking', redirect_uris: REDIRECT, scope: ['openid', 'project:read', 'annotation:write'] } });
+      assert.equal(raised.status, 303);
+      const silent = await app.authorizationUrl('project:read annotation:write', { prompt: 'none' });
+      const answer = await agents.owner.request(silent.url.href);
+      assert.equal(new URL(answer.headers.get('location')!).searchParams.get('error'), 'consent_required');
+    });
+
     it('serves an uploaded logo with safe headers, and refuses SVG and oversized files', async () => {
       const created = await postMultipart(agents.owner, APPS, appFields({ name: 'Logo App' }), { bytes: PNG, type: 'image/png' });
       assert.equal(created.status, 201);

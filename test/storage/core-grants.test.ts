@@ -241,6 +241,15 @@ for (const target of storageTargets()) {
       assert.deepEqual(events.map((event) => JSON.parse(event.detail).revoked_families).sort(), [1, 2]);
     });
 
+    it('bounds a refresh by the client\'s ceiling as it is now (a CIMD document that dropped a scope, say)', async () => {
+      const first = await redeem(await code());
+      const lowered: OAuthClient = { ...client, scopeCeiling: ['project:read', 'annotation:read'] };
+      const refreshed = await refreshTokens(rt.ctx, lowered, { refresh_token: first.refresh_token! });
+      assert.equal(refreshed.scope, 'project:read annotation:read');
+      await rejects(refreshTokens(rt.ctx, lowered, { refresh_token: refreshed.refresh_token!, scope: 'annotation:write' }), 'invalid_scope', /not allowed for this client/);
+      await rejects(refreshTokens(rt.ctx, { ...client, scopeCeiling: ['query:read'] }, { refresh_token: refreshed.refresh_token! }), 'invalid_scope', /none of the scopes/);
+    });
+
     it('refuses a refresh token of another client, an expired one, and a forged one', async () => {
       const first = await redeem(await code());
       await rejects(refreshTokens(rt.ctx, other, { refresh_token: first.refresh_token }), 'invalid_grant');

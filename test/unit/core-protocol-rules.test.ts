@@ -8,7 +8,7 @@ import { readClientCredentials } from '../../src/oauth/client-auth.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { s256, validateChallenge, verifyCodeVerifier } from '../../src/oauth/pkce.js';
 import { appendParams, redirectUriMatches } from '../../src/oauth/redirect-uri.js';
-import { describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
+import { boundScopes, describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
 import { seal, unseal } from '../../src/oauth/seal.js';
 import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, tokenRowId, TOKEN_PREFIXES, withChecksum } from '../../src/oauth/tokens.js';
 import { secureRandomBytes } from '../../src/security/random.js';
@@ -128,6 +128,11 @@ describe('scopes', () => {
     assert.ok(scopeSatisfies(['project:write'], 'project:read'));
     assert.ok(!scopeSatisfies(['project:read'], 'project:write'));
     assert.ok(!scopeSatisfies(['organization:write'], 'project:read'));
+  });
+
+  it('bounds held scopes by a lower ceiling, turning a write scope it only lets read into the read scope', () => {
+    assert.deepEqual(boundScopes(['openid', 'annotation:write', 'project:read', 'query:read'], ['openid', 'annotation:read', 'project:write']), ['openid', 'annotation:read', 'project:read']);
+    assert.deepEqual(boundScopes(['annotation:write'], ['project:read']), []);
   });
 
   it('refuses unknown scopes and scopes beyond the client ceiling with invalid_scope', () => {

@@ -10,6 +10,8 @@ import type { Context } from '../../context.js';
 import type { Client, Database, Organization } from '../../store/schema.js';
 import { OAuthError } from '../errors.js';
 import type { GrantType } from '../grant-types.js';
+import { applyLoweredCeiling } from '../consent.js';
+import { scopeSatisfies } from '../scopes.js';
 import { revokeFamiliesOf } from '../token-store.js';
 import type { OAuthClient } from './client.js';
 import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
@@ -279,6 +281,9 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
     const logoUri = (await applyLogo(ctx, trx, clientId, settings.logo, now)) ?? app.client.logoUri;
     const changed = vouchedChanges(app.client, { ...settings, logoUri });
     const unverified = app.client.verified && changed.length > 0;
+    // Scopes the new ceiling no longer allows are taken from what users already granted and hold.
+    const removed = (app.client.scopeCeiling ?? []).filter((scope) => !scopeSatisfies(settings.scopeCeiling, scope));
+    const scopeLowered = removed.length ? { removed, ...(await applyLoweredCeiling(trx, clientId, settings.scopeCeiling, now)) } : undefined;
     await trx
       .updateTable('clients')
       .set({
@@ -293,7 +298,14 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
       })
       .where('id', '=', clientId)
       .execute();
-    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), grant_types: settings.grantTypes, logo_changed: changed.includes('logo') };
+    const detail = {
+      name: settings.name,
+      redirect_uris: settings.redirectUris,
+      scope: settings.scopeCeiling.join(' '),
+      grant_types: settings.grantTypes,
+      logo_changed: changed.includes('logo'),
+      ...(scopeLowered ? { scope_lowered: scopeLowered } : {}),
+    };
     await recordAudit(trx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
     if (unverified) await recordAudit(trx, { type: 'app.unverified', userId, actor: userId, clientId, ip: meta.ip, detail: { changed } }, now);
   });

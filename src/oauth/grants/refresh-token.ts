@@ -15,7 +15,7 @@ import type { Context } from '../../context.js';
 import { affectedRows, prepareQuery } from '../../store/prepared.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
-import { formatScope, parseScope, scopesCovered } from '../scopes.js';
+import { boundScopes, formatScope, parseScope, scopeSatisfies, scopesCovered } from '../scopes.js';
 import { seal, unseal } from '../seal.js';
 import { touchGrant } from '../consent.js';
 import { findRefreshToken, findSuccessor, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
@@ -67,10 +67,17 @@ export async function rotateRefreshToken(
       return new OAuthError('invalid_target', 'resource does not match the original grant');
     }
     const familyScopes = parseScope(record.family.scope);
-    const requested = params.scope === undefined ? familyScopes : parseScope(params.scope);
-    if (requested.length === 0 || !scopesCovered(familyScopes, requested)) {
+    const asked = params.scope === undefined ? undefined : parseScope(params.scope);
+    if (asked && (asked.length === 0 || !scopesCovered(familyScopes, asked))) {
       return new OAuthError('invalid_scope', 'the requested scope exceeds the original grant');
     }
+    // The client's scope ceiling as it is now bounds every refresh: a scope removed from it since the
+    // grant is refused when asked for and left out otherwise.
+    const ceiling = client.scopeCeiling;
+    const beyondCeiling = ceiling ? (asked ?? []).filter((scope) => !scopeSatisfies(ceiling, scope)) : [];
+    if (beyondCeiling.length) return new OAuthError('invalid_scope', `scope not allowed for this client: ${beyondCeiling.join(' ')}`);
+    const requested = asked ?? (ceiling ? boundScopes(familyScopes, ceiling) : familyScopes);
+    if (requested.length === 0) return new OAuthError('invalid_scope', 'none of the scopes granted is allowed for this client any more');
 
     let current = record;
     if (record.rotatedAt === null) {
