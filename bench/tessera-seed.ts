@@ -39,7 +39,7 @@ export async function seedFamilies(ctx: Context, options: { count: number; resou
           now,
         );
         const issued = await mintTokens(ctx, trx, family, client, SCOPE);
-        seeded.refreshTokens.push(issued.refreshToken);
+        seeded.refreshTokens.push(issued.refreshToken!);
         seeded.accessTokens.push(issued.accessToken);
       }
     });

@@ -2,6 +2,8 @@
  * The environment, read once into one typed, validated object. The server and the CLI both call
  * `loadConfig()`, so `npx tessera user create ...` writes to the database the server uses.
  */
+import ipaddr from 'ipaddr.js';
+
 export interface Config {
   port: number;
   host: string;
@@ -52,8 +54,8 @@ export interface Config {
   /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
   logLevel: string;
-  /** Trust X-Forwarded-For from a proxy in front (for per-IP rate limits). */
-  trustProxy: boolean;
+  /** The proxies in front (addresses or CIDR ranges) whose X-Forwarded-For is believed; empty: none. */
+  trustProxy: string[];
   /** Where GitHub publishes the public keys that sign secret-scanning reports. */
   secretScanningKeysUrl: string;
 }
@@ -76,7 +78,8 @@ export interface FrontConfig {
   regions: Region[];
   platformName: string;
   logLevel: string;
-  trustProxy: boolean;
+  /** As for a region: the proxies in front of the front. */
+  trustProxy: string[];
   /** How long one call to a region may take before the region counts as unavailable. */
   upstreamTimeoutMs: number;
 }
@@ -123,6 +126,30 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   const raw = env[name] || fallback;
   if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
   return raw;
+}
+
+const ANYONE = /^(1|true|yes|on)$/i;
+
+/**
+ * TESSERA_TRUST_PROXY: the addresses or CIDR ranges of the proxies in front, the only peers whose
+ * X-Forwarded-For is believed (RFC 9700 §4.13 on forwarded headers). Believing it from anyone would
+ * let every client choose the address that per-IP limits count, so `true` is refused.
+ */
+function trustedProxies(env: Env): string[] {
+  const raw = env.TESSERA_TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || /^(0|false|no|off)$/i.test(raw)) return [];
+  if (ANYONE.test(raw)) {
+    throw new ConfigError(
+      `TESSERA_TRUST_PROXY=${raw} would believe X-Forwarded-For from anyone, so any client could choose the address rate limits count; ` +
+        'list the addresses or CIDR ranges of your proxies instead, e.g. TESSERA_TRUST_PROXY=10.0.0.0/8,127.0.0.1',
+    );
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const valid = ipaddr.IPv4.isValidFourPartDecimal(entry) || ipaddr.IPv4.isValidCIDRFourPartDecimal(entry) || ipaddr.IPv6.isValid(entry) || ipaddr.IPv6.isValidCIDR(entry);
+    if (!valid) throw new ConfigError(`TESSERA_TRUST_PROXY: "${entry}" is not an IP address or CIDR range (e.g. 10.0.0.0/8 or 127.0.0.1)`);
+  }
+  return entries;
 }
 
 /** A fixed development key is used only when none is configured and the issuer is not https. */
@@ -189,7 +216,7 @@ export function loadFrontConfig(env: Env = process.env): FrontConfig {
     regions,
     platformName: env.TESSERA_PLATFORM_NAME || 'Tessera',
     logLevel: env.LOG_LEVEL || 'info',
-    trustProxy: bool(env, 'TESSERA_TRUST_PROXY', false),
+    trustProxy: trustedProxies(env),
     upstreamTimeoutMs: int(env, 'TESSERA_FRONT_TIMEOUT_MS', 10_000),
   };
 }
@@ -247,7 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     ) as Record<ClientRateLimitedEndpoint, number>,
     redisKeyPrefix: env.TESSERA_REDIS_PREFIX || 'tessera:',
     logLevel: env.LOG_LEVEL || 'info',
-    trustProxy: bool(env, 'TESSERA_TRUST_PROXY', false),
+    trustProxy: trustedProxies(env),
     secretScanningKeysUrl: httpUrl(env, 'TESSERA_SECRET_SCANNING_KEYS_URL', 'https://api.github.com/meta/public_keys/secret_scanning'),
   };
 }

@@ -6,8 +6,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { createOrganization, createProject } from '../accounts/organizations.js';
 import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
 import { ConfigError, loadConfig, loadFrontConfig } from '../config.js';
-import { redirectUrisProblem, scopeCeilingProblem } from '../oauth/clients/metadata-rules.js';
+import { grantTypesProblem, redirectUrisProblem, scopeCeilingProblem } from '../oauth/clients/metadata-rules.js';
 import { createClient } from '../oauth/clients/registered.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../oauth/grant-types.js';
 import { purgeExpired } from '../oauth/purge.js';
 import { parseScope } from '../oauth/scopes.js';
 import { seedSampleEvents } from '../platform-api/events.js';
@@ -46,6 +47,14 @@ function validateRedirectUris(uris: string[]): string[] {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The grant types of `client create`, by default the code flow with refresh tokens; the rule every client follows. */
+function validateGrantTypes(grantTypes: string[] | undefined): GrantType[] {
+  if (grantTypes === undefined) return [...DEFAULT_GRANT_TYPES];
+  const problem = grantTypesProblem(grantTypes);
+  if (problem) throw new UsageError(`--grant-type ${problem}`);
+  return [...new Set(grantTypes.filter(isGrantType))];
+}
 
 /** A --limit option's value: an integer from 1 to `max`. */
 export function parseLimit(raw: string, max: number): number {
@@ -157,14 +166,16 @@ export function buildCli(): Command {
     .requiredOption('--redirect-uri <uri>', 'an exact redirect URI (repeat for more)', collect)
     .option('--public', 'a public client (PKCE only, no secret)')
     .option('--scope <scopes>', 'the scope ceiling, space-separated')
+    .option('--grant-type <type>', 'a grant type the client may use (repeat for more; default: authorization_code and refresh_token)', collect)
     .addOption(json())
-    .action(async (options: Output & { name: string; redirectUri: string[]; public?: boolean; scope?: string }) => {
+    .action(async (options: Output & { name: string; redirectUri: string[]; public?: boolean; scope?: string; grantType?: string[] }) => {
       const redirectUris = validateRedirectUris(options.redirectUri);
+      const grantTypes = validateGrantTypes(options.grantType);
       const ceiling = options.scope === undefined ? null : parseScope(options.scope);
       const scopeProblem = ceiling && scopeCeilingProblem(ceiling);
       if (scopeProblem) throw new UsageError(`--scope ${scopeProblem}`);
       const created = await withRuntime(({ ctx }) =>
-        createClient(ctx.db, { kind: 'registered', name: options.name, redirectUris, isPublic: Boolean(options.public), scopeCeiling: ceiling }, ctx.now()),
+        createClient(ctx.db, { kind: 'registered', name: options.name, redirectUris, isPublic: Boolean(options.public), scopeCeiling: ceiling, grantTypes }, ctx.now()),
       );
       const data = {
         client_id: created.client.id,
@@ -173,6 +184,7 @@ export function buildCli(): Command {
         redirect_uris: redirectUris,
         public: created.client.isPublic,
         scope: created.client.scopeCeiling?.join(' ') ?? null,
+        grant_types: created.client.grantTypes,
       };
       const human = [`client_id:     ${data.client_id}`, created.clientSecret ? `client_secret: ${created.clientSecret}  (shown once; store it now)` : 'public client: no secret'].join('\n');
       print(options, data, human);

@@ -39,7 +39,7 @@ export interface AppOptions {
 export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(options.logger),
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: ctx.config.trustProxy.length > 0 ? ctx.config.trustProxy : false,
     bodyLimit: 64 * 1024,
     // Query strings and bodies are parsed by Node's querystring, which turns repeats into arrays
     // that the OAuth parameter readers refuse.

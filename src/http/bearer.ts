@@ -5,14 +5,28 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../oauth/errors.js';
 
+/** Where a resource takes the token besides the Authorization header (§2.1), which every one takes. */
+export interface BearerMethods {
+  /** The `access_token` field of a form POST (§2.2); RFC 9728 metadata then lists `body`. */
+  formBody: boolean;
+}
+
 /**
- * The token from `Authorization: Bearer` (§2.1) or, on a form POST, the `access_token` field
- * (§2.2). Sending it both ways, or twice, is invalid_request (§2). Undefined when absent.
+ * The token from `Authorization: Bearer` (§2.1) or, where the resource takes it, the
+ * `access_token` field of a form POST (§2.2). A token where it is not taken (a URL query, §2.3,
+ * never) is invalid_request rather than ignored, so the caller learns where to send it; so is
+ * sending it two ways, or twice (§2). Undefined when absent.
  */
-export function bearerToken(request: FastifyRequest): string | undefined {
+export function bearerToken(request: FastifyRequest, methods: BearerMethods): string | undefined {
   const header = request.headers.authorization;
+  if ((request.query as Record<string, unknown> | undefined)?.access_token !== undefined) {
+    throw new OAuthError('invalid_request', 'send the access token in the Authorization header, never in the URL');
+  }
   const body = request.body as Record<string, unknown> | undefined;
   const fromBody = request.method === 'POST' && request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? body?.access_token : undefined;
+  if (fromBody !== undefined && !methods.formBody) {
+    throw new OAuthError('invalid_request', 'this API takes the access token in the Authorization header only, not in a form body');
+  }
   if (header !== undefined && fromBody !== undefined) throw new OAuthError('invalid_request', 'send the access token in one place only');
   if (fromBody !== undefined) {
     if (typeof fromBody !== 'string' || !fromBody) throw new OAuthError('invalid_request', 'access_token must be given once');

@@ -10,7 +10,7 @@ import { ShortLivedCache } from '../short-lived-cache.js';
 import { affectedRows, prepareQuery } from '../store/prepared.js';
 import type { AccessLevel, Database, Grant } from '../store/schema.js';
 import { OAuthError } from './errors.js';
-import { formatScope, parseScope, scopesCovered } from './scopes.js';
+import { boundScopes, formatScope, parseScope, scopesCovered } from './scopes.js';
 
 export interface Narrowing {
   accessLevel: AccessLevel;
@@ -67,7 +67,9 @@ export function grantCovers(grant: Grant | undefined, scopes: string[]): grant i
 
 /**
  * Records consent. Scopes accumulate across consents (a user who allowed `project:read` and now
- * `annotation:write` has allowed both); the narrowing is the one chosen most recently.
+ * `annotation:write` has allowed both); the narrowing is the one chosen most recently, and it bounds
+ * every token of that user and client: the token families it does not cover are revoked in the
+ * same transaction (`revokeFamiliesBeyond`).
  */
 export async function saveGrant(
   db: Kysely<Database>,
@@ -77,10 +79,47 @@ export async function saveGrant(
 ): Promise<Grant> {
   return db.transaction().execute(async (trx) => {
     const grant = await upsertGrant(trx, input, now);
-    const detail = { scope: grant.scope, access_level: grant.access_level, organization_ids: input.narrowing.organizationIds, project_ids: input.narrowing.projectIds };
+    const revoked = await revokeFamiliesBeyond(trx, input, now);
+    const detail = { scope: grant.scope, access_level: grant.access_level, organization_ids: input.narrowing.organizationIds, project_ids: input.narrowing.projectIds, revoked_families: revoked };
     await recordAudit(trx, { type: 'consent.granted', userId: input.userId, actor: input.userId, clientId: input.clientId, ip: meta.ip, detail }, now);
     return grant;
   });
+}
+
+/** True when everything `inner` lets a token reach, `outer` lets it reach too. */
+function narrowingWithin(inner: Narrowing, outer: Narrowing, organizationOfProject: ReadonlyMap<string, string>): boolean {
+  if (outer.accessLevel === 'all') return true;
+  if (outer.accessLevel === 'project') return inner.accessLevel === 'project' && inner.projectIds.every((id) => outer.projectIds.includes(id));
+  if (inner.accessLevel === 'all') return false;
+  if (inner.accessLevel === 'organization') return inner.organizationIds.every((id) => outer.organizationIds.includes(id));
+  return inner.projectIds.every((id) => outer.organizationIds.includes(organizationOfProject.get(id) ?? ''));
+}
+
+/**
+ * A user who narrows an app's grant takes the rest away from every token the app already holds,
+ * not only from those issued later. Families are not narrowed in place (a retry in the grace window
+ * would replay a sealed answer that names the old narrowing); the ones the new narrowing does not
+ * cover are revoked, and the app authorizes again, without a consent page, for the narrowing now
+ * granted. Families it covers (another device's, already as narrow) keep working. Returns how many
+ * were revoked.
+ */
+async function revokeFamiliesBeyond(db: Kysely<Database>, input: { userId: string; clientId: string; narrowing: Narrowing }, now: number): Promise<number> {
+  if (input.narrowing.accessLevel === 'all') return 0;
+  const families = await db
+    .selectFrom('token_families')
+    .select(['id', 'access_level', 'organization_ids', 'project_ids'])
+    .where('user_id', '=', input.userId)
+    .where('client_id', '=', input.clientId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  const narrowings = families.map((family) => ({ id: family.id, narrowing: narrowingOf(family) }));
+  const projectIds = [...new Set(narrowings.flatMap(({ narrowing }) => narrowing.projectIds))];
+  const projects = projectIds.length ? await db.selectFrom('projects').select(['id', 'organization_id']).where('id', 'in', projectIds).execute() : [];
+  const organizationOfProject = new Map(projects.map((project) => [project.id, project.organization_id]));
+  const beyond = narrowings.filter(({ narrowing }) => !narrowingWithin(narrowing, input.narrowing, organizationOfProject)).map(({ id }) => id);
+  if (beyond.length === 0) return 0;
+  const result = await db.updateTable('token_families').set({ revoked_at: now, revoked_reason: 'consent narrowed' }).where('id', 'in', beyond).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 async function upsertGrant(
@@ -111,6 +150,52 @@ async function upsertGrant(
   };
   await db.insertInto('grants').values(grant).execute();
   return grant;
+}
+
+/** What lowering a client's scope ceiling changed (`applyLoweredCeiling`). */
+export interface LoweredCeiling {
+  grants: number;
+  token_families: number;
+  revoked_token_families: number;
+}
+
+/**
+ * Rewrites each distinct scope string among a client's rows within the ceiling: `write(scope,
+ * bounded)` changes the rows that hold `scope` and says how many it changed.
+ */
+async function boundEachScope(scopes: Array<{ scope: string }>, ceiling: readonly string[], write: (scope: string, bounded: string) => Promise<bigint>): Promise<number> {
+  let changed = 0;
+  for (const { scope } of scopes) {
+    const bounded = formatScope(boundScopes(parseScope(scope), ceiling));
+    if (bounded !== scope) changed += Number(await write(scope, bounded));
+  }
+  return changed;
+}
+
+/**
+ * Takes scopes removed from a client's ceiling away from what it already holds: every grant, so
+ * that consent is asked again before they come back, and every live token family, which bounds
+ * its access tokens (`findAccessToken`) and refreshes. A grant or family left with no scope is
+ * deleted or revoked. Rows are rewritten per distinct scope string, a handful per client however
+ * many users it has.
+ */
+export async function applyLoweredCeiling(db: Kysely<Database>, clientId: string, ceiling: readonly string[], now: number): Promise<LoweredCeiling> {
+  const grantScopes = await db.selectFrom('grants').select('scope').distinct().where('client_id', '=', clientId).execute();
+  const grants = await boundEachScope(grantScopes, ceiling, async (scope, bounded) => {
+    const rows = db.updateTable('grants').set({ scope: bounded, updated_at: now }).where('client_id', '=', clientId).where('scope', '=', scope);
+    if (bounded) return (await rows.executeTakeFirst()).numUpdatedRows;
+    return (await db.deleteFrom('grants').where('client_id', '=', clientId).where('scope', '=', scope).executeTakeFirst()).numDeletedRows;
+  });
+  const live = () => db.updateTable('token_families').where('client_id', '=', clientId).where('revoked_at', 'is', null);
+  const familyScopes = await db.selectFrom('token_families').select('scope').distinct().where('client_id', '=', clientId).where('revoked_at', 'is', null).execute();
+  let revoked = 0;
+  const families = await boundEachScope(familyScopes, ceiling, async (scope, bounded) => {
+    if (bounded) return (await live().set({ scope: bounded }).where('scope', '=', scope).executeTakeFirst()).numUpdatedRows;
+    const { numUpdatedRows } = await live().set({ revoked_at: now, revoked_reason: 'scope ceiling lowered' }).where('scope', '=', scope).executeTakeFirst();
+    revoked += Number(numUpdatedRows);
+    return numUpdatedRows;
+  });
+  return { grants, token_families: families, revoked_token_families: revoked };
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { Config } from '../config.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
-import { GRANT_TYPES } from './token.js';
+import { GRANT_TYPES } from './grant-types.js';
 
 export type Metadata = Record<string, unknown>;
 

@@ -72,6 +72,20 @@ export function scopesCovered(granted: Iterable<string>, requested: Iterable<str
 }
 
 /**
+ * The scopes of `held` that `bound` allows, as `bound` allows them: a write scope whose object
+ * `bound` allows only to read becomes the read scope.
+ */
+export function boundScopes(held: Iterable<string>, bound: Iterable<string>): string[] {
+  const allowed = new Set(bound);
+  const kept = new Set<string>();
+  for (const scope of held) {
+    if (scopeSatisfies(allowed, scope)) kept.add(scope);
+    else if (scope.endsWith(':write') && allowed.has(scope.slice(0, -':write'.length) + ':read')) kept.add(scope.slice(0, -':write'.length) + ':read');
+  }
+  return [...kept];
+}
+
+/**
  * Checks a requested scope against the registry and the client's ceiling. Unknown scopes and
  * scopes beyond the ceiling are both `invalid_scope`: silently dropping them would hand the
  * client a token it did not expect.

@@ -9,7 +9,8 @@ export interface TokenResponse extends RegionFields {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  /** Only for a client registered for the refresh_token grant. */
+  refresh_token?: string;
   scope: string;
   /** `all`, `organization` or `project`: how far the user narrowed the grant. */
   access_level: TokenFamily['access_level'];
@@ -24,7 +25,7 @@ export function tokenResponse(issued: IssuedTokens, family: TokenFamily, idToken
     access_token: issued.accessToken,
     token_type: 'Bearer',
     expires_in: issued.accessExpiresIn,
-    refresh_token: issued.refreshToken,
+    ...(issued.refreshToken === undefined ? {} : { refresh_token: issued.refreshToken }),
     scope: issued.scope,
     access_level: narrowing.accessLevel,
     scoped_organizations: narrowing.organizationIds,

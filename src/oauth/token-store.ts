@@ -9,7 +9,7 @@ import { affectedRows, firstRow, prepareQuery } from '../store/prepared.js';
 import type { AccessTokensTable, Database, RefreshTokensTable, TokenFamily } from '../store/schema.js';
 import type { OAuthClient } from './clients/client.js';
 import type { Narrowing } from './consent.js';
-import { formatScope } from './scopes.js';
+import { boundScopes, formatScope, parseScope } from './scopes.js';
 import { constantTimeEqual, generateToken, hashToken, isToken, tokenRowId } from './tokens.js';
 
 export type Executor = Kysely<Database>;
@@ -47,24 +47,33 @@ export async function createFamily(db: Executor, input: NewFamily, now: number):
 
 export interface IssuedTokens {
   accessToken: string;
-  refreshToken: string;
+  /** None for a client not registered for the refresh_token grant. */
+  refreshToken: string | undefined;
   accessExpiresIn: number;
   scope: string;
 }
 
-/** A freshly generated access/refresh pair, not yet stored: callers may decide first whether to keep it. */
-export interface TokenPair {
-  issued: IssuedTokens;
+/** Freshly generated tokens, not yet stored: callers may decide first whether to keep them. */
+export interface TokenPair<Refresh extends string | undefined = string> {
+  issued: IssuedTokens & { refreshToken: Refresh };
   accessExpiresAt: number;
   refreshExpiresAt: number;
 }
 
-export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string): TokenPair {
+/** An access token and, when `withRefreshToken`, a refresh token, with the client's lifetimes. */
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string): TokenPair;
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string, withRefreshToken: boolean): TokenPair<string | undefined>;
+export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string, withRefreshToken = true): TokenPair<string | undefined> {
   const now = ctx.now();
   const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
   const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
   return {
-    issued: { accessToken: generateToken('accessToken', now), refreshToken: generateToken('refreshToken', now), accessExpiresIn: accessTtl, scope: accessScope },
+    issued: {
+      accessToken: generateToken('accessToken', now),
+      refreshToken: withRefreshToken ? generateToken('refreshToken', now) : undefined,
+      accessExpiresIn: accessTtl,
+      scope: accessScope,
+    },
     accessExpiresAt: now + accessTtl * 1000,
     refreshExpiresAt: now + refreshTtl * 1000,
   };
@@ -87,12 +96,13 @@ const insertRefreshToken = prepareQuery((db, row: NewTokenRow & Pick<RefreshToke
 );
 
 /**
- * Stores a pair into a family. `responseSealed` is the token response that issued the pair, sealed
- * under the refresh token it replaces, when the pair comes from a rotation.
+ * Stores the tokens into a family. `responseSealed` is the token response that issued the pair,
+ * sealed under the refresh token it replaces, when the pair comes from a rotation.
  */
-export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair, now: number, responseSealed: string | null = null): Promise<void> {
+export async function storeTokenPair(db: Executor, family: TokenFamily, pair: TokenPair<string | undefined>, now: number, responseSealed: string | null = null): Promise<void> {
   const { accessToken, refreshToken, scope } = pair.issued;
   await insertAccessToken(db, { id: tokenRowId(accessToken), token_hash: hashToken(accessToken), family_id: family.id, scope, expires_at: pair.accessExpiresAt, created_at: now });
+  if (refreshToken === undefined) return;
   await insertRefreshToken(db, {
     id: tokenRowId(refreshToken),
     token_hash: hashToken(refreshToken),
@@ -103,7 +113,7 @@ export async function storeTokenPair(db: Executor, family: TokenFamily, pair: To
   });
 }
 
-/** Mints an access token and a refresh token into a family. */
+/** Mints an access token into a family, and a refresh token when the client is registered for the refresh_token grant. */
 export async function mintTokens(
   ctx: Context,
   db: Executor,
@@ -111,7 +121,7 @@ export async function mintTokens(
   client: OAuthClient,
   accessScope: string,
 ): Promise<IssuedTokens> {
-  const pair = generateTokenPair(ctx, client, accessScope);
+  const pair = generateTokenPair(ctx, client, accessScope, client.grantTypes.includes('refresh_token'));
   await storeTokenPair(db, family, pair, ctx.now());
   return pair.issued;
 }
@@ -184,14 +194,19 @@ const selectAccessToken = prepareQuery((db, p: { id: string }) =>
     .where('access_tokens.id', '=', p.id),
 );
 
-/** An access token Tessera issued, whatever its state; undefined when malformed or unknown. */
+/**
+ * An access token Tessera issued, whatever its state; undefined when malformed or unknown. Its scope
+ * is bounded by its family's, which a lowered scope ceiling narrows (`applyLoweredCeiling`), so
+ * the resource server, introspection and userinfo never honour a scope taken away since.
+ */
 export async function findAccessToken(db: Executor, token: unknown): Promise<AccessTokenRecord | undefined> {
   if (!isToken(token, 'accessToken')) return undefined;
   const id = tokenRowId(token);
   const row = await firstRow(selectAccessToken(db, { id }));
   if (!row || !constantTimeEqual(row.token_hash, hashToken(token))) return undefined;
   const { token_hash, token_scope, token_expires_at, token_created_at, token_revoked_at, ...family } = row;
-  return { id, scope: token_scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
+  const scope = token_scope === family.scope ? token_scope : formatScope(boundScopes(parseScope(token_scope), parseScope(family.scope)));
+  return { id, scope, expiresAt: token_expires_at, createdAt: token_created_at, revokedAt: token_revoked_at, family };
 }
 
 export interface RefreshTokenRecord {
@@ -239,9 +254,18 @@ export async function findRefreshToken(db: Executor, token: unknown): Promise<Re
   };
 }
 
-const selectResponseSealed = prepareQuery((db, p: { id: string }) => db.selectFrom('refresh_tokens').select('response_sealed').where('id', '=', p.id));
+/** What a retry of a rotated refresh token needs to know about the token it was rotated into. */
+export interface Successor {
+  /** The token response that issued it, sealed under the token it replaced; null unless it came from a rotation. */
+  responseSealed: string | null;
+  /** Set once the successor has itself been used. */
+  rotatedAt: number | null;
+}
 
-/** The sealed token response that issued the refresh token with row id `id`, if it came from a rotation. */
-export async function findResponseSealed(db: Executor, id: string): Promise<string | undefined> {
-  return (await firstRow(selectResponseSealed(db, { id })))?.response_sealed ?? undefined;
+const selectSuccessor = prepareQuery((db, p: { id: string }) => db.selectFrom('refresh_tokens').select(['response_sealed', 'rotated_at']).where('id', '=', p.id));
+
+/** The refresh token with row id `id`, as the successor of the token a retry presents. */
+export async function findSuccessor(db: Executor, id: string): Promise<Successor | undefined> {
+  const row = await firstRow(selectSuccessor(db, { id }));
+  return row && { responseSealed: row.response_sealed, rotatedAt: row.rotated_at };
 }

@@ -3,12 +3,20 @@ import type { RequestMeta } from '../audit/audit.js';
 import type { Context } from '../context.js';
 import { authenticateClient, type ClientCredentials } from './client-auth.js';
 import { OAuthError } from './errors.js';
+import type { OAuthClient } from './clients/client.js';
+import { isGrantType, type GrantType } from './grant-types.js';
 import { exchangeAuthorizationCode } from './grants/authorization-code.js';
 import { refreshTokens } from './grants/refresh-token.js';
 import { regionFields } from '../regions/fields.js';
 import type { TokenResponse } from './token-response.js';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+type Grant = (ctx: Context, client: OAuthClient, params: Record<string, string | undefined>, meta: RequestMeta) => Promise<TokenResponse>;
+
+/** Each grant type's handler (src/oauth/grants/). */
+const GRANTS: Record<GrantType, Grant> = {
+  authorization_code: exchangeAuthorizationCode,
+  refresh_token: refreshTokens,
+};
 
 export async function handleTokenRequest(
   ctx: Context,
@@ -18,12 +26,10 @@ export async function handleTokenRequest(
 ): Promise<TokenResponse> {
   const grantType = params.grant_type;
   if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required');
-  if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
-    throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-  }
+  if (!isGrantType(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
   const client = await authenticateClient(ctx, credentials, meta);
-  const response = grantType === 'authorization_code'
-    ? await exchangeAuthorizationCode(ctx, client, params, meta)
-    : await refreshTokens(ctx, client, params, meta);
+  // RFC 6749 §5.2: a client may use only the grant types it is registered for (RFC 7591 §2).
+  if (!client.grantTypes.includes(grantType)) throw new OAuthError('unauthorized_client', `this client is not registered for the ${grantType} grant`);
+  const response = await GRANTS[grantType](ctx, client, params, meta);
   return { ...response, ...regionFields(ctx.config) };
 }

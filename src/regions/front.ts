@@ -37,7 +37,7 @@ export interface FrontOptions {
 }
 
 export async function buildFront(config: FrontConfig, options: FrontOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(options.logger), trustProxy: config.trustProxy, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: loggerOptions(options.logger), trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false, bodyLimit: 64 * 1024 });
   const secure = isHttps(config.issuer);
   await app.register(cookie);
   addSecurityHeaders(app, secure);

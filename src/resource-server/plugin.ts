@@ -78,7 +78,8 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
   /** Undefined when the request may proceed; the sent reply when it was refused. */
   async function enforce(request: FastifyRequest, reply: FastifyReply, rule: AccessRule): Promise<FastifyReply | undefined> {
     try {
-      const credential = bearerToken(request);
+      // RFC 9728 metadata for this API lists bearer_methods_supported ["header"].
+      const credential = bearerToken(request, { formBody: false });
       if (credential === undefined) return sendBearerError(reply, challenge, undefined);
       const principal = await authenticate(credential);
       request.principal = principal;

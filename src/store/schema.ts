@@ -3,7 +3,7 @@
  * milliseconds (bigint in PostgreSQL, parsed to number), booleans are 0/1 integers, lists are
  * JSON text. Tokens, codes, sessions and secrets appear only as SHA-256 hex hashes.
  */
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type Bool = 0 | 1;
 export type AccessLevel = 'all' | 'organization' | 'project';
@@ -71,6 +71,8 @@ export interface ClientsTable {
   id_token_signed_response_alg: string | null;
   /** Dynamic registrations only: the one method the client may authenticate with; null means any. */
   token_endpoint_auth_method: string | null;
+  /** JSON array of the grant types the client may use (RFC 7591 §2); by default authorization_code and refresh_token. */
+  grant_types: Generated<string>;
   created_at: number;
   updated_at: number;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config.js';
 import { block, isBlocked, unblock } from '../../src/oauth/cimd/blocklist.js';
+import { storeDocument } from '../../src/oauth/cimd/cache.js';
 import { createCimdResolver } from '../../src/oauth/cimd/resolver.js';
 import { createClientResolver } from '../../src/oauth/clients/resolver.js';
 import { OAuthError } from '../../src/oauth/errors.js';
@@ -282,6 +283,28 @@ for (const target of storageTargets()) {
       assert.equal(await isBlocked(server.ctx.db, new URL('https://a.b.example.com/c')), true);
       assert.equal(await isBlocked(server.ctx.db, new URL('https://notexample.com/c')), false);
       assert.equal(await isBlocked(server.ctx.db, new URL('https://example.com.evil.net/c')), false);
+    });
+
+    it('refuses a host with a trailing dot, so it cannot get round the blocklist', async () => {
+      // The same host spelled with a trailing dot, and a document that names that spelling as its
+      // client_id. Where public DNS resolves the dotted name it is fetched like any other; this
+      // machine's resolver does not, so the document is put in the cache as that fetch would have.
+      const clientId = docs.serve('/dotted/client.json');
+      const dotted = `https://localhost.:${docs.port}/dotted/client.json`;
+      docs.serve('/dotted/client.json', { client_id: dotted });
+      await storeDocument(server.ctx.db, dotted, { client_id: dotted, client_name: 'Notebook Sync', redirect_uris: [REDIRECT] }, server.ctx.now(), 3600);
+
+      await block(server.ctx.db, 'localhost', 'phishing', server.ctx.now());
+      assert.equal(await resolvesAt(server, dotted), false, 'a blocked domain, with a trailing dot');
+      assert.equal(await tokenEndpointError(server, dotted), 'invalid_client');
+      assert.equal(await isBlocked(server.ctx.db, new URL(dotted)), true, 'matching normalises the host first');
+      await unblock(server.ctx.db, 'localhost');
+      await block(server.ctx.db, clientId, null, server.ctx.now());
+      assert.equal(await isBlocked(server.ctx.db, new URL(dotted)), true, 'an exact URL blocks its trailing-dot spelling too');
+      await unblock(server.ctx.db, clientId);
+
+      assert.equal(await resolvesAt(server, dotted), false, 'not canonical, blocked or not');
+      assert.equal(docs.count('/dotted/client.json'), 0, 'never fetched');
     });
 
     it('limits first fetches per IP and globally, and serves cached documents beyond the limit', async () => {

@@ -41,6 +41,7 @@ describe('tessera CLI', () => {
     assert.match(data.client_secret, /^pcs_/);
     assert.deepEqual(data.redirect_uris, ['https://app.example/cb', 'http://127.0.0.1/cb']);
     assert.equal(data.scope, 'project:read openid');
+    assert.deepEqual(data.grant_types, ['authorization_code', 'refresh_token']);
 
     const runtime = await createRuntime(loadConfig({ DATABASE_URL: tessera.databaseUrl }));
     const row = await runtime.ctx.db.selectFrom('clients').selectAll().where('id', '=', data.client_id).executeTakeFirstOrThrow();
@@ -51,6 +52,10 @@ describe('tessera CLI', () => {
     assert.equal(publicClient.status, 0, publicClient.stderr);
     assert.equal(publicClient.json().client_secret, undefined);
     assert.equal(publicClient.json().public, true);
+
+    const codeOnly = tessera('client', 'create', '--name', 'Code Only', '--redirect-uri', 'https://app.example/cb', '--grant-type', 'authorization_code', '--json');
+    assert.equal(codeOnly.status, 0, codeOnly.stderr);
+    assert.deepEqual(codeOnly.json().grant_types, ['authorization_code']);
 
     const human = tessera('client', 'create', '--name', 'Human', '--redirect-uri', 'https://app.example/cb');
     assert.match(human.stdout, /client_secret: pcs_.*shown once/);
@@ -69,6 +74,8 @@ describe('tessera CLI', () => {
       [['client', 'create', '--name', 'X', '--redirect-uri', 'http://app.example/cb'], /must use https unless it is on a loopback host/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'https://user:pw@app.example/cb'], /user name or password/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/', '--scope', 'admin'], /--scope must list only known scopes, not admin/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/', '--grant-type', 'client_credentials'], /--grant-type lists unsupported grant types: client_credentials/],
+      [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/', '--grant-type', 'refresh_token'], /must include authorization_code/],
       [['bogus'], /unknown command/],
     ];
     for (const [args, message] of cases) {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { addMember } from '../../src/accounts/organizations.js';
+import { setAppVerified } from '../../src/oauth/clients/apps.js';
 import { s256 } from '../../src/oauth/pkce.js';
 import { hashToken } from '../../src/oauth/tokens.js';
 import { tesseraCli } from '../support/cli.js';
@@ -153,6 +154,9 @@ for (const target of storageTargets()) {
         [{ name: 'Official Stats' }, /must not contain/],
         [{ name: 'verified helper' }, /must not contain/],
         [{ name: 'TESSERA Connect' }, /must not contain/],
+        [{ name: 'T\u0435ssera Connect' }, /must not contain .*in any letters that look like them/],
+        [{ name: '\u039Ffficial Stats' }, /must not contain/],
+        [{ name: 'Pocket\u200BStats' }, /invisible or direction-changing/],
         [{ name: '' }, /name must be 1 to 100/],
         [{ redirect_uris: 'javascript:alert(1)' }, /Redirect URL javascript:alert\(1\) uses the forbidden scheme/],
         [{ redirect_uris: 'data:text/html,hi' }, /forbidden scheme/],
@@ -208,6 +212,77 @@ for (const target of storageTargets()) {
       assert.match(await invalid.text(), /must not contain/);
       const unchanged = await server.ctx.db.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirstOrThrow();
       assert.equal(unchanged.name, 'After');
+    });
+
+    it('issues refresh tokens only to an app that keeps them on', async () => {
+      const withRefresh = await createdApp({ name: 'Refreshing' });
+      assert.match((await tokensFor(withRefresh.clientId, withRefresh.clientSecret)).refresh_token ?? '', /^phr_/);
+      const without = await createdApp({ name: 'Short Lived', refresh_tokens: 'off' });
+      const row = await server.ctx.db.selectFrom('clients').select('grant_types').where('id', '=', without.clientId).executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code']);
+      assert.equal((await tokensFor(without.clientId, without.clientSecret)).refresh_token, undefined);
+      assert.match(await (await agents.owner.request(`${APPS}/${without.clientId}`)).text(), /name="refresh_tokens" value="off" checked/);
+
+      // Turned off later: the app's refresh tokens stop working at once.
+      const held = await tokensFor(withRefresh.clientId, withRefresh.clientSecret);
+      const page = `${APPS}/${withRefresh.clientId}`;
+      const saved = await agents.owner.request(page, { form: { _csrf: await csrf(agents.owner), name: 'Refreshing', redirect_uris: REDIRECT, scope: ['openid', 'profile', 'project:read'], refresh_tokens: 'off' } });
+      assert.equal(saved.status, 303);
+      const refused = await token(withRefresh.clientId, withRefresh.clientSecret, { grant_type: 'refresh_token', refresh_token: held.refresh_token });
+      assert.equal(refused.status, 400);
+      assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized_client');
+    });
+
+    it('a lowered scope ceiling reaches existing grants: refreshes, access tokens and skipped consent lose the removed scopes', async () => {
+      const { clientId, clientSecret } = await createdApp({ name: 'Shrinking', scope: ['openid', 'project:read', 'annotation:write'] });
+      const app = await TestOAuthClient.discover(server.url, { clientId, clientSecret, redirectUri: REDIRECT });
+      const signIn = async (agent: UserAgent, scope: string) => {
+        const { url, codeVerifier, state } = await app.authorizationUrl(scope);
+        return app.exchange(await agent.authorize(url.href), codeVerifier, state);
+      };
+      const full = await signIn(agents.owner, 'openid project:read annotation:write');
+      const writeOnly = await signIn(agents.admin, 'annotation:write');
+      const project = (await server.ctx.db.selectFrom('projects').select('id').where('organization_id', '=', acmeId).executeTakeFirstOrThrow()).id;
+      const annotate = (accessToken: string) =>
+        fetch(`${server.url}/api/projects/${project}/annotations`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ content: 'note' }) });
+      assert.equal((await annotate(full.access_token)).status, 201);
+
+      const lowered = await agents.owner.request(`${APPS}/${clientId}`, { form: { _csrf: await csrf(agents.owner), name: 'Shrinking', redirect_uris: REDIRECT, scope: ['openid', 'project:read'] } });
+      assert.equal(lowered.status, 303);
+      const loweredAt = Date.now();
+
+      // The access token already issued loses the scope within the toolkit's cache (1 s).
+      for (;;) {
+        const started = Date.now();
+        const response = await annotate(full.access_token);
+        if (response.status !== 201) {
+          assert.equal(response.status, 403);
+          assert.match(response.headers.get('www-authenticate')!, /error="insufficient_scope"/);
+          break;
+        }
+        assert.ok(started - loweredAt <= server.config.tokenCacheMs + 20, `wrote with a removed scope ${started - loweredAt} ms after the ceiling dropped`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.equal((await introspect(clientId, clientSecret, full.access_token)).active, true);
+      const introspected = (await (await fetch(`${server.url}/oauth/introspect`, { method: 'POST', headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: full.access_token }) })).json()) as { scope: string };
+      assert.equal(introspected.scope, 'openid project:read');
+
+      // Refreshes no longer return it; a refresh asking for it is refused; a family left with nothing is revoked.
+      const refreshed = await app.refresh(full.refresh_token!);
+      assert.equal(refreshed.scope, 'openid project:read');
+      const asked = await token(clientId, clientSecret, { grant_type: 'refresh_token', refresh_token: refreshed.refresh_token!, scope: 'annotation:write' });
+      assert.equal(((await asked.json()) as { error: string }).error, 'invalid_scope');
+      const emptied = await token(clientId, clientSecret, { grant_type: 'refresh_token', refresh_token: writeOnly.refresh_token! });
+      assert.equal(((await emptied.json()) as { error: string }).error, 'invalid_grant');
+      const audit = await server.ctx.db.selectFrom('audit_events').select('detail').where('client_id', '=', clientId).where('type', '=', 'app.updated').executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(audit.detail).scope_lowered, { removed: ['annotation:write'], grants: 2, token_families: 2, revoked_token_families: 1 });
+
+      // Raised again, the scope needs consent again: the stored grant lost it.
+      const raised = await agents.owner.request(`${APPS}/${clientId}`, { form: { _csrf: await csrf(agents.owner), name: 'Shrinking', redirect_uris: REDIRECT, scope: ['openid', 'project:read', 'annotation:write'] } });
+      assert.equal(raised.status, 303);
+      const silent = await app.authorizationUrl('project:read annotation:write', { prompt: 'none' });
+      const answer = await agents.owner.request(silent.url.href);
+      assert.equal(new URL(answer.headers.get('location')!).searchParams.get('error'), 'consent_required');
     });
 
     it('serves an uploaded logo with safe headers, and refuses SVG and oversized files', async () => {
@@ -332,6 +407,46 @@ for (const target of storageTargets()) {
       const signedOut = await new UserAgent(server.url).request(page);
       assert.equal(signedOut.status, 303);
       assert.match(signedOut.headers.get('location') ?? '', /^\/login\?return_to=/);
+    });
+
+    it('clears the Verified badge when the name, logo, redirect URLs or scope ceiling change, with an audit event', async () => {
+      const { clientId } = await createdApp({ name: 'Vouched' });
+      const page = `${APPS}/${clientId}`;
+      let fields: Record<string, string | string[]> = { name: 'Vouched', description: 'Charts in your pocket', redirect_uris: REDIRECT, scope: ['openid', 'profile', 'project:read'], logo_url: '' };
+      const consent = async () => (await agents.owner.request(`${authorizeUrl(clientId)}&prompt=consent`)).text();
+      const edit = async (changes: Record<string, string | string[]>) => {
+        fields = { ...fields, ...changes };
+        const saved = await agents.admin.request(page, { form: { _csrf: await csrf(agents.admin), ...fields } });
+        assert.equal(saved.status, 303);
+      };
+      const verified = async () => (await server.ctx.db.selectFrom('clients').select('verified').where('id', '=', clientId).executeTakeFirstOrThrow()).verified;
+
+      await setAppVerified(server.ctx, clientId, true, 'system:test');
+      // What the badge does not vouch for, and saving what is already there, keep it.
+      await edit({ description: 'Other words', redirect_uris: `${REDIRECT}\n${REDIRECT}` });
+      assert.equal(await verified(), 1);
+      assert.match(await consent(), /badge verified/);
+
+      const changes: Array<[Record<string, string | string[]>, string]> = [
+        [{ name: 'Vouched Again' }, 'name'],
+        [{ logo_url: 'https://cdn.example/new-logo.png' }, 'logo'],
+        [{ redirect_uris: `${REDIRECT}\nhttps://elsewhere.example/cb` }, 'redirect_uris'],
+        [{ scope: ['openid', 'profile', 'project:read', 'annotation:write'] }, 'scope'],
+      ];
+      const unverifiedEvents = () => server.ctx.db.selectFrom('audit_events').selectAll().where('client_id', '=', clientId).where('type', '=', 'app.unverified').execute();
+      for (const [change, what] of changes) {
+        await setAppVerified(server.ctx, clientId, true, 'system:test');
+        assert.match(await consent(), /badge verified/, what);
+        const before = (await unverifiedEvents()).length;
+        await edit(change);
+        assert.equal(await verified(), 0, what);
+        assert.doesNotMatch(await consent(), /badge verified/, what);
+        const events = await unverifiedEvents();
+        assert.equal(events.length, before + 1, what);
+      }
+      const events = await unverifiedEvents();
+      assert.ok(events.every((event) => event.actor !== 'system:test' && event.user_id !== null), 'written by the change, naming the admin who made it');
+      assert.deepEqual(events.map((event) => JSON.parse(event.detail).changed[0]).sort(), changes.map(([, what]) => what).sort());
     });
 
     it('lets an instance admin verify and unverify an app from the CLI', async () => {

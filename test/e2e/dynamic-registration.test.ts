@@ -121,7 +121,7 @@ for (const target of storageTargets()) {
         assert.equal(body.token_endpoint_auth_method, method);
         assert.equal(body.client_secret_expires_at, 0);
         assert.equal(body.id_token_signed_response_alg, 'ES256');
-        assert.deepEqual(body.grant_types, ['authorization_code']);
+        assert.deepEqual(body.grant_types, ['authorization_code', 'refresh_token']);
         assert.equal(body.scope, undefined, 'no ceiling registered');
         const secret = body.client_secret!;
         assert.match(secret, /^pcs_/);
@@ -153,11 +153,35 @@ for (const target of storageTargets()) {
       });
     }
 
+    it('holds a client to the grant types it registered: no refresh token without refresh_token, unauthorized_client for the grant', async () => {
+      const body = await registered(server, { client_name: 'Code Only', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
+      assert.deepEqual(body.grant_types, ['authorization_code']);
+      const row = await server.ctx.db.selectFrom('clients').select('grant_types').where('id', '=', body.client_id).executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code']);
+
+      const app = await TestOAuthClient.discover(server.url, { clientId: body.client_id, redirectUri: REDIRECT });
+      const { url, codeVerifier, state } = await app.authorizationUrl('project:read');
+      const tokens = await app.exchange(await agent.authorize(url.href), codeVerifier, state);
+      assert.match(tokens.access_token, /^pha_/);
+      assert.equal(tokens.refresh_token, undefined);
+
+      const response = await fetch(`${server.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'phr_anything', client_id: body.client_id }),
+      });
+      assert.equal(response.status, 400);
+      assert.deepEqual(await response.json(), { error: 'unauthorized_client', error_description: 'this client is not registered for the refresh_token grant' });
+      const discovery = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      assert.deepEqual(discovery.grant_types_supported, ['authorization_code', 'refresh_token']);
+    });
+
     it('defaults to client_secret_basic (RFC 7591 §2)', async () => {
       const body = await registered(server, { client_name: 'Defaults', redirect_uris: ['https://app.example.com/cb', 'com.example.app:/cb'] });
       assert.equal(body.token_endpoint_auth_method, 'client_secret_basic');
       assert.match(body.client_secret!, /^pcs_/);
       assert.deepEqual(body.response_types, ['code']);
+      assert.deepEqual(body.grant_types, ['authorization_code', 'refresh_token'], 'refresh tokens unless the client registers without them');
       assert.deepEqual(body.redirect_uris, ['https://app.example.com/cb', 'com.example.app:/cb']);
     });
 

@@ -173,6 +173,9 @@ for (const target of storageTargets()) {
       });
       assert.equal(viaForm.status, 200);
       assert.equal(((await viaForm.json()) as { email: string }).email !== undefined, true);
+      const viaQuery = await fetch(`${server.url}/oauth/userinfo?access_token=${tokens.access_token}`);
+      assert.equal(viaQuery.status, 400);
+      assert.match(viaQuery.headers.get('www-authenticate')!, /error="invalid_request", error_description="send the access token in the Authorization header, never in the URL"/);
 
       const { tokens: apiOnly } = await signIn(config, agent, 'project:read', { prompt: 'consent' });
       const insufficient = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${apiOnly.access_token}` } });
@@ -274,6 +277,26 @@ for (const target of storageTargets()) {
         await agent.signIn(user.email, PASSWORD);
         const { tokens: again } = await signIn(config, agent, 'openid', { max_age: '60' });
         assert.ok(again.claims()!.auth_time! >= firstAuthTime + 1);
+      });
+
+      it('continues after a sign-in that satisfies max_age, max_age=0 included, instead of asking again', async () => {
+        const { config } = await relyingParty();
+        const clientId = config.clientMetadata().client_id;
+        const { user, agent: stale } = await signedInAgent();
+        server.advance(120_000);
+        // Signed out with max_age=0 (every sign-in used to loop back to /login), and signed in two minutes ago with max_age=60.
+        for (const [agent, maxAge] of [[new UserAgent(server.url), '0'], [stale, '60']] as const) {
+          const { location } = await authorize(agent, clientId, { max_age: maxAge });
+          assert.equal(location!.pathname, '/login', `max_age=${maxAge}`);
+          const loginPage = await (await agent.request(location!.pathname + location!.search)).text();
+          const form = { _csrf: UserAgent.csrfToken(loginPage), email: user.email, password: PASSWORD, ...UserAgent.hiddenFields(loginPage) };
+          const signedIn = await agent.request('/login', { form });
+          assert.equal(signedIn.status, 303);
+          // The consent page the first time, the code at once when the user has consented before; never /login again.
+          const callback = await agent.authorize(new URL(signedIn.headers.get('location')!, server.url).href);
+          assert.equal(callback.origin + callback.pathname, REDIRECT_URI, `after signing in for max_age=${maxAge}: ${callback.href}`);
+          assert.ok(callback.searchParams.get('code'), `max_age=${maxAge}`);
+        }
       });
 
       it('prompt=none with an exceeded max_age is login_required', async () => {

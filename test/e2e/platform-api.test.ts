@@ -132,6 +132,29 @@ for (const target of storageTargets()) {
       assert.equal((await api(refreshed.access_token, `/api/projects/${acme.web}`)).status, 403);
     });
 
+    it('a narrower re-consent reaches the tokens the app already holds: no more reads of the other organization, no wide refresh', async () => {
+      const wide = await tokenFor({ access_level: 'all' });
+      assert.equal((await api(wide.access_token, `/api/projects/${globex.shop}`)).status, 200);
+      const narrowed = await tokenFor({ access_level: 'organization', organization_ids: [acme.id] });
+      const narrowedAt = Date.now();
+      // Within the toolkit's cache (1 s), the older token stops reading Globex's project.
+      for (;;) {
+        const started = Date.now();
+        const read = await api(wide.access_token, `/api/projects/${globex.shop}`);
+        if (read.status !== 200) {
+          assert.equal(read.status, 401);
+          break;
+        }
+        assert.ok(started - narrowedAt <= server.config.tokenCacheMs + 20, `read another organization's project ${started - narrowedAt} ms after the narrower consent`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await assert.rejects(app.refresh(wide.refresh_token!), (error: unknown) => (error as { error?: string }).error === 'invalid_grant');
+      assert.equal((await api(narrowed.access_token, `/api/projects/${acme.web}`)).status, 200);
+      assert.equal((await api(narrowed.access_token, `/api/projects/${globex.shop}`)).status, 403);
+      const refreshed = await app.refresh(narrowed.refresh_token!);
+      assert.equal(refreshed.access_level, 'organization');
+    });
+
     it('required_access_level forces a level, and a project hint pre-selects it', async () => {
       const { url } = await app.authorizationUrl(ALL_SCOPES, { prompt: 'consent', required_access_level: 'organization' });
       const page = await (await agent.request(url.pathname + url.search)).text();
@@ -187,6 +210,24 @@ for (const target of storageTargets()) {
       assert.deepEqual(metadata.authorization_servers, [server.url]);
       assert.deepEqual(metadata.bearer_methods_supported, ['header']);
       assert.ok((metadata.scopes_supported as string[]).includes('project:read'));
+    });
+
+    it('takes the token from the Authorization header only, as its RFC 9728 metadata says', async () => {
+      const tokens = await tokenFor({ access_level: 'all' });
+      const inForm = await fetch(`${server.url}/api/projects/${acme.web}/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ access_token: tokens.access_token }),
+      });
+      const inQuery = await fetch(`${server.url}/api/projects/${acme.web}?access_token=${tokens.access_token}`);
+      for (const refused of [inForm, inQuery]) {
+        assert.equal(refused.status, 400);
+        assert.match(refused.headers.get('www-authenticate')!, /^Bearer realm=.*error="invalid_request", error_description="[^"]*Authorization header/);
+        const body = (await refused.json()) as { error: string; error_description: string };
+        assert.equal(body.error, 'invalid_request');
+        assert.match(body.error_description, /Authorization header/);
+      }
+      assert.equal((await api(tokens.access_token, `/api/projects/${acme.web}`)).status, 200);
     });
 
     it('gives personal API keys exactly the same rules', async () => {

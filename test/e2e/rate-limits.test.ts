@@ -1,10 +1,11 @@
 /**
  * Rate limits over HTTP: per IP address (login, token), per client id whichever address it comes
- * from (token, introspection, authorization), 429 with Retry-After, and counters shared by two
- * instances through Redis when TEST_REDIS_URL is set.
+ * from (token, introspection, authorization), 429 with Retry-After, X-Forwarded-For believed only
+ * from a listed proxy, and counters shared by two instances through Redis when TEST_REDIS_URL is set.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
@@ -12,7 +13,9 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const LIMITED = {
   TESSERA_RATE_LIMITS: 'true',
-  TESSERA_TRUST_PROXY: 'true',
+  // The tests' requests come from 127.0.0.1, which plays the proxy in front (as the front does for
+  // a region); 127.0.0.2 plays a browser that talks to the server directly.
+  TESSERA_TRUST_PROXY: '127.0.0.1',
   TESSERA_RATE_LIMIT_LOGIN: '3',
   TESSERA_RATE_LIMIT_TOKEN: '3',
   TESSERA_RATE_LIMIT_INTROSPECT: '100',
@@ -31,6 +34,24 @@ function post(server: TestServer, path: string, form: Record<string, string>, he
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(form),
+  });
+}
+
+/** A POST from another loopback address: a client that reaches the server without the proxy. */
+function postFrom(localAddress: string, server: TestServer, path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const url = new URL(path, server.url);
+  const body = new URLSearchParams(form).toString();
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: incoming.statusCode!, headers: incoming.headers as Record<string, string> })));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
   });
 }
 
@@ -58,6 +79,22 @@ describe('rate limits on one instance', () => {
     // Another address is not affected.
     const other = await post(server, '/login', { email: 'a@example.com', password: 'wrong password' }, { 'x-forwarded-for': freshIp() });
     assert.notEqual(other.status, 429);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a listed proxy, so a direct client cannot escape the per-IP limits', async () => {
+    const login = (headers: Record<string, string>) => postFrom('127.0.0.2', server, '/login', { email: 'a@example.com', password: 'wrong password' }, headers);
+    for (let i = 0; i < 3; i++) assert.notEqual((await login({ 'x-forwarded-for': freshIp() })).status, 429, `attempt ${i + 1}`);
+    await assertLimited(await login({ 'x-forwarded-for': freshIp() }));
+    await assertLimited(await login({}));
+    // The same spoofing cannot spend a client's per-client budget either: its address runs out first.
+    const clientId = `pca_spoofed_${randomBytes(4).toString('hex')}`;
+    const spoofed = () => postFrom('127.0.0.2', server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x', client_id: clientId }, { 'x-forwarded-for': freshIp() });
+    for (let i = 0; i < 3; i++) assert.equal((await spoofed()).status, 401);
+    for (let i = 0; i < 5; i++) await assertLimited(await spoofed());
+    const fromUser = await post(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: 'x', client_id: clientId }, { 'x-forwarded-for': freshIp() });
+    assert.equal(fromUser.status, 401, 'the client\'s real users, behind the proxy, are not held back');
+    // The listed proxy's header is believed: the address it names is a client of its own.
+    assert.notEqual((await post(server, '/login', { email: 'a@example.com', password: 'wrong password' }, { 'x-forwarded-for': freshIp() })).status, 429);
   });
 
   it('limits token requests per IP address, whichever client they name', async () => {

@@ -85,7 +85,7 @@ for (const target of storageTargets()) {
     it('redeems a code once for a pair of prefixed tokens', async () => {
       const tokens = await redeem(await code());
       assert.match(tokens.access_token, /^pha_[0-9A-Za-z]{71}$/);
-      assert.match(tokens.refresh_token, /^phr_[0-9A-Za-z]{71}$/);
+      assert.match(tokens.refresh_token!, /^phr_[0-9A-Za-z]{71}$/);
       assert.equal(tokens.token_type, 'Bearer');
       assert.equal(tokens.expires_in, 3600);
       assert.equal(tokens.scope, 'project:read annotation:write');
@@ -100,7 +100,7 @@ for (const target of storageTargets()) {
         await rt.ctx.db.selectFrom('access_tokens').selectAll().execute(),
         await rt.ctx.db.selectFrom('refresh_tokens').selectAll().execute(),
       ]);
-      for (const secret of [value, tokens.access_token, tokens.refresh_token]) assert.ok(!rows.includes(secret));
+      for (const secret of [value, tokens.access_token, tokens.refresh_token!]) assert.ok(!rows.includes(secret));
     });
 
     it('refuses a replayed code and revokes every token issued from it', async () => {
@@ -120,7 +120,12 @@ for (const target of storageTargets()) {
     });
 
     it('binds the code to its client, redirect URI and PKCE verifier', async () => {
-      await rejects(redeem(await code(), {}, other), 'invalid_grant', /another client/);
+      // Another client's code is answered as an unknown one: the answer must not tell that it exists.
+      const unknown = await redeem(tamper(await code())).catch((error: OAuthError) => error);
+      const foreign = await redeem(await code(), {}, other).catch((error: OAuthError) => error);
+      assert.ok(unknown instanceof OAuthError && foreign instanceof OAuthError);
+      assert.deepEqual(foreign.toJSON(), unknown.toJSON());
+      assert.deepEqual(foreign.toJSON(), { error: 'invalid_grant', error_description: 'the authorization code is invalid' });
       await rejects(redeem(await code(), { redirect_uri: 'http://127.0.0.1:9999/other' }), 'invalid_grant', /redirect_uri/);
       await rejects(redeem(await code(), { code_verifier: 'w'.repeat(43) }), 'invalid_grant', /code_verifier/);
       await rejects(redeem(await code(), { code_verifier: undefined }), 'invalid_grant', /code_verifier is required/);
@@ -154,6 +159,37 @@ for (const target of storageTargets()) {
       assert.equal((await introspectToken(rt.ctx, client, { token: next.access_token })).active, true);
     });
 
+    it('treats a retry of a token whose successor was itself rotated as reuse, even inside the grace window', async () => {
+      const r0 = await redeem(await code());
+      const r1 = await refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token });
+      // R1 not rotated yet: a retry of R0 (a lost answer, a parallel request) still gets R1.
+      assert.equal((await refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token })).refresh_token, r1.refresh_token);
+      const r2 = await refreshTokens(rt.ctx, client, { refresh_token: r1.refresh_token });
+      rt.advance(10_000);
+      // R1 was used, so whoever still presents R0 is not the client that holds the chain.
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token }), 'invalid_grant', /family has been revoked/);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: r2.refresh_token }), 'invalid_grant');
+      assert.deepEqual(await introspectToken(rt.ctx, client, { token: r2.access_token }), { active: false });
+      const family = await rt.ctx.db.selectFrom('token_families').select('revoked_reason').where('id', '=', (await rt.ctx.db.selectFrom('access_tokens').select('family_id').where('token_hash', '=', hashToken(r2.access_token)).executeTakeFirstOrThrow()).family_id).executeTakeFirstOrThrow();
+      assert.match(family.revoked_reason ?? '', /reused/);
+    });
+
+    it('never answers a retry in the grace window with more scope than it asks for', async () => {
+      const first = await redeem(await code());
+      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      assert.equal(successor.scope, 'project:read annotation:write');
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'project:read' }), 'invalid_scope', /retry/);
+      // The refusal changes nothing: the same retry with the scope it first asked for still gets the pair.
+      const retried = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'annotation:write project:read' });
+      assert.equal(retried.refresh_token, successor.refresh_token);
+      // A retry may get less than it asks for (the answer says so), as a narrower first request gave.
+      const narrowFirst = await redeem(await code());
+      const narrowed = await refreshTokens(rt.ctx, client, { refresh_token: narrowFirst.refresh_token, scope: 'project:read' });
+      const wideRetry = await refreshTokens(rt.ctx, client, { refresh_token: narrowFirst.refresh_token });
+      assert.equal(wideRetry.refresh_token, narrowed.refresh_token);
+      assert.equal(wideRetry.scope, 'project:read');
+    });
+
     it('revokes the whole family when a rotated token is reused after the grace window', async () => {
       const first = await redeem(await code());
       const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
@@ -180,10 +216,44 @@ for (const target of storageTargets()) {
       await rejects(refreshTokens(rt.ctx, client, { refresh_token: read.refresh_token, scope: 'query:read' }), 'invalid_scope');
     });
 
+    it('revokes, in the consent that narrows a grant, the token families it no longer covers, and only those', async () => {
+      const { organization: kept, projects: [inKept] } = await seedOrganization(rt.ctx, user.id, 'Kept', ['K']);
+      const { projects: [inDropped] } = await seedOrganization(rt.ctx, user.id, 'Dropped', ['D']);
+      const live = async (tokens: { access_token: string }) => (await introspectToken(rt.ctx, client, { token: tokens.access_token })).active;
+      const project = await redeem(await code({ narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [inKept!.id] } }));
+      const organization = await redeem(await code({ narrowing: { accessLevel: 'organization', organizationIds: [kept.id], projectIds: [] } }));
+      const full = await redeem(await code());
+      // Each consent so far was as wide as the ones before (a project of Kept, Kept, everything): nothing revoked.
+      assert.deepEqual([await live(project), await live(organization), await live(full)], [true, true, true]);
+
+      const narrowed = { userId: user.id, clientId: client.id, scopes: ['project:read'] };
+      await saveGrant(rt.ctx.db, { ...narrowed, narrowing: { accessLevel: 'organization', organizationIds: [kept.id], projectIds: [] } }, rt.ctx.now());
+      assert.deepEqual([await live(project), await live(organization), await live(full)], [true, true, false]);
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: full.refresh_token! }), 'invalid_grant');
+      const stillKept = await refreshTokens(rt.ctx, client, { refresh_token: organization.refresh_token! });
+      assert.equal(stillKept.access_level, 'organization');
+
+      await saveGrant(rt.ctx.db, { ...narrowed, narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [inDropped!.id] } }, rt.ctx.now());
+      assert.deepEqual([await live(project), await live(stillKept)], [false, false]);
+      const families = await rt.ctx.db.selectFrom('token_families').select('revoked_reason').where('user_id', '=', user.id).where('client_id', '=', client.id).where('revoked_reason', '=', 'consent narrowed').execute();
+      assert.ok(families.length >= 3);
+      const events = await rt.ctx.db.selectFrom('audit_events').select('detail').where('user_id', '=', user.id).where('type', '=', 'consent.granted').orderBy('at', 'desc').limit(2).execute();
+      assert.deepEqual(events.map((event) => JSON.parse(event.detail).revoked_families).sort(), [1, 2]);
+    });
+
+    it('bounds a refresh by the client\'s ceiling as it is now (a CIMD document that dropped a scope, say)', async () => {
+      const first = await redeem(await code());
+      const lowered: OAuthClient = { ...client, scopeCeiling: ['project:read', 'annotation:read'] };
+      const refreshed = await refreshTokens(rt.ctx, lowered, { refresh_token: first.refresh_token! });
+      assert.equal(refreshed.scope, 'project:read annotation:read');
+      await rejects(refreshTokens(rt.ctx, lowered, { refresh_token: refreshed.refresh_token!, scope: 'annotation:write' }), 'invalid_scope', /not allowed for this client/);
+      await rejects(refreshTokens(rt.ctx, { ...client, scopeCeiling: ['query:read'] }, { refresh_token: refreshed.refresh_token! }), 'invalid_scope', /none of the scopes/);
+    });
+
     it('refuses a refresh token of another client, an expired one, and a forged one', async () => {
       const first = await redeem(await code());
       await rejects(refreshTokens(rt.ctx, other, { refresh_token: first.refresh_token }), 'invalid_grant');
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tamper(first.refresh_token) }), 'invalid_grant');
+      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tamper(first.refresh_token!) }), 'invalid_grant');
       await rejects(refreshTokens(rt.ctx, client, {}), 'invalid_request');
       rt.advance(31 * 24 * 3600 * 1000);
       await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token }), 'invalid_grant');
@@ -251,7 +321,7 @@ for (const target of storageTargets()) {
       await sendVerificationEmail(rt.ctx.db, rt.config, user, rt.ctx.now());
       const stored = async () => ({
         accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
-        refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token, second.refresh_token].map(hashToken)).execute()).length,
+        refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token!, second.refresh_token!].map(hashToken)).execute()).length,
         authorizationCodes: (await rt.ctx.db.selectFrom('authorization_codes').select('code_hash').where('code_hash', '=', hashToken(spentCode)).execute()).length,
         sessions: (await rt.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(session)).execute()).length,
         emailVerifications: (await rt.ctx.db.selectFrom('email_verifications').select('token_hash').where('user_id', '=', user.id).execute()).length,
@@ -271,7 +341,7 @@ for (const target of storageTargets()) {
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
       // The rotated refresh token is kept so that its reuse is still caught; the live one still works.
       const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
-      assert.match(third.refresh_token, /^phr_/);
+      assert.match(third.refresh_token!, /^phr_/);
 
       // A month on: everything issued above has expired.
       rt.advance(31 * 24 * 3600_000);

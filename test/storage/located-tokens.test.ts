@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { createUser } from '../../src/accounts/users.js';
 import { loadConfig } from '../../src/config.js';
-import { createClient } from '../../src/oauth/clients/registered.js';
 import { FULL_ACCESS, saveGrant } from '../../src/oauth/consent.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { refreshTokens } from '../../src/oauth/grants/refresh-token.js';
@@ -29,10 +28,17 @@ import { randomBody } from '../support/tokens.js';
 const SCOPE = 'project:read';
 const isInvalidGrant = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_grant';
 
-/** A user, a confidential client, its grant and `count` token families, written with the modules of today. */
+/**
+ * A user, a confidential client, its grant and `count` token families, written with the modules of
+ * today, except the client row: its columns are those of its time, and later ones get their defaults.
+ */
 async function seedFamilies(db: Kysely<Database>, count: number, now: number) {
   const user = await createUser(db, { email: 'legacy@example.com', password: 'correct horse battery staple' }, now);
-  const { client } = await createClient(db, { kind: 'registered', name: 'Old App', redirectUris: ['http://127.0.0.1/cb'], isPublic: false, scopeCeiling: [SCOPE] }, now);
+  const client = { id: 'pca_legacy_app' };
+  await db
+    .insertInto('clients')
+    .values({ ...client, kind: 'registered', name: 'Old App', redirect_uris: JSON.stringify(['http://127.0.0.1/cb']), is_public: 0, scope_ceiling: SCOPE, verified: 0, created_at: now, updated_at: now })
+    .execute();
   const grant = await saveGrant(db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, now);
   const families = [];
   for (let i = 0; i < count; i++) {
@@ -77,7 +83,7 @@ for (const target of storageTargets()) {
 
         const rotated = await refreshTokens(runtime.ctx, client, { refresh_token: legacy.refresh });
         assert.equal(parseToken(rotated.refresh_token), 'refreshToken');
-        assert.equal(tokenRowId(rotated.refresh_token), rotated.refresh_token.slice(4, 26), 'the successor carries a locator');
+        assert.equal(tokenRowId(rotated.refresh_token!), rotated.refresh_token!.slice(4, 26), 'the successor carries a locator');
         assert.deepEqual(await refreshTokens(runtime.ctx, client, { refresh_token: legacy.refresh }), rotated, 'a retry within the grace window gets the same successor');
         assert.equal((await introspectToken(runtime.ctx, client, { token: rotated.access_token })).active, true);
 
@@ -102,7 +108,7 @@ for (const target of storageTargets()) {
         const real = await mintTokens(rt.ctx, rt.ctx.db, family, client, SCOPE);
         // Same prefix and locator, a fresh secret, a valid checksum: well-formed, but not the token.
         const forge = (token: string) => withChecksum(token.slice(0, 4 + 22) + randomBody());
-        const forged = { access: forge(real.accessToken), refresh: forge(real.refreshToken) };
+        const forged = { access: forge(real.accessToken), refresh: forge(real.refreshToken!) };
         assert.equal(tokenRowId(forged.access), tokenRowId(real.accessToken));
 
         assert.deepEqual(await introspectToken(rt.ctx, client, { token: forged.access }), { active: false });

@@ -50,6 +50,9 @@ describe('CIMD client id URLs', () => {
       ['https://app.example.com/' + 'a'.repeat(2048), /too long/],
       ['https:///c', /path|canonical/],
       ['https://exa mple.com/c', /whitespace/],
+      ['https://app.example.com./c', /trailing dot/],
+      ['https://app.example.com.:8443/c', /trailing dot/],
+      ['https://localhost./c', /trailing dot/],
     ];
     for (const [url, reason] of refused) {
       assert.throws(() => parseClientIdUrl(url), (error: unknown) => invalidClient(error) && reason.test((error as OAuthError).description), JSON.stringify(url));
@@ -157,7 +160,17 @@ describe('CIMD document validation', () => {
       refreshTokenTtl: null,
       idTokenSignedResponseAlg: 'RS256',
       tokenEndpointAuthMethod: 'none',
+      grantTypes: ['authorization_code', 'refresh_token'],
     });
+  });
+
+  it('takes the document\'s grant_types, passing over grant types this server does not know', () => {
+    const grantTypes = (value: unknown) => clientFromDocument(ID, { ...valid, grant_types: value }, config).grantTypes;
+    assert.deepEqual(grantTypes(['authorization_code']), ['authorization_code']);
+    assert.deepEqual(grantTypes(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']), ['authorization_code', 'refresh_token']);
+    for (const refused of [['refresh_token'], ['client_credentials'], [], 'authorization_code', [42]]) {
+      assert.throws(() => grantTypes(refused), invalidClient, JSON.stringify(refused));
+    }
   });
 
   it('takes the document\'s scope as the ceiling, passing over scopes this server does not know', () => {

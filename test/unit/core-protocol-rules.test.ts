@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, loadFrontConfig } from '../../src/config.js';
 import { safeReturnTo } from '../../src/http/session.js';
 import { readClientCredentials } from '../../src/oauth/client-auth.js';
 import { OAuthError } from '../../src/oauth/errors.js';
 import { s256, validateChallenge, verifyCodeVerifier } from '../../src/oauth/pkce.js';
 import { appendParams, redirectUriMatches } from '../../src/oauth/redirect-uri.js';
-import { describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
+import { boundScopes, describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
 import { seal, unseal } from '../../src/oauth/seal.js';
 import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, tokenRowId, TOKEN_PREFIXES, withChecksum } from '../../src/oauth/tokens.js';
 import { secureRandomBytes } from '../../src/security/random.js';
@@ -130,6 +130,11 @@ describe('scopes', () => {
     assert.ok(!scopeSatisfies(['organization:write'], 'project:read'));
   });
 
+  it('bounds held scopes by a lower ceiling, turning a write scope it only lets read into the read scope', () => {
+    assert.deepEqual(boundScopes(['openid', 'annotation:write', 'project:read', 'query:read'], ['openid', 'annotation:read', 'project:write']), ['openid', 'annotation:read', 'project:read']);
+    assert.deepEqual(boundScopes(['annotation:write'], ['project:read']), []);
+  });
+
   it('refuses unknown scopes and scopes beyond the client ceiling with invalid_scope', () => {
     assert.throws(() => validateRequestedScope(['project:read', 'admin'], null), oauthError('invalid_scope'));
     assert.throws(() => validateRequestedScope(['project:write'], ['project:read']), oauthError('invalid_scope'));
@@ -243,6 +248,22 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), ConfigError);
     assert.throws(() => loadConfig({ TESSERA_ISSUER: 'https://auth.example' }), /TESSERA_SECRET_KEY/);
     assert.throws(() => loadConfig({ TESSERA_SIGNUP: 'maybe' }), ConfigError);
+  });
+
+  it('trusts X-Forwarded-For only from listed proxy addresses or CIDR ranges, never from anyone', () => {
+    assert.deepEqual(loadConfig({}).trustProxy, []);
+    assert.deepEqual(loadConfig({ TESSERA_TRUST_PROXY: 'false' }).trustProxy, []);
+    assert.deepEqual(loadConfig({ TESSERA_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']);
+    const front = { TESSERA_ISSUER: 'https://oauth.example.com', TESSERA_REGIONS: 'us=https://us.example.com' };
+    assert.deepEqual(loadFrontConfig({ ...front, TESSERA_TRUST_PROXY: '192.0.2.0/24' }).trustProxy, ['192.0.2.0/24']);
+    // `true` would let any client choose the address per-IP limits see: refused, saying what to write instead.
+    for (const anyone of ['true', 'TRUE', 'yes', '1']) {
+      assert.throws(() => loadConfig({ TESSERA_TRUST_PROXY: anyone }), (error: unknown) => error instanceof ConfigError && /list the addresses or CIDR ranges of your proxies.*TESSERA_TRUST_PROXY=10\.0\.0\.0\/8,127\.0\.0\.1/.test(error.message));
+      assert.throws(() => loadFrontConfig({ ...front, TESSERA_TRUST_PROXY: anyone }), ConfigError);
+    }
+    for (const bad of ['proxy.example.com', '2', '10.0.0.0/33', '10.0.0.1/8/8', '127.1', '*']) {
+      assert.throws(() => loadConfig({ TESSERA_TRUST_PROXY: bad }), (error: unknown) => error instanceof ConfigError && error.message.includes(`"${bad}" is not an IP address or CIDR range`), bad);
+    }
   });
 });
 

@@ -101,11 +101,11 @@ describe('length, count and user info: rules shared with developer apps and CIMD
 });
 
 describe('client metadata', () => {
-  it('fills in the RFC 7591 defaults: client_secret_basic, authorization_code, code', () => {
+  it('fills in the defaults: client_secret_basic (RFC 7591), authorization_code with refresh_token, code', () => {
     assert.deepEqual(validateClientMetadata(VALID, PLATFORM), {
       redirectUris: VALID.redirect_uris,
       tokenEndpointAuthMethod: 'client_secret_basic',
-      grantTypes: ['authorization_code'],
+      grantTypes: ['authorization_code', 'refresh_token'],
       responseTypes: ['code'],
       clientName: 'Notebook Sync',
       scope: null,
@@ -139,6 +139,11 @@ describe('client metadata', () => {
     assert.equal(registration.idTokenSignedResponseAlg, 'ES256');
   });
 
+  it('keeps the grant types a client registers: without refresh_token it gets no refresh tokens', () => {
+    assert.deepEqual(validateClientMetadata({ ...VALID, grant_types: ['authorization_code'] }, PLATFORM).grantTypes, ['authorization_code']);
+    assert.deepEqual(validateClientMetadata({ ...VALID, grant_types: ['refresh_token', 'authorization_code'], response_types: ['code'] }, PLATFORM).grantTypes, ['refresh_token', 'authorization_code']);
+  });
+
   it('accepts each token endpoint authentication method', () => {
     for (const method of ['none', 'client_secret_basic', 'client_secret_post']) {
       assert.equal(validateClientMetadata({ ...VALID, token_endpoint_auth_method: method }, PLATFORM).tokenEndpointAuthMethod, method);
@@ -154,12 +159,14 @@ describe('client metadata', () => {
     ['redirect_uris as a string', { ...VALID, redirect_uris: 'https://app.example.com/cb' }, /redirect_uris must be an array of strings/],
     ['a redirect URI that is not a string', { ...VALID, redirect_uris: [42] }, /redirect_uris must be an array of strings/],
     ['too many redirect URIs', { ...VALID, redirect_uris: Array.from({ length: 11 }, (_, i) => `https://app.example.com/${i}`) }, /at most 10/],
-    ['the implicit grant', { ...VALID, grant_types: ['authorization_code', 'implicit'] }, /unsupported grant_types: implicit/],
-    ['client credentials', { ...VALID, grant_types: ['client_credentials'] }, /unsupported grant_types: client_credentials/],
+    ['the implicit grant', { ...VALID, grant_types: ['authorization_code', 'implicit'] }, /grant_types lists unsupported grant types: implicit/],
+    ['client credentials', { ...VALID, grant_types: ['client_credentials'] }, /grant_types lists unsupported grant types: client_credentials/],
     ['refresh_token without authorization_code', { ...VALID, grant_types: ['refresh_token'] }, /must include authorization_code/],
     ['grant_types as a string', { ...VALID, grant_types: 'authorization_code' }, /grant_types must be an array of strings/],
     ['response type token', { ...VALID, response_types: ['token'] }, /response_types must be \["code"\]/],
     ['response types code and token', { ...VALID, response_types: ['code', 'token'] }, /response_types must be \["code"\]/],
+    ['no response type for the authorization_code grant', { ...VALID, response_types: [] }, /response_types must be \["code"\] to go with grant_types authorization_code/],
+    ['grant_types with a non-string', { ...VALID, grant_types: ['authorization_code', 7] }, /grant_types must be an array of strings/],
     ['an unknown auth method', { ...VALID, token_endpoint_auth_method: 'private_key_jwt' }, /token_endpoint_auth_method must be one of/],
     ['an auth method that is not a string', { ...VALID, token_endpoint_auth_method: true }, /token_endpoint_auth_method must be a string/],
     ['no client_name', { redirect_uris: VALID.redirect_uris }, /client_name is required/],

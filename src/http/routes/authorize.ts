@@ -34,12 +34,15 @@ function pickAuthorizationParams(source: unknown): AuthorizationParams {
 }
 
 /** The request as plain strings, to carry through the consent form or the login redirect. */
-function requestFields(params: AuthorizationParams, withoutLoginPrompt = false): Record<string, string> {
+function requestFields(params: AuthorizationParams, afterSignIn = false): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) if (typeof value === 'string') fields[name] = value;
-  if (withoutLoginPrompt && fields.prompt) {
-    // The user is about to sign in, which satisfies prompt=login; keep the rest of the prompt.
-    const rest = fields.prompt.split(' ').filter((value) => value && value !== 'login');
+  if (afterSignIn) {
+    // The user is about to sign in, which satisfies prompt=login and max_age (OpenID Connect Core
+    // §3.1.2.1): asked again, max_age=0 would send every fresh sign-in back to the sign-in page.
+    // The ID token's auth_time still tells the client when that was. The rest of the prompt stays.
+    delete fields.max_age;
+    const rest = fields.prompt?.split(' ').filter((value) => value && value !== 'login') ?? [];
     if (rest.length) fields.prompt = rest.join(' ');
     else delete fields.prompt;
   }

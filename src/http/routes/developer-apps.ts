@@ -74,6 +74,8 @@ function formValues(form: Form): AppFormValues {
     logoUrl: textParam(form, 'logo_url'),
     scopes: list(form, 'scope'),
     isPublic: textParam(form, 'client_type') === 'public',
+    // Refresh tokens unless the form turns them off.
+    refreshTokens: textParam(form, 'refresh_tokens') !== 'off',
   };
 }
 
@@ -84,6 +86,7 @@ function appSettings(form: Form): AppSettings {
     description: values.description,
     redirectUris: values.redirectUris.split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
     scopeCeiling: values.scopes,
+    grantTypes: values.refreshTokens ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     logoUrl: values.logoUrl,
     logoUpload: logoUpload(form),
     removeLogo: textParam(form, 'remove_logo') === '1',

@@ -13,7 +13,7 @@ export async function oidcRoutes(app: FastifyInstance, ctx: Context): Promise<vo
 
   async function answer(request: FastifyRequest, reply: FastifyReply) {
     try {
-      const token = bearerToken(request);
+      const token = bearerToken(request, { formBody: true }); // OpenID Connect Core §5.3.1
       if (token === undefined) return sendBearerError(reply, { realm: ctx.config.issuer }, undefined);
       const claims = await userInfo(ctx, token);
       return reply.header('cache-control', 'no-store').send(claims);

@@ -29,12 +29,20 @@ export function parseBlockPattern(input: string): string | undefined {
   return domain;
 }
 
-/** The client id itself and each domain it lies under: a.b.example.com → a.b.example.com, b.example.com, example.com, com. */
+/**
+ * The client id itself and each domain it lies under: a.b.example.com → a.b.example.com,
+ * b.example.com, example.com, com. The host is normalised first (lowercase, no trailing dot: the
+ * same host however it is spelled), so no spelling of a blocked host gets past the list, whether or
+ * not the caller already refused it as not canonical.
+ */
 function patternsCovering(url: URL): string[] {
-  const host = url.hostname;
-  if (isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [url.href, host];
+  const normalized = new URL(url.href);
+  normalized.hostname = url.hostname.toLowerCase().replace(/\.+$/, '');
+  const host = normalized.hostname;
+  const exact = [...new Set([url.href, normalized.href])];
+  if (isIP(host.replace(/^\[(.*)\]$/, '$1'))) return [...exact, host];
   const labels = host.split('.');
-  return [url.href, ...labels.map((_, index) => labels.slice(index).join('.'))];
+  return [...exact, ...labels.map((_, index) => labels.slice(index).join('.'))];
 }
 
 export async function isBlocked(db: Kysely<Database>, url: URL): Promise<boolean> {

@@ -28,6 +28,9 @@ export function parseClientIdUrl(clientId: string): URL {
   const pathStart = clientId.indexOf('/', 'https://'.length);
   const rawPath = pathStart < 0 ? '' : clientId.slice(pathStart);
   if (rawPath.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) refuse('must not contain . or .. path segments');
+  // `app.example.` is the same host as `app.example`: another spelling of the same client id,
+  // which the blocklist and the consent page's host would take for another host.
+  if (url.hostname.endsWith('.')) refuse(`must not end its host with a trailing dot (${url.hostname.replace(/\.+$/, '')} is the same host)`);
   if (url.pathname === '/') refuse('must have a path');
   if (url.href !== clientId) refuse(`must be in canonical form (${url.href})`);
   return url;

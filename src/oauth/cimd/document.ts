@@ -6,7 +6,8 @@
  */
 import type { Config } from '../../config.js';
 import { isIdTokenAlg, type OAuthClient } from '../clients/client.js';
-import { clientNameProblem, logoUriProblem, redirectUrisProblem } from '../clients/metadata-rules.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem } from '../clients/metadata-rules.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../grant-types.js';
 import { OAuthError } from '../errors.js';
 import { isKnownScope, parseScope } from '../scopes.js';
 
@@ -42,14 +43,29 @@ function scopeCeiling(scope: unknown): string[] | null {
   return parseScope(scope).filter(isKnownScope);
 }
 
+/**
+ * The document's `grant_types` (RFC 7591 §2), by default the code flow with refresh tokens. As with
+ * scopes, grant types this server does not offer are passed over; what remains must follow the rule
+ * every client follows.
+ */
+function grantTypes(value: unknown): GrantType[] {
+  if (value === undefined) return [...DEFAULT_GRANT_TYPES];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) refuse('must list grant_types as an array of strings');
+  const offered = [...new Set(value.filter(isGrantType))];
+  const problem = grantTypesProblem(offered);
+  if (problem) refuse(`grant_types ${problem}`);
+  return offered;
+}
+
 export function clientFromDocument(clientId: string, document: unknown, config: Config): OAuthClient {
   if (!isObject(document)) refuse('is not a JSON object');
   if (document.client_id !== clientId) refuse('has a client_id other than its own URL');
 
   const uris = redirectUris(document);
   const ceiling = scopeCeiling(document.scope);
+  const grants = grantTypes(document.grant_types);
 
-  const name = typeof document.client_name === 'string' ? document.client_name.trim() : '';
+  const name = typeof document.client_name === 'string' ? normalizeClientName(document.client_name) : '';
   const nameProblem = clientNameProblem(name, config.platformName);
   if (nameProblem) refuse(`client_name ${nameProblem}`);
 
@@ -76,5 +92,6 @@ export function clientFromDocument(clientId: string, document: unknown, config: 
     refreshTokenTtl: null,
     idTokenSignedResponseAlg: isIdTokenAlg(document.id_token_signed_response_alg) ? document.id_token_signed_response_alg : 'RS256',
     tokenEndpointAuthMethod: 'none',
+    grantTypes: grants,
   };
 }

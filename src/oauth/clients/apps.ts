@@ -9,9 +9,12 @@ import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import type { Client, Database, Organization } from '../../store/schema.js';
 import { OAuthError } from '../errors.js';
+import type { GrantType } from '../grant-types.js';
+import { applyLoweredCeiling } from '../consent.js';
+import { scopeSatisfies } from '../scopes.js';
 import { revokeFamiliesOf } from '../token-store.js';
 import type { OAuthClient } from './client.js';
-import { clientNameProblem, logoUriProblem, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient, rotateClientSecret, toOAuthClient } from './registered.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
@@ -31,6 +34,8 @@ export interface AppSettings {
   description: string;
   redirectUris: string[];
   scopeCeiling: string[];
+  /** authorization_code, with or without refresh_token. */
+  grantTypes: GrantType[];
   /** An https URL, or '' for none (on edit, '' keeps an uploaded logo). */
   logoUrl: string;
   logoUpload?: LogoUpload | undefined;
@@ -114,7 +119,7 @@ export async function findManagedApp(ctx: Context, userId: string, clientId: str
 function validateName(name: string, platformName: string): string {
   const problem = clientNameProblem(name, platformName);
   if (problem) throw invalid(`The name ${problem}.`);
-  return name.trim();
+  return normalizeClientName(name);
 }
 
 function validateRedirectUris(uris: string[]): string[] {
@@ -128,6 +133,12 @@ function validateScopeCeiling(scopes: string[]): string[] {
   const problem = scopeCeilingProblem(unique);
   if (problem) throw invalid(`The app ${problem}.`);
   return unique;
+}
+
+function validateGrantTypes(grantTypes: GrantType[]): GrantType[] {
+  const problem = grantTypesProblem(grantTypes);
+  if (problem) throw invalid(`The app's grant types ${problem}.`);
+  return [...new Set(grantTypes)];
 }
 
 function validateLogoUrl(value: string): string | null {
@@ -159,6 +170,7 @@ interface ValidSettings {
   description: string | null;
   redirectUris: string[];
   scopeCeiling: string[];
+  grantTypes: GrantType[];
   logo: { upload: LogoUpload; type: LogoType } | { url: string | null } | 'keep';
 }
 
@@ -175,6 +187,7 @@ function validateSettings(ctx: Context, settings: AppSettings, hasUploadedLogo: 
     description: description || null,
     redirectUris: validateRedirectUris(settings.redirectUris),
     scopeCeiling: validateScopeCeiling(settings.scopeCeiling),
+    grantTypes: validateGrantTypes(settings.grantTypes),
     logo,
   };
 }
@@ -217,6 +230,7 @@ export async function createApp(
         redirectUris: settings.redirectUris,
         isPublic: input.isPublic,
         scopeCeiling: settings.scopeCeiling,
+        grantTypes: settings.grantTypes,
         organizationId: input.organizationId,
         createdBy: userId,
       },
@@ -224,7 +238,7 @@ export async function createApp(
     );
     const logoUri = await applyLogo(ctx, trx, created.client.id, settings.logo, now);
     if (logoUri) await trx.updateTable('clients').set({ logo_uri: logoUri }).where('id', '=', created.client.id).execute();
-    const detail = { name: settings.name, organization_id: input.organizationId, public: input.isPublic, scope: settings.scopeCeiling.join(' ') };
+    const detail = { name: settings.name, organization_id: input.organizationId, public: input.isPublic, scope: settings.scopeCeiling.join(' '), grant_types: settings.grantTypes };
     await recordAudit(trx, { type: 'app.created', userId, actor: userId, clientId: created.client.id, ip: meta.ip, detail }, now);
     return { app: { ...created.client, logoUri: logoUri ?? null }, clientSecret: created.clientSecret };
   });
@@ -239,13 +253,37 @@ async function changeClient<T>(ctx: Context, clientId: string, change: (trx: Kys
   }
 }
 
-/** Changes an app's name, description, logo, redirect URLs and scope ceiling. */
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
+
+/**
+ * What an instance admin vouched for when verifying the app, and which of it an edit changes: the
+ * identity users see on the consent page (name, logo), where codes go (redirect URLs), and what it
+ * may ask for (scope ceiling). The description is not among them.
+ */
+function vouchedChanges(before: OAuthClient, after: { name: string; logoUri: string | null; redirectUris: string[]; scopeCeiling: string[] }): string[] {
+  const changed: string[] = [];
+  if (after.name !== before.name) changed.push('name');
+  if (after.logoUri !== before.logoUri) changed.push('logo');
+  if (!sameSet(after.redirectUris, before.redirectUris)) changed.push('redirect_uris');
+  if (!sameSet(after.scopeCeiling, before.scopeCeiling ?? [])) changed.push('scope');
+  return changed;
+}
+
+/**
+ * Changes an app's name, description, logo, redirect URLs and scope ceiling. A change to what a
+ * Verified badge vouched for clears the badge, until an instance admin verifies the app again.
+ */
 export async function updateApp(ctx: Context, userId: string, clientId: string, input: AppSettings, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
   await changeClient(ctx, clientId, async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const settings = validateSettings(ctx, input, app.logoUploaded);
-    const logoUri = await applyLogo(ctx, trx, clientId, settings.logo, now);
+    const logoUri = (await applyLogo(ctx, trx, clientId, settings.logo, now)) ?? app.client.logoUri;
+    const changed = vouchedChanges(app.client, { ...settings, logoUri });
+    const unverified = app.client.verified && changed.length > 0;
+    // Scopes the new ceiling no longer allows are taken from what users already granted and hold.
+    const removed = (app.client.scopeCeiling ?? []).filter((scope) => !scopeSatisfies(settings.scopeCeiling, scope));
+    const scopeLowered = removed.length ? { removed, ...(await applyLoweredCeiling(trx, clientId, settings.scopeCeiling, now)) } : undefined;
     await trx
       .updateTable('clients')
       .set({
@@ -253,13 +291,23 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
         description: settings.description,
         redirect_uris: JSON.stringify(settings.redirectUris),
         scope_ceiling: settings.scopeCeiling.join(' '),
-        ...(logoUri !== undefined ? { logo_uri: logoUri } : {}),
+        grant_types: JSON.stringify(settings.grantTypes),
+        logo_uri: logoUri,
+        ...(unverified ? { verified: 0 as const } : {}),
         updated_at: now,
       })
       .where('id', '=', clientId)
       .execute();
-    const detail = { name: settings.name, redirect_uris: settings.redirectUris, scope: settings.scopeCeiling.join(' '), logo_changed: logoUri !== undefined };
+    const detail = {
+      name: settings.name,
+      redirect_uris: settings.redirectUris,
+      scope: settings.scopeCeiling.join(' '),
+      grant_types: settings.grantTypes,
+      logo_changed: changed.includes('logo'),
+      ...(scopeLowered ? { scope_lowered: scopeLowered } : {}),
+    };
     await recordAudit(trx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+    if (unverified) await recordAudit(trx, { type: 'app.unverified', userId, actor: userId, clientId, ip: meta.ip, detail: { changed } }, now);
   });
 }
 

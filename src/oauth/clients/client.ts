@@ -1,6 +1,7 @@
 /** The one shape every kind of client takes once resolved: registered, app, dynamic or CIMD. */
 import type { ClientKind } from '../../store/schema.js';
 import type { AuthMethod } from '../client-auth.js';
+import type { GrantType } from '../grant-types.js';
 
 export interface OAuthClient {
   id: string;
@@ -21,6 +22,8 @@ export interface OAuthClient {
   idTokenSignedResponseAlg: IdTokenAlg;
   /** The method a dynamically registered client chose (RFC 7591 §2); null: a confidential client may use either secret method. */
   tokenEndpointAuthMethod: AuthMethod | null;
+  /** The grant types the client may use at the token endpoint (RFC 7591 §2). */
+  grantTypes: GrantType[];
 }
 
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -28,12 +31,6 @@ export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
 
 export function isIdTokenAlg(value: unknown): value is IdTokenAlg {
   return (ID_TOKEN_ALGS as readonly unknown[]).includes(value);
-}
-
-/** A name a user could take for the platform itself, or for an app the platform vouches for. */
-export function impersonatesPlatform(name: string, platformName: string): boolean {
-  const lower = name.toLowerCase();
-  return ['official', 'verified', platformName.toLowerCase()].some((word) => lower.includes(word));
 }
 
 /** Who is asking: CIMD limits new document fetches per requester IP. */

@@ -9,16 +9,15 @@ import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../c
 import { OAuthError } from '../errors.js';
 import { formatScope, parseScope } from '../scopes.js';
 import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
-import { clientNameProblem, logoUriProblem, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, responseTypesFor, type GrantType } from '../grant-types.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
 import { createClient } from './registered.js';
-
-const GRANT_TYPES = ['authorization_code', 'refresh_token'];
 
 /** The metadata Tessera keeps and echoes back; everything else a client sends is ignored (RFC 7591 §2). */
 export interface ClientRegistration {
   redirectUris: string[];
   tokenEndpointAuthMethod: AuthMethod;
-  grantTypes: string[];
+  grantTypes: GrantType[];
   responseTypes: string[];
   clientName: string;
   /** The scope ceiling; null: any scope in the registry. */
@@ -35,7 +34,7 @@ export interface RegistrationResponse {
   client_secret_expires_at: 0;
   redirect_uris: string[];
   token_endpoint_auth_method: AuthMethod;
-  grant_types: string[];
+  grant_types: GrantType[];
   response_types: string[];
   client_name: string;
   scope?: string;
@@ -77,23 +76,25 @@ function tokenEndpointAuthMethod(metadata: Record<string, unknown>): AuthMethod 
   return method;
 }
 
-function grantTypes(metadata: Record<string, unknown>): string[] {
-  const grants = stringArray(metadata, 'grant_types', ['authorization_code']);
-  const unsupported = grants.filter((grant) => !GRANT_TYPES.includes(grant));
-  if (unsupported.length) refuse(`unsupported grant_types: ${unsupported.join(' ')} (supported: ${GRANT_TYPES.join(', ')})`);
-  // RFC 7591 §2.1: the code response type goes with the authorization_code grant.
-  if (!grants.includes('authorization_code')) refuse('grant_types must include authorization_code');
-  return grants;
+function grantTypes(metadata: Record<string, unknown>): GrantType[] {
+  const grants = stringArray(metadata, 'grant_types', [...DEFAULT_GRANT_TYPES]);
+  const problem = grantTypesProblem(grants);
+  if (problem) refuse(`grant_types ${problem}`);
+  return grants.filter(isGrantType);
 }
 
-function responseTypes(metadata: Record<string, unknown>): string[] {
-  const types = stringArray(metadata, 'response_types', ['code']);
-  if (types.length !== 1 || types[0] !== 'code') refuse('response_types must be ["code"]');
+/** RFC 7591 §2.1: the response types must be exactly those that go with the grant types (code with authorization_code). */
+function responseTypes(metadata: Record<string, unknown>, grants: GrantType[]): string[] {
+  const expected = responseTypesFor(grants);
+  const types = stringArray(metadata, 'response_types', expected);
+  if (types.length !== expected.length || !expected.every((type) => types.includes(type))) {
+    refuse(`response_types must be ${JSON.stringify(expected)} to go with grant_types ${grants.join(' ')} (RFC 7591 §2.1)`);
+  }
   return types;
 }
 
 function clientName(metadata: Record<string, unknown>, platformName: string): string {
-  const name = optionalString(metadata, 'client_name')?.trim();
+  const name = normalizeClientName(optionalString(metadata, 'client_name') ?? '');
   // The consent page names the client; an anonymous one would ask users to trust nobody in particular.
   if (!name) refuse('client_name is required');
   const problem = clientNameProblem(name, platformName);
@@ -129,11 +130,12 @@ function idTokenSignedResponseAlg(metadata: Record<string, unknown>): IdTokenAlg
 export function validateClientMetadata(metadata: unknown, platformName: string): ClientRegistration {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) refuse('the request body must be a JSON object');
   const fields = metadata as Record<string, unknown>;
+  const grants = grantTypes(fields);
   return {
     redirectUris: redirectUris(fields),
     tokenEndpointAuthMethod: tokenEndpointAuthMethod(fields),
-    grantTypes: grantTypes(fields),
-    responseTypes: responseTypes(fields),
+    grantTypes: grants,
+    responseTypes: responseTypes(fields, grants),
     clientName: clientName(fields, platformName),
     scope: scopeCeiling(fields),
     logoUri: logoUri(fields),
@@ -157,6 +159,7 @@ export async function registerClient(ctx: Context, metadata: unknown, meta: Requ
         logoUri: registration.logoUri,
         idTokenSignedResponseAlg: registration.idTokenSignedResponseAlg,
         tokenEndpointAuthMethod: registration.tokenEndpointAuthMethod,
+        grantTypes: registration.grantTypes,
       },
       now,
     );
@@ -168,7 +171,7 @@ export async function registerClient(ctx: Context, metadata: unknown, meta: Requ
         actor: `client:${created.client.id}`,
         clientId: created.client.id,
         ip: meta.ip,
-        detail: { client_name: registration.clientName, redirect_uris: registration.redirectUris, token_endpoint_auth_method: registration.tokenEndpointAuthMethod },
+        detail: { client_name: registration.clientName, redirect_uris: registration.redirectUris, token_endpoint_auth_method: registration.tokenEndpointAuthMethod, grant_types: registration.grantTypes },
       },
       now,
     );

@@ -4,9 +4,10 @@
  * is laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
  * ("client_name", "The app"), or undefined; callers choose the error code and the wording.
  */
+import { GRANT_TYPES, isGrantType } from '../grant-types.js';
 import { redirectUriRegistrationProblem } from '../redirect-uri.js';
 import { isKnownScope } from '../scopes.js';
-import { impersonatesPlatform } from './client.js';
+import { hasHiddenCharacters, lookAlikeOf } from './look-alikes.js';
 
 export const MAX_CLIENT_NAME_LENGTH = 100;
 const MAX_REDIRECT_URIS = 10;
@@ -18,11 +19,27 @@ function hasUserInfo(uri: string): boolean {
   return url.username !== '' || url.password !== '';
 }
 
-/** The name the consent page shows, after trimming. */
+/**
+ * The name as it is kept and shown: NFKC (fullwidth, ligature and other compatibility forms become
+ * the letters they show), trimmed. What the rule below checks is what users see.
+ */
+export function normalizeClientName(name: string): string {
+  return name.normalize('NFKC').trim();
+}
+
+/** Words a name may not contain or imitate: users would take the client for the platform, or for one it vouches for. */
+function reservedWords(platformName: string): string[] {
+  return ['official', 'verified', platformName];
+}
+
+/** What is wrong with a client name, checked as `normalizeClientName` keeps it. */
 export function clientNameProblem(name: string, platformName: string): string | undefined {
-  const trimmed = name.trim();
-  if (!trimmed || trimmed.length > MAX_CLIENT_NAME_LENGTH) return `must be 1 to ${MAX_CLIENT_NAME_LENGTH} characters`;
-  if (impersonatesPlatform(trimmed, platformName)) return `must not contain "official", "verified" or "${platformName}": users could take it for the platform`;
+  const normalized = normalizeClientName(name);
+  if (!normalized || normalized.length > MAX_CLIENT_NAME_LENGTH) return `must be 1 to ${MAX_CLIENT_NAME_LENGTH} characters`;
+  if (hasHiddenCharacters(normalized)) return 'must not contain invisible or direction-changing characters (zero-width spaces, soft hyphens, right-to-left overrides and the like)';
+  if (lookAlikeOf(normalized, reservedWords(platformName))) {
+    return `must not contain "official", "verified" or "${platformName}", in any letters that look like them: users could take it for the platform`;
+  }
   return undefined;
 }
 
@@ -54,6 +71,17 @@ export function logoUriProblem(uri: string): string | undefined {
   if (uri.length > MAX_URI_LENGTH) return `is longer than ${MAX_URI_LENGTH} characters`;
   if (!URL.canParse(uri) || new URL(uri).protocol !== 'https:') return 'must be an https URL';
   if (hasUserInfo(uri)) return 'must not contain a user name or password';
+  return undefined;
+}
+
+/**
+ * The grant types a client may register: supported ones, among them authorization_code, the grant
+ * that issues a client its first tokens (refresh_token only continues what it started).
+ */
+export function grantTypesProblem(grantTypes: readonly string[]): string | undefined {
+  const unsupported = grantTypes.filter((grantType) => !isGrantType(grantType));
+  if (unsupported.length) return `lists unsupported grant types: ${unsupported.join(' ')} (supported: ${GRANT_TYPES.join(', ')})`;
+  if (!grantTypes.includes('authorization_code')) return 'must include authorization_code, the grant that issues a client its first tokens';
   return undefined;
 }
 

@@ -4,6 +4,7 @@ import { firstRow, prepareQuery } from '../../store/prepared.js';
 import type { Client, ClientKind, Database } from '../../store/schema.js';
 import { parseScope } from '../scopes.js';
 import { isAuthMethod, type AuthMethod } from '../client-auth.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../grant-types.js';
 import { generateToken, hashToken } from '../tokens.js';
 import { isIdTokenAlg, type IdTokenAlg, type OAuthClient } from './client.js';
 
@@ -23,6 +24,7 @@ export function toOAuthClient(row: Client): OAuthClient {
     refreshTokenTtl: row.refresh_token_ttl,
     idTokenSignedResponseAlg: isIdTokenAlg(row.id_token_signed_response_alg) ? row.id_token_signed_response_alg : 'RS256',
     tokenEndpointAuthMethod: isAuthMethod(row.token_endpoint_auth_method) ? row.token_endpoint_auth_method : null,
+    grantTypes: (JSON.parse(row.grant_types) as unknown[]).filter(isGrantType),
   };
 }
 
@@ -47,6 +49,8 @@ export interface NewClientInput {
   refreshTokenTtl?: number | null;
   idTokenSignedResponseAlg?: IdTokenAlg | null;
   tokenEndpointAuthMethod?: AuthMethod | null;
+  /** By default the code flow with refresh tokens. */
+  grantTypes?: readonly GrantType[];
 }
 
 /** Creates a client; the secret (confidential clients only) is returned here and never again. */
@@ -73,6 +77,7 @@ export async function createClient(
     refresh_token_ttl: input.refreshTokenTtl ?? null,
     id_token_signed_response_alg: input.idTokenSignedResponseAlg ?? null,
     token_endpoint_auth_method: input.tokenEndpointAuthMethod ?? null,
+    grant_types: JSON.stringify(input.grantTypes ?? DEFAULT_GRANT_TYPES),
     created_at: now,
     updated_at: now,
   };

@@ -14,6 +14,9 @@ import { createFamily, mintTokens, revokeFamily } from '../token-store.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 import { hashToken, isToken } from '../tokens.js';
 
+/** Unknown, forged or another client's: one answer, so that it never tells a caller a code exists. */
+const invalidCode = () => new OAuthError('invalid_grant', 'the authorization code is invalid');
+
 export interface AuthorizationCodeParams {
   code?: string;
   redirect_uri?: string;
@@ -28,16 +31,13 @@ export async function exchangeAuthorizationCode(
   meta: RequestMeta = {},
 ): Promise<TokenResponse> {
   if (!params.code) throw new OAuthError('invalid_request', 'code is required');
-  if (!isToken(params.code, 'authorizationCode')) throw new OAuthError('invalid_grant', 'the authorization code is invalid');
+  if (!isToken(params.code, 'authorizationCode')) throw invalidCode();
   const codeHash = hashToken(params.code);
   const now = ctx.now();
 
   const outcome = await ctx.transaction(async (trx) => {
     const code = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
-    if (!code) return { error: new OAuthError('invalid_grant', 'the authorization code is invalid') };
-    if (code.client_id !== client.id) {
-      return { error: new OAuthError('invalid_grant', 'the authorization code was issued to another client') };
-    }
+    if (!code || code.client_id !== client.id) return { error: invalidCode() };
     // Claim the code atomically: of any number of concurrent redemptions exactly one updates the row.
     const claimed = await trx
       .updateTable('authorization_codes')

@@ -3,20 +3,22 @@
  *
  * Every use rotates: the presented token is retired and a new pair is issued. Clients that retry a
  * lost response, or refresh from several threads at once, present the retired token again; within
- * the grace window they receive the very same successor pair, so nothing breaks. The retired token's
- * row names its successor, and the successor's row keeps the response sealed under a key derived
- * from the retired token, so the database never holds a usable token. After the window a reuse
- * means the token was copied: the whole family is revoked.
+ * the grace window, and as long as the successor has not been used, they receive the very same
+ * successor pair, so nothing breaks. The retired token's row names its successor, and the
+ * successor's row keeps the response sealed under a key derived from the retired token, so the
+ * database never holds a usable token. A reuse after the window, or after the successor was itself
+ * rotated (the client holding the chain has moved on, so this copy is someone else's), means the
+ * token was copied: the whole family is revoked.
  */
 import { recordAudit, type RequestMeta } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import { affectedRows, prepareQuery } from '../../store/prepared.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
-import { formatScope, parseScope, scopesCovered } from '../scopes.js';
+import { boundScopes, formatScope, parseScope, scopeSatisfies, scopesCovered } from '../scopes.js';
 import { seal, unseal } from '../seal.js';
 import { touchGrant } from '../consent.js';
-import { findRefreshToken, findResponseSealed, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
+import { findRefreshToken, findSuccessor, generateTokenPair, revokeFamily, storeTokenPair, type RefreshTokenRecord } from '../token-store.js';
 import { tokenRowId } from '../tokens.js';
 import { tokenResponse, type TokenResponse } from '../token-response.js';
 
@@ -65,10 +67,17 @@ export async function rotateRefreshToken(
       return new OAuthError('invalid_target', 'resource does not match the original grant');
     }
     const familyScopes = parseScope(record.family.scope);
-    const requested = params.scope === undefined ? familyScopes : parseScope(params.scope);
-    if (requested.length === 0 || !scopesCovered(familyScopes, requested)) {
+    const asked = params.scope === undefined ? undefined : parseScope(params.scope);
+    if (asked && (asked.length === 0 || !scopesCovered(familyScopes, asked))) {
       return new OAuthError('invalid_scope', 'the requested scope exceeds the original grant');
     }
+    // The client's scope ceiling as it is now bounds every refresh: a scope removed from it since the
+    // grant is refused when asked for and left out otherwise.
+    const ceiling = client.scopeCeiling;
+    const beyondCeiling = ceiling ? (asked ?? []).filter((scope) => !scopeSatisfies(ceiling, scope)) : [];
+    if (beyondCeiling.length) return new OAuthError('invalid_scope', `scope not allowed for this client: ${beyondCeiling.join(' ')}`);
+    const requested = asked ?? (ceiling ? boundScopes(familyScopes, ceiling) : familyScopes);
+    if (requested.length === 0) return new OAuthError('invalid_scope', 'none of the scopes granted is allowed for this client any more');
 
     let current = record;
     if (record.rotatedAt === null) {
@@ -88,12 +97,18 @@ export async function rotateRefreshToken(
       current = (await findRefreshToken(trx, presented)) ?? record;
     }
 
-    // Already rotated: a retry within the grace window gets the same successor; later, reuse.
+    // Already rotated: a retry within the grace window gets the same successor, unless that
+    // successor has been used since; otherwise this is reuse.
     const rotatedAt = current.rotatedAt ?? now;
     const withinGrace = now - rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000;
-    const sealed = withinGrace && current.successorId ? await findResponseSealed(trx, current.successorId) : undefined;
-    if (sealed) {
-      return { kind: 'replayed-in-grace', response: JSON.parse(unseal(presented, SUCCESSOR, sealed)) as TokenResponse, record: current };
+    const successor = withinGrace && current.successorId ? await findSuccessor(trx, current.successorId) : undefined;
+    if (successor?.responseSealed && successor.rotatedAt === null) {
+      const response = JSON.parse(unseal(presented, SUCCESSOR, successor.responseSealed)) as TokenResponse;
+      // The answer may be narrower than this retry asks (its scope says so), never wider.
+      if (!scopesCovered(requested, parseScope(response.scope))) {
+        return new OAuthError('invalid_scope', `a retry of a refresh token already used must not ask for less than the first request got (${response.scope})`);
+      }
+      return { kind: 'replayed-in-grace', response, record: current };
     }
     if (await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now)) {
       const event = { type: 'refresh_token.reuse_detected', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } } as const;

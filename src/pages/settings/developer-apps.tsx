@@ -56,9 +56,11 @@ export interface AppFormValues {
   logoUrl: string;
   scopes: string[];
   isPublic: boolean;
+  /** The app is registered for the refresh_token grant. */
+  refreshTokens: boolean;
 }
 
-export const EMPTY_APP_FORM: AppFormValues = { organizationId: '', name: '', description: '', redirectUris: '', logoUrl: '', scopes: [], isPublic: false };
+export const EMPTY_APP_FORM: AppFormValues = { organizationId: '', name: '', description: '', redirectUris: '', logoUrl: '', scopes: [], isPublic: false, refreshTokens: true };
 
 export function appFormValues(app: ManagedApp): AppFormValues {
   const { client } = app;
@@ -70,6 +72,7 @@ export function appFormValues(app: ManagedApp): AppFormValues {
     logoUrl: app.logoUploaded ? '' : (client.logoUri ?? ''),
     scopes: client.scopeCeiling ?? [],
     isPublic: client.isPublic,
+    refreshTokens: client.grantTypes.includes('refresh_token'),
   };
 }
 
@@ -113,6 +116,17 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
             <span class="muted">{SCOPE_DESCRIPTIONS[scope]}</span>
           </label>
         ))}
+      </fieldset>
+      <fieldset>
+        <legend>Refresh tokens</legend>
+        <label class="choice">
+          <input type="radio" name="refresh_tokens" value="on" checked={values.refreshTokens} /> Issue refresh tokens, a new one on every use, so the app
+          stays signed in
+        </label>
+        <label class="choice">
+          <input type="radio" name="refresh_tokens" value="off" checked={!values.refreshTokens} /> Access tokens only: the user signs in again when one
+          expires
+        </label>
       </fieldset>
     </>
   );
