@@ -1,12 +1,17 @@
 /**
  * The client an app uses to "Sign in with <Platform>" against Tessera and call the platform API:
- * discovery, the authorization code flow with PKCE, single-flight refresh (proactive, and once
- * more on a 401), project discovery, userinfo and revocation. Runs on global fetch and WebCrypto.
+ * discovery, the authorization code flow with PKCE, the device authorization grant, ID tokens,
+ * single-flight refresh (proactive, and once more on a 401), project discovery, userinfo and
+ * revocation. Runs on global fetch and WebCrypto.
  */
+import { authorizationCode, authorizationRequest, type AuthorizationParams, type AuthorizationRequest, type CallbackExpectations } from './authorization.js';
+import { DEVICE_CODE_GRANT_TYPE, parseDeviceAuthorization, pollForTokens, sleep, type DeviceCodeOptions } from './device-code.js';
 import { errorFromResponse, InvalidResponseError, SignedOutError, TesseraError } from './errors.js';
-import { codeChallenge, randomToken } from './pkce.js';
+import { basicAuthorization, baseUrlOf, metadataUrl, readObject } from './http.js';
+import { IdTokenVerifier } from './id-token.js';
 import { discoverProjects, type ProjectDiscovery } from './projects.js';
-import { MemoryTokenStore, type AccessLevel, type StoredTokens, type TokenStore } from './token-store.js';
+import { hasScope, parseTokenResponse } from './token-response.js';
+import { MemoryTokenStore, type IdTokenClaims, type StoredTokens, type TokenStore } from './token-store.js';
 
 /** An access token this close to expiry is refreshed before the next API call. */
 export const REFRESH_MARGIN_MS = 10 * 60 * 1000;
@@ -18,13 +23,19 @@ export interface TesseraClientOptions {
   clientId: string;
   /** Only for confidential clients; sent with HTTP Basic (client_secret_basic). */
   clientSecret?: string | undefined;
-  redirectUri: string;
+  /**
+   * The registered redirect URI for the code flow. Not needed for the device grant; for
+   * signInWithBrowser, a loopback URI such as `http://127.0.0.1/callback` (the port is chosen then).
+   */
+  redirectUri?: string | undefined;
   /** Defaults to a MemoryTokenStore; apps persist tokens in their own (e.g. the Keychain). */
   store?: TokenStore;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
   /** Epoch milliseconds; defaults to Date.now. */
   now?: () => number;
+  /** Waits between device-grant polls; defaults to setTimeout. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** The parts of RFC 8414 metadata the SDK uses. */
@@ -34,28 +45,15 @@ export interface AuthorizationServerMetadata {
   token_endpoint: string;
   revocation_endpoint?: string;
   userinfo_endpoint?: string;
+  /** RFC 8628 §4. */
+  device_authorization_endpoint?: string;
+  jwks_uri?: string;
+  id_token_signing_alg_values_supported?: string[];
   authorization_response_iss_parameter_supported?: boolean;
   code_challenge_methods_supported?: string[];
-}
-
-export interface AuthorizationParams {
-  /** Space-separated scopes, e.g. `openid profile project:read`. */
-  scope: string;
-  /** Forces the consent page to one narrowing level. */
-  required_access_level?: AccessLevel;
-  /** A project id to pre-select on the consent page. */
-  project?: string;
-  /** RFC 8707 resource the token is for, e.g. `<issuer>/api`. */
-  resource?: string;
-  prompt?: 'none' | 'login' | 'consent' | 'select_account';
-  [parameter: string]: string | undefined;
-}
-
-/** What the app keeps (in memory or session storage) until the callback arrives. */
-export interface AuthorizationRequest {
-  url: string;
-  state: string;
-  codeVerifier: string;
+  /** A regional deployment's own URL, where its platform API lives (`<base_url>/api`). */
+  base_url?: string;
+  region?: string;
 }
 
 export interface UserInfo {
@@ -66,53 +64,13 @@ export interface UserInfo {
   [claim: string]: unknown;
 }
 
-/** RFC 8414 §3: the well-known segment goes between the host and the issuer's path. */
-function metadataUrl(issuer: string): string {
-  const url = new URL(issuer);
-  url.pathname = `/.well-known/oauth-authorization-server${url.pathname === '/' ? '' : url.pathname}`;
-  return url.href;
-}
-
-/** RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined for Basic. */
-function basicAuthorization(clientId: string, clientSecret: string): string {
-  const formEncode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
-  return `Basic ${btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`;
-}
-
-/** A JSON object body; anything else is refused, never half-read. */
-async function readObject(response: Response): Promise<Record<string, unknown>> {
-  const body: unknown = await response.json().catch(() => undefined);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidResponseError('invalid_response', 'Tessera answered with something other than a JSON object');
-  }
-  return body as Record<string, unknown>;
-}
-
-const isAccessLevel = (value: unknown): value is AccessLevel => value === 'all' || value === 'organization' || value === 'project';
-const stringArray = (value: unknown): string[] | undefined =>
-  Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
-
-/** RFC 6749 §5.1 plus Tessera's narrowing; a refresh answer may leave out what did not change. */
-function parseTokenResponse(body: Record<string, unknown>, issuedAt: number, previous?: StoredTokens): StoredTokens {
-  const { access_token, token_type, expires_in } = body;
-  if (typeof access_token !== 'string' || typeof token_type !== 'string' || token_type.toLowerCase() !== 'bearer' || typeof expires_in !== 'number') {
-    throw new InvalidResponseError('invalid_response', 'the token response lacks a Bearer access_token with expires_in');
-  }
-  return {
-    accessToken: access_token,
-    refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : previous?.refreshToken,
-    expiresAt: issuedAt + expires_in * 1000,
-    scope: typeof body.scope === 'string' ? body.scope : (previous?.scope ?? ''),
-    accessLevel: isAccessLevel(body.access_level) ? body.access_level : (previous?.accessLevel ?? 'all'),
-    scopedOrganizations: stringArray(body.scoped_organizations) ?? previous?.scopedOrganizations ?? [],
-    scopedProjects: stringArray(body.scoped_projects) ?? previous?.scopedProjects ?? [],
-  };
-}
-
 export class TesseraClient {
   readonly store: TokenStore;
   private readonly http: typeof fetch;
   private readonly now: () => number;
+  private readonly idTokens: IdTokenVerifier;
+  /** Where the platform API lives when no token response named a region: discovery's base_url, else the issuer. */
+  private readonly defaultPlatformUrl: string;
   /** The refresh in progress, shared by every caller that needs one meanwhile. */
   private refreshing: Promise<StoredTokens> | undefined;
 
@@ -124,6 +82,10 @@ export class TesseraClient {
     // Called unbound: browsers refuse a fetch invoked as a method of another object.
     this.http = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
+    // OpenID Connect Discovery §3: RS256 when the server names no algorithms.
+    const algorithms = metadata.id_token_signing_alg_values_supported ?? ['RS256'];
+    this.idTokens = new IdTokenVerifier(metadata.issuer, metadata.jwks_uri, algorithms, options.clientId, this.http, this.now);
+    this.defaultPlatformUrl = baseUrlOf(metadata.base_url) ?? metadata.issuer.replace(/\/$/, '');
   }
 
   /** Reads Tessera's discovery document and refuses one that names another issuer (RFC 8414 §3.3). */
@@ -141,65 +103,61 @@ export class TesseraClient {
     if (!metadata.code_challenge_methods_supported?.includes('S256')) {
       throw new InvalidResponseError('invalid_response', 'the server does not support PKCE with S256');
     }
+    if (metadata.base_url !== undefined && baseUrlOf(metadata.base_url) === undefined) {
+      throw new InvalidResponseError('invalid_response', 'discovery names a base_url that is not an http(s) URL');
+    }
     return new TesseraClient(metadata as AuthorizationServerMetadata, options);
   }
 
-  /** Where to send the user, with a fresh PKCE verifier and state to keep until the callback. */
-  async authorizationUrl(params: AuthorizationParams): Promise<AuthorizationRequest> {
-    const state = randomToken();
-    const codeVerifier = randomToken();
-    const url = new URL(this.metadata.authorization_endpoint);
-    for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
-    // Set last, so extra parameters can never replace the protocol's own.
-    url.searchParams.set('response_type', 'code');
-    url.searchParams.set('client_id', this.options.clientId);
-    url.searchParams.set('redirect_uri', this.options.redirectUri);
-    url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', await codeChallenge(codeVerifier));
-    url.searchParams.set('code_challenge_method', 'S256');
-    return { url: url.href, state, codeVerifier };
+  /** The redirect URI the client was configured with. */
+  get redirectUri(): string | undefined {
+    return this.options.redirectUri;
+  }
+
+  /**
+   * Where to send the user, with a fresh PKCE verifier, state and (for `openid`) nonce to keep until
+   * the callback. `redirectUri` replaces the configured one for this request (a loopback port, say).
+   */
+  async authorizationUrl(params: AuthorizationParams, { redirectUri = this.options.redirectUri }: { redirectUri?: string | undefined } = {}): Promise<AuthorizationRequest> {
+    if (redirectUri === undefined) throw new TypeError('authorizationUrl needs a redirectUri, in the client options or for this request');
+    return authorizationRequest(this.metadata.authorization_endpoint, this.options.clientId, redirectUri, params);
   }
 
   /**
    * Validates the redirect back to the app (state first, then RFC 9207 `iss`, then `error`),
-   * exchanges the code and stores the tokens.
+   * exchanges the code, verifies the ID token and stores the tokens.
    */
-  async handleCallback(callbackUrl: string | URL, expected: { state: string; codeVerifier: string }): Promise<StoredTokens> {
-    const params = new URL(callbackUrl).searchParams;
-    if (params.get('state') !== expected.state) {
-      throw new InvalidResponseError('state_mismatch', 'the callback state is not the one this sign-in started with');
-    }
-    const iss = params.get('iss');
-    if (iss === null && this.metadata.authorization_response_iss_parameter_supported) {
-      throw new InvalidResponseError('issuer_mismatch', 'the callback lacks the iss parameter the server promises');
-    }
-    if (iss !== null && iss !== this.metadata.issuer) {
-      throw new InvalidResponseError('issuer_mismatch', `the callback comes from the issuer ${iss}, not ${this.metadata.issuer}`);
-    }
-    const error = params.get('error');
-    if (error !== null) throw new TesseraError(error, params.get('error_description') ?? undefined);
-    const code = params.get('code');
-    if (!code) throw new InvalidResponseError('invalid_response', 'the callback carries neither a code nor an error');
-
-    const issuedAt = this.now();
-    const response = await this.postForm(this.metadata.token_endpoint, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: this.options.redirectUri,
-      code_verifier: expected.codeVerifier,
-    });
-    const tokens = parseTokenResponse(await readObject(response), issuedAt);
-    await this.store.set(tokens);
-    return tokens;
+  async handleCallback(callbackUrl: string | URL, expected: CallbackExpectations): Promise<StoredTokens> {
+    const code = authorizationCode(callbackUrl, expected, this.metadata);
+    const redirectUri = expected.redirectUri ?? this.options.redirectUri;
+    if (redirectUri === undefined) throw new TypeError('handleCallback needs the redirectUri the sign-in used');
+    return this.signIn({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: expected.codeVerifier }, expected.nonce);
   }
 
   /**
-   * Calls the platform API at `path` (e.g. `/api/projects/123`) with the bearer token, refreshing
-   * first when the token is about to expire, and refreshing and retrying once on a 401.
+   * Signs in on a device without a browser (RFC 8628): asks for a user code, hands it to `onCode`
+   * to show, and polls until the user approves on another device.
+   */
+  async signInWithDeviceCode(options: DeviceCodeOptions): Promise<StoredTokens> {
+    const endpoint = this.metadata.device_authorization_endpoint;
+    if (!endpoint) throw new TesseraError('unsupported_grant_type', 'this server offers no device authorization endpoint (RFC 8628)');
+    const { scope, resource, signal } = options;
+    const requestedAt = this.now();
+    const response = await this.postForm(endpoint, { scope, ...(resource ? { resource } : {}) }, signal);
+    const authorization = parseDeviceAuthorization(await readObject(response), requestedAt);
+    await options.onCode(authorization.code);
+    const grant = { grant_type: DEVICE_CODE_GRANT_TYPE, device_code: authorization.deviceCode };
+    return pollForTokens(authorization, () => this.signIn(grant, undefined, signal), { now: this.now, sleep: this.options.sleep ?? sleep }, signal);
+  }
+
+  /**
+   * Calls the platform API at `path` (e.g. `/api/projects/123`) with the bearer token, on the
+   * user's region when the token response named one, refreshing first when the token is about to
+   * expire, and refreshing and retrying once on a 401.
    */
   async fetchApi(path: string, init: RequestInit = {}): Promise<Response> {
     if (!path.startsWith('/')) throw new TypeError('fetchApi takes a path on the platform, such as /api/organizations');
-    return this.authorizedFetch(`${this.metadata.issuer.replace(/\/$/, '')}${path}`, init);
+    return this.authorizedFetch((tokens) => `${tokens.baseUrl ?? this.defaultPlatformUrl}${path}`, init);
   }
 
   /** The projects the grant covers, read the way its narrowing allows, with per-resource failures. */
@@ -208,13 +166,18 @@ export class TesseraClient {
     return discoverProjects(async (path) => this.json(await this.fetchApi(path)), tokens);
   }
 
+  /** The verified ID token claims of the signed-in user; undefined when `openid` was not granted. */
+  async idTokenClaims(): Promise<IdTokenClaims | undefined> {
+    return (await this.signedInTokens()).idTokenClaims;
+  }
+
   /** OpenID Connect userinfo; needs a grant that includes `openid`. */
   async userInfo(): Promise<UserInfo> {
     const endpoint = this.metadata.userinfo_endpoint;
     if (!endpoint) throw new TesseraError('invalid_request', 'this server does not offer OpenID Connect userinfo');
     const { scope } = await this.signedInTokens();
-    if (!scope.split(' ').includes('openid')) throw new TesseraError('insufficient_scope', 'userinfo needs a grant that includes openid');
-    return this.json(await this.authorizedFetch(endpoint, {}));
+    if (!hasScope(scope, 'openid')) throw new TesseraError('insufficient_scope', 'userinfo needs a grant that includes openid');
+    return this.json(await this.authorizedFetch(() => endpoint, {}));
   }
 
   /** Signs out: revokes the refresh token (and with it the whole grant, RFC 7009), then clears the store. */
@@ -233,6 +196,24 @@ export class TesseraClient {
     } finally {
       await this.store.clear();
     }
+  }
+
+  /**
+   * A token request that signs someone in (a code or a device code). When `openid` was granted the
+   * ID token is required and verified before anything is stored.
+   */
+  private async signIn(params: Record<string, string>, nonce: string | undefined, signal?: AbortSignal): Promise<StoredTokens> {
+    const issuedAt = this.now();
+    const response = await this.postForm(this.metadata.token_endpoint, params, signal);
+    const { tokens, idToken } = parseTokenResponse(await readObject(response), issuedAt);
+    if (idToken !== undefined) {
+      tokens.idToken = idToken;
+      tokens.idTokenClaims = await this.idTokens.verify(idToken, { accessToken: tokens.accessToken, nonce });
+    } else if (nonce !== undefined || hasScope(tokens.scope, 'openid')) {
+      throw new InvalidResponseError('invalid_id_token', 'openid was requested but the token response has no ID token');
+    }
+    await this.store.set(tokens);
+    return tokens;
   }
 
   private async signedInTokens(): Promise<StoredTokens> {
@@ -277,17 +258,38 @@ export class TesseraClient {
       }
       throw error;
     }
-    const tokens = parseTokenResponse(await readObject(response), issuedAt, current);
+    const { tokens, idToken } = parseTokenResponse(await readObject(response), issuedAt, current);
+    if (idToken !== undefined) await this.acceptRefreshedIdToken(tokens, idToken, current.idTokenClaims);
     await this.store.set(tokens);
     return tokens;
   }
 
-  private async authorizedFetch(url: string, init: RequestInit): Promise<Response> {
+  /**
+   * A refreshed ID token must name the same user (OpenID Connect Core §12.2); one that fails
+   * verification signs the user out. When the issuer's keys cannot be read just now, the new
+   * tokens are kept with the claims verified before: losing a rotated refresh token would sign
+   * the user out for a network error.
+   */
+  private async acceptRefreshedIdToken(tokens: StoredTokens, idToken: string, previous: IdTokenClaims | undefined): Promise<void> {
+    try {
+      tokens.idTokenClaims = await this.idTokens.verify(idToken, { accessToken: tokens.accessToken, previous });
+      tokens.idToken = idToken;
+    } catch (error) {
+      if (error instanceof InvalidResponseError) {
+        await this.store.clear();
+        throw error;
+      }
+    }
+  }
+
+  /** `target` names the URL for the tokens used, which a refresh may have moved to another region. */
+  private async authorizedFetch(target: (tokens: StoredTokens) => string, init: RequestInit): Promise<Response> {
     const tokens = await this.validTokens();
-    const response = await this.withBearer(url, init, tokens);
+    const response = await this.withBearer(target(tokens), init, tokens);
     if (response.status !== 401) return response;
     await response.body?.cancel();
-    return this.withBearer(url, init, await this.refreshReplacing(tokens));
+    const refreshed = await this.refreshReplacing(tokens);
+    return this.withBearer(target(refreshed), init, refreshed);
   }
 
   private withBearer(url: string, init: RequestInit, tokens: StoredTokens): Promise<Response> {
@@ -301,14 +303,14 @@ export class TesseraClient {
     return (await readObject(response)) as T;
   }
 
-  /** A form POST to the token or revocation endpoint, authenticated as this client. */
-  private async postForm(endpoint: string, params: Record<string, string>): Promise<Response> {
+  /** A form POST to a token, device authorization or revocation endpoint, authenticated as this client. */
+  private async postForm(endpoint: string, params: Record<string, string>, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     const body = new URLSearchParams(params);
     const { clientId, clientSecret } = this.options;
     if (clientSecret === undefined) body.set('client_id', clientId);
     else headers.authorization = basicAuthorization(clientId, clientSecret);
-    const response = await this.http(endpoint, { method: 'POST', headers, body });
+    const response = await this.http(endpoint, { method: 'POST', headers, body, ...(signal ? { signal } : {}) });
     if (!response.ok) throw await errorFromResponse(response);
     return response;
   }
