@@ -1,7 +1,9 @@
 /**
  * A workspace package as its users get it: `npm pack` (which builds it), then `npm install` of the
- * tarball into an empty directory, offline (from npm's cache), and a TypeScript file compiled
- * against the installed declarations with the repository's tsc.
+ * tarball into an empty directory, offline, and a TypeScript file compiled against the installed
+ * declarations with the repository's tsc. The package's own dependencies stand in for the registry:
+ * they are packed from the repository's node_modules (the versions its lockfile installed) and
+ * installed beside it, so no test needs the network.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,13 +32,20 @@ export interface InstalledPackage {
   remove(): void;
 }
 
-export async function packAndInstall(workspace: 'client' | 'resource-server'): Promise<InstalledPackage> {
+type Packed = Array<{ filename: string; files: Array<{ path: string }> }>;
+
+export async function packAndInstall(workspace: 'client' | 'resource-server', dependencies: string[] = []): Promise<InstalledPackage> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${workspace}-consumer-`));
   const env = cleanEnv();
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: join(ROOT, 'packages', workspace), env });
-  const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const [packed] = JSON.parse(stdout) as Packed;
+  const tarballs = [packed!.filename];
+  for (const dependency of dependencies) {
+    const { stdout: out } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir, join(ROOT, 'node_modules', dependency)], { cwd: dir, env });
+    tarballs.push((JSON.parse(out) as Packed)[0]!.filename);
+  }
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', `./${packed!.filename}`], { cwd: dir, env });
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs.map((file) => `./${file}`)], { cwd: dir, env });
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
