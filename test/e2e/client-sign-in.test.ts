@@ -28,17 +28,21 @@ function listening(port: string): Promise<boolean> {
   });
 }
 
-/** A browser for `open`: follows the authorization URL through sign-in and consent to the loopback page. */
+/**
+ * A browser for `open`: follows the authorization URL through sign-in and consent to the loopback
+ * page. `landed()` waits for the page, which may finish loading after the sign-in has returned.
+ */
 function browser(agent: UserAgent, choice: ConsentChoice = {}) {
-  const seen: { authorizationUrl?: URL; landing?: Response; page?: string } = {};
+  let visit: Promise<{ authorizationUrl: URL; landing: Response; page: string }> | undefined;
   return {
-    seen,
-    async open(url: string) {
-      seen.authorizationUrl = new URL(url);
-      const callback = await agent.authorize(url, choice);
-      seen.landing = await fetch(callback);
-      seen.page = await seen.landing.text();
+    open(url: string): Promise<void> {
+      visit = (async () => {
+        const landing = await fetch(await agent.authorize(url, choice));
+        return { authorizationUrl: new URL(url), landing, page: await landing.text() };
+      })();
+      return visit.then(() => undefined);
     },
+    landed: () => visit!,
   };
 }
 
@@ -63,17 +67,18 @@ describe('client package: signInWithBrowser and ID tokens against Tessera', () =
 
   it('signs in through an ephemeral loopback port and tells the user to close the tab', async () => {
     const client = await discover(rs256Client);
-    const { open, seen } = browser(agent);
+    const { open, landed } = browser(agent);
     const tokens = await signInWithBrowser(client, { scope: SCOPES, params: { prompt: 'consent' }, open });
+    const seen = await landed();
 
-    const redirectUri = new URL(seen.authorizationUrl!.searchParams.get('redirect_uri')!);
+    const redirectUri = new URL(seen.authorizationUrl.searchParams.get('redirect_uri')!);
     assert.equal(redirectUri.hostname, '127.0.0.1');
     assert.equal(redirectUri.pathname, '/callback');
     assert.match(redirectUri.port, /^\d+$/);
-    assert.equal(seen.landing!.status, 200);
-    assert.match(seen.landing!.headers.get('content-type')!, /^text\/html/);
-    assert.equal(seen.landing!.headers.get('referrer-policy'), 'no-referrer');
-    assert.match(seen.page!, /You can close this tab/);
+    assert.equal(seen.landing.status, 200);
+    assert.match(seen.landing.headers.get('content-type')!, /^text\/html/);
+    assert.equal(seen.landing.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(seen.page, /You can close this tab/);
     assert.equal(await listening(redirectUri.port), false, 'the listener is closed');
 
     assert.match(tokens.accessToken, /^pha_/);
@@ -101,10 +106,11 @@ describe('client package: signInWithBrowser and ID tokens against Tessera', () =
 
   it('ends with access_denied when the user declines, and says so on the page', async () => {
     const client = await discover(rs256Client);
-    const { open, seen } = browser(agent, { decision: 'deny' });
+    const { open, landed } = browser(agent, { decision: 'deny' });
     await assert.rejects(signInWithBrowser(client, { scope: SCOPES, params: { prompt: 'consent' }, open }), (error) => error instanceof TesseraError && error.code === 'access_denied');
-    assert.equal(seen.landing!.status, 400);
-    assert.match(seen.page!, /did not complete \(access_denied\)/);
+    const seen = await landed();
+    assert.equal(seen.landing.status, 400);
+    assert.match(seen.page, /did not complete \(access_denied\)/);
     assert.equal(await client.store.get(), undefined);
   });
 
@@ -113,6 +119,10 @@ describe('client package: signInWithBrowser and ID tokens against Tessera', () =
     let port = '';
     const remember = (url: string) => void (port = new URL(new URL(url).searchParams.get('redirect_uri')!).port);
     await assert.rejects(signInWithBrowser(client, { scope: SCOPES, open: remember, timeoutMs: 300 }), (error) => error instanceof SignInTimeoutError && error.code === 'timeout' && error.message.includes(`127.0.0.1:${port}/callback within 300 ms`));
+    assert.equal(await listening(port), false);
+
+    // The time limit holds even when `open` never returns.
+    await assert.rejects(signInWithBrowser(client, { scope: SCOPES, open: (url) => (remember(url), new Promise<void>(() => undefined)), timeoutMs: 300 }), SignInTimeoutError);
     assert.equal(await listening(port), false);
 
     const controller = new AbortController();

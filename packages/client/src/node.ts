@@ -101,10 +101,9 @@ export async function signInWithBrowser(client: TesseraClient, options: BrowserS
         );
       };
     });
-    // Reported whether or not `open` succeeds, so a failure to open never leaves it unobserved.
-    callback.catch(() => undefined);
-    await options.open(request.url);
-    return await callback;
+    // The time limit holds even while `open` has not returned; a failure to open ends the sign-in.
+    const opened = Promise.resolve().then(() => options.open(request.url));
+    return await Promise.race([opened.then(() => callback), callback]);
   } finally {
     clearTimeout(timer);
     if (onAbort) options.signal?.removeEventListener('abort', onAbort);
