@@ -6,60 +6,24 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { InvalidResponseError, MemoryTokenStore, SignedOutError, TesseraClient, TesseraError, type StoredTokens } from '../../src/sdk/index.js';
+import { InvalidResponseError, MemoryTokenStore, SignedOutError, TesseraClient, TesseraError, type StoredTokens } from '../../packages/client/src/index.js';
+import { CLIENT_ID, fakeTessera, ISSUER, json, NOW, type FakeTessera } from '../support/fake-tessera.js';
 
-const ISSUER = 'https://tessera.example';
 const REDIRECT_URI = 'com.example.app:/callback';
-const NOW = Date.parse('2026-04-18T12:00:00Z');
 const MINUTE = 60_000;
 
-type Handler = (request: Request) => Response | Promise<Response>;
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
-/** A fake Tessera: discovery, a rotating token endpoint, and an API that accepts only the current access token. */
-function fakeTessera(routes: Record<string, Handler> = {}) {
-  const state = { generation: 1, access: 'pha_1', refresh: 'phr_1' };
-  const requests: { path: string; authorization: string | null; form: URLSearchParams | undefined }[] = [];
-  const issue = () => json({ access_token: state.access, token_type: 'Bearer', expires_in: 3600, refresh_token: state.refresh, scope: 'openid project:read', access_level: 'organization', scoped_organizations: ['org_a', 'org_b'], scoped_projects: [] });
-  const defaults: Record<string, Handler> = {
-    '/.well-known/oauth-authorization-server': () =>
-      json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/oauth/authorize`, token_endpoint: `${ISSUER}/oauth/token`, revocation_endpoint: `${ISSUER}/oauth/revoke`, userinfo_endpoint: `${ISSUER}/oauth/userinfo`, code_challenge_methods_supported: ['S256'], authorization_response_iss_parameter_supported: true }),
-    '/oauth/token': async (request) => {
-      const form = new URLSearchParams(await request.text());
-      await new Promise((resolve) => setTimeout(resolve, 10)); // lets concurrent callers overlap
-      if (form.get('grant_type') === 'authorization_code') return issue();
-      if (form.get('refresh_token') !== state.refresh) return json({ error: 'invalid_grant', error_description: 'the refresh token is invalid, expired or revoked' }, 400);
-      state.generation += 1;
-      state.access = `pha_${state.generation}`;
-      state.refresh = `phr_${state.generation}`;
-      return issue();
-    },
-    '/oauth/revoke': () => new Response(null, { status: 200 }),
-  };
-  const http: typeof fetch = async (input, init) => {
-    const request = new Request(input, init);
-    const path = new URL(request.url).pathname;
-    const form = request.headers.get('content-type')?.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(await request.clone().text()) : undefined;
-    requests.push({ path, authorization: request.headers.get('authorization'), form });
-    const handler = routes[path] ?? defaults[path];
-    if (handler) return handler(request);
-    return request.headers.get('authorization') === `Bearer ${state.access}` ? json({ path }) : json({ error: 'invalid_token' }, 401);
-  };
-  return { http, state, requests, count: (path: string) => requests.filter((r) => r.path === path).length };
-}
-
-async function clientFor(fake: ReturnType<typeof fakeTessera>, options: { clientSecret?: string; tokens?: Partial<StoredTokens> } = {}) {
+async function clientFor(fake: FakeTessera, options: { clientSecret?: string; tokens?: Partial<StoredTokens> } = {}) {
   const store = new MemoryTokenStore();
   if (options.tokens) {
     await store.set({ accessToken: fake.state.access, refreshToken: fake.state.refresh, expiresAt: NOW + 60 * MINUTE, scope: 'openid project:read', accessLevel: 'all', scopedOrganizations: [], scopedProjects: [], ...options.tokens });
   }
-  const client = await TesseraClient.discover({ issuer: ISSUER, clientId: 'pca_app', clientSecret: options.clientSecret, redirectUri: REDIRECT_URI, store, fetch: fake.http, now: () => NOW });
+  const client = await TesseraClient.discover({ issuer: ISSUER, clientId: CLIENT_ID, clientSecret: options.clientSecret, redirectUri: REDIRECT_URI, store, fetch: fake.http, now: () => NOW });
   return { client, store };
 }
 
 describe('client SDK: authorization request', () => {
   it('uses PKCE S256 with a random 32-byte verifier and a random state', async () => {
-    const { client } = await clientFor(fakeTessera());
+    const { client } = await clientFor(await fakeTessera());
     const first = await client.authorizationUrl({ scope: 'openid project:read', required_access_level: 'project', project: 'prj_1', prompt: 'consent' });
     const second = await client.authorizationUrl({ scope: 'openid project:read' });
     assert.match(first.codeVerifier, /^[A-Za-z0-9_-]{43}$/);
@@ -77,34 +41,41 @@ describe('client SDK: authorization request', () => {
       project: 'prj_1',
       prompt: 'consent',
       response_type: 'code',
-      client_id: 'pca_app',
+      client_id: CLIENT_ID,
       redirect_uri: REDIRECT_URI,
       state: first.state,
+      nonce: first.nonce,
       code_challenge: createHash('sha256').update(first.codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',
     });
+    assert.match(first.nonce!, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(first.nonce, second.nonce);
+    const withoutOpenId = await client.authorizationUrl({ scope: 'project:read' });
+    assert.equal(withoutOpenId.nonce, undefined);
+    assert.equal(new URL(withoutOpenId.url).searchParams.get('nonce'), null, 'a nonce is sent only when openid is requested');
   });
 
   it('never lets extra parameters replace the protocol ones', async () => {
-    const { client } = await clientFor(fakeTessera());
+    const { client } = await clientFor(await fakeTessera());
     const request = await client.authorizationUrl({ scope: 'project:read', state: 'fixed', client_id: 'someone-else', code_challenge_method: 'plain' });
     const params = new URL(request.url).searchParams;
     assert.equal(params.get('state'), request.state);
-    assert.equal(params.get('client_id'), 'pca_app');
+    assert.equal(params.get('client_id'), CLIENT_ID);
     assert.equal(params.get('code_challenge_method'), 'S256');
   });
 
   it('refuses discovery metadata naming another issuer', async () => {
-    const fake = fakeTessera({ '/.well-known/oauth-authorization-server': () => json({ issuer: 'https://evil.example', authorization_endpoint: 'x', token_endpoint: 'y', code_challenge_methods_supported: ['S256'] }) });
+    const fake = await fakeTessera({ routes: { '/.well-known/oauth-authorization-server': () => json({ issuer: 'https://evil.example', authorization_endpoint: 'x', token_endpoint: 'y', code_challenge_methods_supported: ['S256'] }) } });
     await assert.rejects(clientFor(fake), (error) => error instanceof InvalidResponseError && error.code === 'issuer_mismatch');
   });
 });
 
 describe('client SDK: callback', () => {
   async function started(options: { clientSecret?: string } = {}) {
-    const fake = fakeTessera();
+    const fake = await fakeTessera();
     const { client, store } = await clientFor(fake, options);
     const request = await client.authorizationUrl({ scope: 'openid project:read' });
+    fake.state.nonce = request.nonce;
     const callback = (params: Record<string, string>) => `${REDIRECT_URI}?${new URLSearchParams(params)}`;
     return { fake, client, store, request, callback };
   }
@@ -112,18 +83,22 @@ describe('client SDK: callback', () => {
   it('exchanges the code of a public client with client_id in the body and stores the grant', async () => {
     const { fake, client, store, request, callback } = await started();
     const tokens = await client.handleCallback(callback({ code: 'phac_1', state: request.state, iss: ISSUER }), request);
-    assert.deepEqual(tokens, { accessToken: 'pha_1', refreshToken: 'phr_1', expiresAt: NOW + 3600_000, scope: 'openid project:read', accessLevel: 'organization', scopedOrganizations: ['org_a', 'org_b'], scopedProjects: [] });
+    const { idToken, idTokenClaims, ...rest } = tokens;
+    assert.deepEqual(rest, { accessToken: 'pha_1', refreshToken: 'phr_1', expiresAt: NOW + 3600_000, scope: 'openid project:read', accessLevel: 'organization', scopedOrganizations: ['org_a', 'org_b'], scopedProjects: [] });
+    assert.match(idToken!, /^eyJ/);
+    assert.equal(idTokenClaims!.sub, 'usr_1');
+    assert.equal(idTokenClaims!.nonce, request.nonce);
     assert.deepEqual(await store.get(), tokens);
     const [exchange] = fake.requests.filter((r) => r.path === '/oauth/token');
     assert.equal(exchange!.authorization, null);
-    assert.deepEqual(Object.fromEntries(exchange!.form!), { grant_type: 'authorization_code', code: 'phac_1', redirect_uri: REDIRECT_URI, code_verifier: request.codeVerifier, client_id: 'pca_app' });
+    assert.deepEqual(Object.fromEntries(exchange!.form!), { grant_type: 'authorization_code', code: 'phac_1', redirect_uri: REDIRECT_URI, code_verifier: request.codeVerifier, client_id: CLIENT_ID });
   });
 
   it('authenticates a confidential client with client_secret_basic', async () => {
     const { fake, client, request, callback } = await started({ clientSecret: 'pcs_secret' });
     await client.handleCallback(callback({ code: 'phac_1', state: request.state, iss: ISSUER }), request);
     const [exchange] = fake.requests.filter((r) => r.path === '/oauth/token');
-    assert.equal(exchange!.authorization, `Basic ${Buffer.from('pca_app:pcs_secret').toString('base64')}`);
+    assert.equal(exchange!.authorization, `Basic ${Buffer.from(`${CLIENT_ID}:pcs_secret`).toString('base64')}`);
     assert.equal(exchange!.form!.get('client_id'), null);
     assert.equal(exchange!.form!.get('client_secret'), null);
   });
@@ -154,7 +129,7 @@ describe('client SDK: callback', () => {
   });
 
   it('surfaces a failed exchange without echoing the code or verifier', async () => {
-    const fake = fakeTessera({ '/oauth/token': () => json({ error: 'invalid_grant', error_description: 'the authorization code is invalid' }, 400) });
+    const fake = await fakeTessera({ routes: { '/oauth/token': () => json({ error: 'invalid_grant', error_description: 'the authorization code is invalid' }, 400) } });
     const { client } = await clientFor(fake);
     const request = await client.authorizationUrl({ scope: 'project:read' });
     await assert.rejects(client.handleCallback(`${REDIRECT_URI}?code=phac_secret&state=${request.state}&iss=${encodeURIComponent(ISSUER)}`, request), (error) => {
@@ -170,21 +145,22 @@ describe('client SDK: callback', () => {
 
 describe('client SDK: refresh', () => {
   it('refreshes proactively within 10 minutes of expiry, and not before', async () => {
-    const fake = fakeTessera();
+    const fake = await fakeTessera();
     const { client } = await clientFor(fake, { tokens: { expiresAt: NOW + 11 * MINUTE } });
     assert.equal((await client.fetchApi('/api/organizations')).status, 200);
     assert.equal(fake.count('/oauth/token'), 0);
 
     const { client: expiring, store } = await clientFor(fake, { tokens: { expiresAt: NOW + 9 * MINUTE } });
     assert.equal((await expiring.fetchApi('/api/organizations')).status, 200);
-    assert.deepEqual(fake.requests.slice(-2).map((r) => r.path), ['/oauth/token', '/api/organizations'], 'the refresh happens before the call');
+    const protocol = fake.requests.filter((r) => r.path !== '/.well-known/jwks.json');
+    assert.deepEqual(protocol.slice(-2).map((r) => r.path), ['/oauth/token', '/api/organizations'], 'the refresh happens before the call');
     assert.equal(fake.requests.at(-1)!.authorization, 'Bearer pha_2');
     assert.equal((await store.get())!.refreshToken, 'phr_2');
     assert.equal((await store.get())!.expiresAt, NOW + 3600_000);
   });
 
   it('shares one refresh among 10 concurrent calls', async () => {
-    const fake = fakeTessera();
+    const fake = await fakeTessera();
     const { client } = await clientFor(fake, { tokens: { expiresAt: NOW - MINUTE } });
     const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => client.fetchApi(`/api/projects/${i}`)));
     assert.deepEqual(responses.map((r) => r.status), Array(10).fill(200));
@@ -193,7 +169,7 @@ describe('client SDK: refresh', () => {
   });
 
   it('on a 401 refreshes once and retries once, and concurrent 401s share that refresh', async () => {
-    const fake = fakeTessera();
+    const fake = await fakeTessera();
     const { client } = await clientFor(fake, { tokens: { accessToken: 'pha_revoked' } });
     const responses = await Promise.all(Array.from({ length: 10 }, () => client.fetchApi('/api/organizations', { headers: { 'x-trace': '1' } })));
     assert.deepEqual(responses.map((r) => r.status), Array(10).fill(200));
@@ -202,7 +178,7 @@ describe('client SDK: refresh', () => {
   });
 
   it('gives back a second 401 instead of looping', async () => {
-    const fake = fakeTessera({ '/api/organizations': () => json({ error: 'invalid_token' }, 401) });
+    const fake = await fakeTessera({ routes: { '/api/organizations': () => json({ error: 'invalid_token' }, 401) } });
     const { client } = await clientFor(fake, { tokens: {} });
     assert.equal((await client.fetchApi('/api/organizations')).status, 401);
     assert.equal(fake.count('/oauth/token'), 1);
@@ -210,7 +186,7 @@ describe('client SDK: refresh', () => {
   });
 
   it('signs out on invalid_grant: clears the store and throws SignedOutError without the token', async () => {
-    const fake = fakeTessera();
+    const fake = await fakeTessera();
     const { client, store } = await clientFor(fake, { tokens: { expiresAt: NOW, refreshToken: 'phr_revoked' } });
     const calls = await Promise.allSettled(Array.from({ length: 3 }, () => client.fetchApi('/api/organizations')));
     for (const call of calls) {
@@ -226,7 +202,7 @@ describe('client SDK: refresh', () => {
   });
 
   it('keeps the tokens on a transient refresh failure', async () => {
-    const fake = fakeTessera({ '/oauth/token': () => json({ error: 'temporarily_unavailable' }, 503) });
+    const fake = await fakeTessera({ routes: { '/oauth/token': () => json({ error: 'temporarily_unavailable' }, 503) } });
     const { client, store } = await clientFor(fake, { tokens: { expiresAt: NOW } });
     await assert.rejects(client.fetchApi('/api/organizations'), (error) => error instanceof TesseraError && !(error instanceof SignedOutError) && error.status === 503);
     assert.equal((await store.get())!.refreshToken, 'phr_1');
@@ -235,10 +211,10 @@ describe('client SDK: refresh', () => {
 
 describe('client SDK: discovery, userinfo, revocation', () => {
   it('reads the granted organizations\' projects, recording a 403 and going on', async () => {
-    const fake = fakeTessera({
+    const fake = await fakeTessera({ routes: {
       '/api/organizations/org_a/projects': () => json({ results: [{ id: 'prj_1', organization_id: 'org_a', name: 'Web', created_at: '2026-01-01T00:00:00.000Z' }] }),
       '/api/organizations/org_b/projects': () => json({ error: 'access_denied', error_description: 'not granted' }, 403),
-    });
+    } });
     const { client } = await clientFor(fake, { tokens: { accessLevel: 'organization', scopedOrganizations: ['org_a', 'org_b'] } });
     const found = await client.discoverProjects();
     assert.deepEqual(found.projects.map((p) => p.id), ['prj_1']);
@@ -247,7 +223,7 @@ describe('client SDK: discovery, userinfo, revocation', () => {
   });
 
   it('refuses userinfo without openid, and revokes the refresh token then clears the store', async () => {
-    const fake = fakeTessera();
+    const fake = await fakeTessera();
     const { client: noOpenId } = await clientFor(fake, { tokens: { scope: 'project:read' } });
     await assert.rejects(noOpenId.userInfo(), (error) => error instanceof TesseraError && error.code === 'insufficient_scope');
 
@@ -258,5 +234,48 @@ describe('client SDK: discovery, userinfo, revocation', () => {
     assert.match(revocation.authorization!, /^Basic /);
     assert.equal(await store.get(), undefined);
     await assert.rejects(client.fetchApi('/api/organizations'), SignedOutError);
+  });
+});
+
+describe('client SDK: regions', () => {
+  async function signedInWith(fake: FakeTessera) {
+    const { client, store } = await clientFor(fake);
+    const request = await client.authorizationUrl({ scope: 'openid project:read' });
+    fake.state.nonce = request.nonce;
+    const tokens = await client.handleCallback(`${REDIRECT_URI}?code=phac_1&state=${request.state}&iss=${encodeURIComponent(ISSUER)}`, request);
+    return { client, store, tokens };
+  }
+  const apiCalls = (fake: FakeTessera) => fake.requests.filter((r) => r.path.startsWith('/api/')).map((r) => r.url);
+
+  it('calls the platform API at the base_url the token response names, also after a refresh that does not repeat it', async () => {
+    const fake = await fakeTessera();
+    fake.state.extra = { region: 'eu', base_url: 'https://eu.tessera.example/' };
+    const { client, store, tokens } = await signedInWith(fake);
+    assert.equal(tokens.baseUrl, 'https://eu.tessera.example');
+    await client.fetchApi('/api/organizations');
+    assert.deepEqual(apiCalls(fake), ['https://eu.tessera.example/api/organizations']);
+
+    fake.state.extra = {};
+    await store.set({ ...(await store.get())!, expiresAt: NOW });
+    await client.fetchApi('/api/users/@me');
+    assert.equal(fake.count('/oauth/token'), 2);
+    assert.equal(apiCalls(fake).at(-1), 'https://eu.tessera.example/api/users/@me');
+  });
+
+  it('falls back to discovery\'s base_url, then to the issuer', async () => {
+    const regional = await fakeTessera({ metadata: { region: 'us', base_url: 'https://us.tessera.example' } });
+    await (await signedInWith(regional)).client.fetchApi('/api/organizations');
+    assert.deepEqual(apiCalls(regional), ['https://us.tessera.example/api/organizations']);
+
+    const single = await fakeTessera();
+    await (await signedInWith(single)).client.fetchApi('/api/organizations');
+    assert.deepEqual(apiCalls(single), [`${ISSUER}/api/organizations`]);
+  });
+
+  it('refuses a base_url that is not an http(s) URL', async () => {
+    const fake = await fakeTessera();
+    fake.state.extra = { base_url: 'javascript:alert(1)' };
+    await assert.rejects(signedInWith(fake), (error) => error instanceof InvalidResponseError && error.code === 'invalid_response' && /base_url/.test(error.message));
+    await assert.rejects(clientFor(await fakeTessera({ metadata: { base_url: 'ftp://files.example' } })), (error) => error instanceof InvalidResponseError && /base_url/.test(error.message));
   });
 });

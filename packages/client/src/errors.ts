@@ -3,7 +3,10 @@
  * token, code, verifier or secret, so an app may log them as they are.
  */
 
-/** Tessera answered with an OAuth error (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3, RFC 7009). */
+/**
+ * Tessera answered with an OAuth error (RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3, RFC 7009, RFC 8628
+ * §3.5); the base of every error the SDK throws.
+ */
 export class TesseraError extends Error {
   constructor(
     /** The OAuth `error` code, e.g. `access_denied`, `invalid_grant`, `insufficient_scope`. */
@@ -30,11 +33,19 @@ export class SignedOutError extends TesseraError {
 
 /**
  * The SDK refused what it received: a callback whose `state` or `iss` does not match (a forged or
- * mixed-up response), discovery metadata for another issuer, or a malformed body.
+ * mixed-up response), discovery metadata for another issuer, an ID token that fails verification,
+ * or a malformed body.
  */
 export class InvalidResponseError extends TesseraError {
-  constructor(code: 'state_mismatch' | 'issuer_mismatch' | 'invalid_response', description: string) {
+  constructor(code: 'state_mismatch' | 'issuer_mismatch' | 'invalid_id_token' | 'invalid_response', description: string) {
     super(code, description);
+  }
+}
+
+/** A sign-in from the command line waited longer than its time limit; nothing was stored. */
+export class SignInTimeoutError extends TesseraError {
+  constructor(description: string) {
+    super('timeout', description);
   }
 }
 

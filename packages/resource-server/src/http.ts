@@ -1,0 +1,45 @@
+/**
+ * Requests to the authorization server. Whatever goes wrong on the way (no connection, a timeout,
+ * a 5xx or 429) says nothing about the token: it becomes a 503 `temporarily_unavailable`, never
+ * an `invalid_token` that would make a client throw its token away.
+ */
+import { BearerError } from './errors.js';
+
+export function unavailable(description: string, retryAfter?: string | null): BearerError {
+  return new BearerError(503, 'temporarily_unavailable', description, { 'cache-control': 'no-store', ...(retryAfter ? { 'retry-after': retryAfter } : {}) });
+}
+
+export function misconfigured(description: string): BearerError {
+  return new BearerError(500, 'server_error', description, { 'cache-control': 'no-store' });
+}
+
+/** The JSON object an authorization server endpoint answers with; BearerError (503 or 500) otherwise. */
+export async function requestJson(url: string, init: RequestInit, timeoutMs: number, what: string): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the connection failed';
+    throw unavailable(`the authorization server cannot be reached (${what}: ${reason})`);
+  }
+  const body: unknown = await response.json().catch(() => undefined);
+  if (response.status >= 500 || response.status === 429) {
+    throw unavailable(`the authorization server is unavailable (${what}: HTTP ${response.status})`, response.headers.get('retry-after'));
+  }
+  const error = typeof body === 'object' && body !== null && 'error' in body ? ` ${String(body.error)}` : '';
+  if (response.status !== 200) throw misconfigured(`the authorization server refused this resource server (${what}: HTTP ${response.status}${error})`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw misconfigured(`the authorization server answered ${what} with something other than a JSON object`);
+  return body as Record<string, unknown>;
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined for Basic. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const formEncode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`;
+}
+
+/** RFC 8414 §3 and RFC 9728 §3.1: the well-known segment goes between the host and the path. */
+export function wellKnownUrl(url: string, name: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}/.well-known/${name}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
