@@ -11,7 +11,7 @@ export async function createOrganization(
 ): Promise<Organization> {
   const name = input.name.trim();
   if (!name) throw new AccountError('An organization needs a name.');
-  const organization: Organization = { id: randomUUID(), name, created_at: now };
+  const organization: Organization = { id: randomUUID(), name, created_at: now, require_two_factor: 0 };
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('organizations').values(organization).execute();
     await trx
@@ -58,7 +58,8 @@ export async function listMemberships(db: Kysely<Database>, userId: string): Pro
   const organizations = await db
     .selectFrom('memberships')
     .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
-    .select(['organizations.id', 'organizations.name', 'organizations.created_at', 'memberships.role'])
+    .selectAll('organizations')
+    .select('memberships.role')
     .where('memberships.user_id', '=', userId)
     .orderBy('organizations.name')
     .execute();

@@ -25,6 +25,11 @@ export const AUDIT_EVENT_TYPES = [
   'connected_app.revoked',
   'api_key.created',
   'api_key.revoked',
+  'account.locked',
+  'account.created',
+  'account.signup_attempted',
+  'password.reset_requested',
+  'password.reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

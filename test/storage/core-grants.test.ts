@@ -247,7 +247,7 @@ for (const target of storageTargets()) {
       const spentCode = await code();
       const first = await redeem(spentCode);
       const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
-      const session = await createSession(rt.ctx.db, user.id, rt.ctx.now(), 3600);
+      const session = await createSession(rt.ctx.db, user.id, ['pwd'], rt.ctx.now(), 3600);
       await sendVerificationEmail(rt.ctx.db, rt.config, user, rt.ctx.now());
       const stored = async () => ({
         accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,

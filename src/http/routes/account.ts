@@ -1,12 +1,15 @@
 /** Sign-in, sign-out, sign-up and the signed-in home page. */
 import type { FastifyInstance } from 'fastify';
 import { confirmEmail, sendVerificationEmail } from '../../accounts/email-verification.js';
-import { AccountError, authenticateUser, createUser } from '../../accounts/users.js';
+import { checkPassword, LOCKED_MESSAGE } from '../../accounts/password-checks.js';
+import { PasswordCheckUnavailable } from '../../accounts/password-strength.js';
+import { confirmSignup, requestSignup } from '../../accounts/signup.js';
+import { AccountError } from '../../accounts/users.js';
 import type { Context } from '../../context.js';
 import { HomePage } from '../../pages/home.js';
 import { LoginPage } from '../../pages/login.js';
 import { sendPage } from '../../pages/render.js';
-import { SignupPage } from '../../pages/signup.js';
+import { ConfirmSignupPage, SignupPage, SignupSentPage } from '../../pages/signup.js';
 import { EmailVerifiedPage, VerifyEmailPage } from '../../pages/verify-email.js';
 import { ErrorPage } from '../../pages/error.js';
 import { textParam } from '../params.js';
@@ -14,6 +17,21 @@ import { rateLimited } from '../rate-limits.js';
 import { currentSession, safeReturnTo, signIn, signOut } from '../session.js';
 
 type Form = Record<string, unknown>;
+
+/** What the sign-in page may say about how the user got there; anything else in `notice` is ignored. */
+const LOGIN_NOTICES: Record<string, string> = {
+  'password-changed': 'Your password was changed and every device was signed out. Sign in with the new password.',
+};
+
+/**
+ * The status for a refused account form: 400 for a reason the user can fix, 503 when the
+ * password could not be checked just now. Anything else is a failure of the server.
+ */
+export function accountErrorStatus(error: unknown): 400 | 503 {
+  if (error instanceof AccountError) return 400;
+  if (error instanceof PasswordCheckUnavailable) return 503;
+  throw error;
+}
 
 export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLinks: Array<{ href: string; label: string }>): Promise<void> {
   const { platformName, signupEnabled } = ctx.config;
@@ -48,20 +66,24 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   });
 
   app.get('/login', async (request, reply) => {
-    const returnTo = safeReturnTo((request.query as Form).return_to);
-    return sendPage(reply, LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, signupEnabled }));
+    const query = request.query as Form;
+    const returnTo = safeReturnTo(query.return_to);
+    const notice = LOGIN_NOTICES[textParam(query, 'notice')];
+    return sendPage(reply, LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, notice, signupEnabled }));
   });
 
   app.post('/login', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
     const form = request.body as Form;
     const returnTo = safeReturnTo(form.return_to);
     const email = textParam(form, 'email');
-    const user = await authenticateUser(ctx.db, email, textParam(form, 'password'));
-    if (!user) {
-      const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: 'Incorrect email or password.', signupEnabled });
-      return sendPage(reply, page, 401);
+    const checked = await checkPassword(ctx, email, textParam(form, 'password'), { ip: request.ip });
+    if (checked.kind !== 'ok') {
+      const locked = checked.kind === 'locked';
+      if (locked) reply.header('retry-after', String(checked.retryAfterSeconds));
+      const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: locked ? LOCKED_MESSAGE : 'Incorrect email or password.', signupEnabled });
+      return sendPage(reply, page, locked ? 429 : 401);
     }
-    await signIn(ctx, request, reply, user.id);
+    await signIn(ctx, request, reply, checked.user.id, ['pwd']);
     return reply.redirect(returnTo ?? '/', 303);
   });
 
@@ -82,13 +104,31 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
     const returnTo = safeReturnTo(form.return_to);
     const input = { email: textParam(form, 'email'), password: textParam(form, 'password'), name: textParam(form, 'name') };
     try {
-      const user = await createUser(ctx.db, input, ctx.now(), { sendVerificationFrom: ctx.config });
-      await signIn(ctx, request, reply, user.id);
-      return reply.redirect(returnTo ?? '/', 303);
+      const { email } = await requestSignup(ctx, input, returnTo, { ip: request.ip });
+      return sendPage(reply, SignupSentPage({ platformName, email }));
     } catch (error) {
-      if (!(error instanceof AccountError)) throw error;
-      const page = SignupPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email: input.email, name: input.name, error: error.message });
-      return sendPage(reply, page, 400);
+      const refusal = accountErrorStatus(error);
+      const page = SignupPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email: input.email, name: input.name, error: (error as Error).message });
+      return sendPage(reply, page, refusal);
     }
+  });
+
+  app.get('/signup/confirm', async (request, reply) => {
+    const token = textParam(request.query as Form, 'token');
+    return sendPage(reply, ConfirmSignupPage({ platformName, csrfToken: reply.generateCsrf(), token }));
+  });
+
+  app.post('/signup/confirm', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    const confirmed = await confirmSignup(ctx, (request.body as Form).token, { ip: request.ip });
+    if (confirmed.kind === 'invalid') {
+      const message = 'This link is invalid, expired or already used. Sign up again to get a new one.';
+      return sendPage(reply, ErrorPage({ platformName, title: 'Link not valid', message }), 400);
+    }
+    if (confirmed.kind === 'taken') {
+      const message = `${confirmed.email} already has an account. Sign in, or reset its password if you forgot it.`;
+      return sendPage(reply, ErrorPage({ platformName, title: 'Account already exists', message }), 409);
+    }
+    await signIn(ctx, request, reply, confirmed.user.id, ['pwd']);
+    return reply.redirect(safeReturnTo(confirmed.returnTo) ?? '/', 303);
   });
 }

@@ -9,6 +9,7 @@ import * as platformApi from './007_platform_api.js';
 import * as clientAuthMethod from './008_client_auth_method.js';
 import * as tokenExpiryIndexes from './009_token_expiry_indexes.js';
 import * as locatedTokens from './010_located_tokens.js';
+import * as accountSecurity from './012_account_security.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '008_client_auth_method': clientAuthMethod,
   '009_token_expiry_indexes': tokenExpiryIndexes,
   '010_located_tokens': locatedTokens,
+  '012_account_security': accountSecurity,
 };
