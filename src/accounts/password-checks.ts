@@ -16,16 +16,15 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /**
  * Checks a password, unless the account is locked: then the password is not even compared, for an
- * address with or without an account alike.
+ * address with or without an account alike. A right password does not clear the failures: a
+ * sign-in does once it is complete (second factor included), so re-entering the password cannot
+ * reset the count of wrong codes.
  */
 export async function checkPassword(ctx: Context, email: string, password: string, meta: RequestMeta): Promise<PasswordCheck> {
   const locked = await ctx.accountLimits.lockedFor(email);
   if (locked > 0) return { kind: 'locked', retryAfterSeconds: seconds(locked) };
   const user = await authenticateUser(ctx.db, email, password);
-  if (user) {
-    await ctx.accountLimits.clearFailures(email);
-    return { kind: 'ok', user };
-  }
+  if (user) return { kind: 'ok', user };
   return recordFailedCheck(ctx, email, 'password', meta);
 }
 

@@ -58,6 +58,11 @@ export async function deleteSession(db: Kysely<Database>, token: string | undefi
   await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute();
 }
 
+/** Records a second factor the session's user just presented (turning two-factor sign-in on). */
+export async function addSecondFactorToSession(db: Kysely<Database>, idHash: string): Promise<void> {
+  await db.updateTable('sessions').set({ amr: 'pwd otp' }).where('id_hash', '=', idHash).execute();
+}
+
 /** Ends every session of a user (after a password reset); returns how many there were. */
 export async function deleteSessionsOf(db: Kysely<Database>, userId: string): Promise<number> {
   const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();

@@ -30,6 +30,13 @@ export const AUDIT_EVENT_TYPES = [
   'account.signup_attempted',
   'password.reset_requested',
   'password.reset',
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.reset',
+  'two_factor.recovery_codes_regenerated',
+  'two_factor.recovery_code_used',
+  'organization.two_factor_required',
+  'organization.two_factor_not_required',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -69,8 +69,9 @@ for (const target of storageTargets()) {
         resource: undefined,
         requiredAccessLevel: undefined,
         projectHint: undefined,
+        acr: undefined,
       };
-      const location = new URL(await issueAuthorizationCode(rt.ctx, request, user, grant, rt.ctx.now()));
+      const location = new URL(await issueAuthorizationCode(rt.ctx, request, user, grant, { authTime: rt.ctx.now(), amr: ['pwd'] }));
       return location.searchParams.get('code')!;
     }
 
@@ -279,7 +280,7 @@ for (const target of storageTargets()) {
       assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1 && secondPurge.emailVerifications >= 1, JSON.stringify(secondPurge));
       assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
-      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
+      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
     });
   });
 }

@@ -1,7 +1,9 @@
 /** Sign-in, sign-out, sign-up and the signed-in home page. */
 import type { FastifyInstance } from 'fastify';
 import { confirmEmail, sendVerificationEmail } from '../../accounts/email-verification.js';
-import { checkPassword, LOCKED_MESSAGE } from '../../accounts/password-checks.js';
+import { checkPassword, LOCKED_MESSAGE, recordFailedCheck } from '../../accounts/password-checks.js';
+import { completePendingSignIn, PENDING_SIGN_IN_SECONDS, pendingSignInUser, startPendingSignIn } from '../../accounts/pending-sign-ins.js';
+import { hasTwoFactor } from '../../accounts/two-factor.js';
 import { PasswordCheckUnavailable } from '../../accounts/password-strength.js';
 import { confirmSignup, requestSignup } from '../../accounts/signup.js';
 import { AccountError } from '../../accounts/users.js';
@@ -14,14 +16,20 @@ import { EmailVerifiedPage, VerifyEmailPage } from '../../pages/verify-email.js'
 import { ErrorPage } from '../../pages/error.js';
 import { textParam } from '../params.js';
 import { rateLimited } from '../rate-limits.js';
-import { currentSession, safeReturnTo, signIn, signOut } from '../session.js';
+import { cookieOptions, currentSession, safeReturnTo, signIn, signOut } from '../session.js';
+import { TwoFactorSignInPage } from '../../pages/two-factor.js';
 
 type Form = Record<string, unknown>;
 
 /** What the sign-in page may say about how the user got there; anything else in `notice` is ignored. */
 const LOGIN_NOTICES: Record<string, string> = {
   'password-changed': 'Your password was changed and every device was signed out. Sign in with the new password.',
+  'sign-in-expired': 'That sign-in expired. Enter your password again.',
+  'code-attempts': 'Too many wrong codes. Enter your password again.',
 };
+
+/** Holds a pending two-factor sign-in (pending-sign-ins.ts) between the password and the code. */
+const PENDING_SIGN_IN_COOKIE = 'tessera_pending_sign_in';
 
 /**
  * The status for a refused account form: 400 for a reason the user can fix, 503 when the
@@ -83,7 +91,53 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
       const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: locked ? LOCKED_MESSAGE : 'Incorrect email or password.', signupEnabled });
       return sendPage(reply, page, locked ? 429 : 401);
     }
+    if (await hasTwoFactor(ctx.db, checked.user.id)) {
+      const pending = await startPendingSignIn(ctx, checked.user.id);
+      reply.setCookie(PENDING_SIGN_IN_COOKIE, pending, { ...cookieOptions(ctx), path: '/login', maxAge: PENDING_SIGN_IN_SECONDS });
+      return reply.redirect(`/login/two-factor${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`, 303);
+    }
+    await ctx.accountLimits.clearFailures(checked.user.email);
     await signIn(ctx, request, reply, checked.user.id, ['pwd']);
+    return reply.redirect(returnTo ?? '/', 303);
+  });
+
+  app.get('/login/two-factor', async (request, reply) => {
+    if (!(await pendingSignInUser(ctx, request.cookies[PENDING_SIGN_IN_COOKIE]))) return reply.redirect('/login', 303);
+    const returnTo = safeReturnTo((request.query as Form).return_to);
+    return sendPage(reply, TwoFactorSignInPage({ platformName, csrfToken: reply.generateCsrf(), returnTo }));
+  });
+
+  app.post('/login/two-factor', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    const form = request.body as Form;
+    const returnTo = safeReturnTo(form.return_to);
+    const token = request.cookies[PENDING_SIGN_IN_COOKIE];
+    const endPending = (notice?: string) => {
+      reply.clearCookie(PENDING_SIGN_IN_COOKIE, { ...cookieOptions(ctx), path: '/login' });
+      const query = new URLSearchParams({ ...(notice ? { notice } : {}), ...(returnTo ? { return_to: returnTo } : {}) });
+      return reply.redirect(`/login${query.size ? `?${query}` : ''}`, 303);
+    };
+    const user = await pendingSignInUser(ctx, token);
+    if (!user) return endPending('sign-in-expired');
+    const codePage = (status: number, error: string) => sendPage(reply, TwoFactorSignInPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, error }), status);
+    const locked = await ctx.accountLimits.lockedFor(user.email);
+    if (locked > 0) {
+      reply.header('retry-after', String(Math.ceil(locked / 1000)));
+      return codePage(429, LOCKED_MESSAGE);
+    }
+    const outcome = await completePendingSignIn(ctx, token, textParam(form, 'code'), { ip: request.ip });
+    if (outcome.kind === 'expired') return endPending('sign-in-expired');
+    if (outcome.kind === 'wrong') {
+      const counted = await recordFailedCheck(ctx, user.email, 'second factor', { ip: request.ip });
+      if (counted.kind === 'locked') {
+        reply.header('retry-after', String(counted.retryAfterSeconds));
+        return codePage(429, LOCKED_MESSAGE);
+      }
+      if (outcome.attemptsLeft === 0) return endPending('code-attempts');
+      return codePage(401, `That code is not right. ${outcome.attemptsLeft} ${outcome.attemptsLeft === 1 ? 'try' : 'tries'} left.`);
+    }
+    reply.clearCookie(PENDING_SIGN_IN_COOKIE, { ...cookieOptions(ctx), path: '/login' });
+    await ctx.accountLimits.clearFailures(user.email);
+    await signIn(ctx, request, reply, user.id, ['pwd', 'otp']);
     return reply.redirect(returnTo ?? '/', 303);
   });
 
