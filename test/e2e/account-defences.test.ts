@@ -177,3 +177,45 @@ describe('tessera user create refuses easily guessed passwords', () => {
     assert.match(result.stderr, /too easy to guess/);
   });
 });
+
+const redisUrl = process.env.TEST_REDIS_URL;
+if (!redisUrl) process.stderr.write('note: TEST_REDIS_URL is not set; the account lock-out test across two instances is skipped\n');
+
+describe('the account lock-out is shared through Redis by two instances', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' }, () => {
+  let first: TestServer;
+  let second: TestServer;
+  before(async () => {
+    const env = { TESSERA_RATE_LIMITS: 'true', TESSERA_RATE_LIMIT_LOGIN: '1000', TESSERA_ACCOUNT_LOCKOUT_FAILURES: '3', REDIS_URL: redisUrl!, TESSERA_REDIS_PREFIX: `tessera-test-${randomBytes(6).toString('hex')}:` };
+    first = await startTestServer(storageTargets()[0]!, env);
+    second = await startTestServer(storageTargets()[0]!, env);
+  });
+  after(async () => {
+    await first?.close();
+    await second?.close();
+  });
+
+  it('counts failures for one address on both instances', async () => {
+    const email = `shared-${randomBytes(4).toString('hex')}@example.com`;
+    const statuses = [];
+    for (const server of [first, second, first]) statuses.push((await loginAttempt(server, email, 'not-the-password')).status);
+    assert.deepEqual(statuses, [401, 401, 429]);
+    assert.equal((await loginAttempt(second, email, 'not-the-password')).status, 429);
+  });
+});
+
+describe('the account lock-out while Redis cannot be reached', () => {
+  let server: TestServer;
+  before(async () => {
+    // Nothing listens on port 1: every Redis command fails, and the counters fall back to this instance's memory.
+    server = await startTestServer(storageTargets()[0]!, { TESSERA_RATE_LIMITS: 'true', TESSERA_RATE_LIMIT_LOGIN: '1000', TESSERA_ACCOUNT_LOCKOUT_FAILURES: '3', REDIS_URL: 'redis://127.0.0.1:1' });
+  });
+  after(() => server.close());
+
+  it('still locks the account, counting on the instance', async () => {
+    const user = await seedUser(server.ctx);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await loginAttempt(server, user.email, 'not-the-password')).status);
+    assert.deepEqual(statuses, [401, 401, 429]);
+    assert.equal((await loginAttempt(server, user.email, PASSWORD)).status, 429);
+  });
+});
