@@ -172,9 +172,11 @@ export async function disableTwoFactor(ctx: Context, user: User, meta: RequestMe
   const now = ctx.now();
   const byAdmin = meta.actor !== undefined && meta.actor !== user.id;
   return ctx.transaction(async (trx) => {
-    const removed = await trx.deleteFrom('two_factor').where('user_id', '=', user.id).executeTakeFirst();
+    const wasOn = await hasTwoFactor(trx, user.id);
+    // An enrolment never confirmed goes too, but turning off what was not on is no event.
+    await trx.deleteFrom('two_factor').where('user_id', '=', user.id).execute();
     await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
-    if (removed.numDeletedRows !== 1n) return false;
+    if (!wasOn) return false;
     const message = byAdmin
       ? 'An administrator turned two-factor sign-in off for your account, at your request. Turn it on again under Settings › Security.'
       : 'Two-factor sign-in was turned off for your account.';

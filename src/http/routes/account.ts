@@ -1,11 +1,11 @@
-/** Sign-in, sign-out, sign-up and the signed-in home page. */
+/** Sign-in (with its two-factor step), sign-out, sign-up (by mailed link) and the signed-in home page. */
 import type { FastifyInstance } from 'fastify';
 import { confirmEmail, sendVerificationEmail } from '../../accounts/email-verification.js';
 import { checkPassword, LOCKED_MESSAGE, recordFailedCheck } from '../../accounts/password-checks.js';
 import { completePendingSignIn, PENDING_SIGN_IN_SECONDS, pendingSignInUser, startPendingSignIn } from '../../accounts/pending-sign-ins.js';
-import { hasTwoFactor } from '../../accounts/two-factor.js';
 import { PasswordCheckUnavailable } from '../../accounts/password-strength.js';
 import { confirmSignup, requestSignup } from '../../accounts/signup.js';
+import { hasTwoFactor } from '../../accounts/two-factor.js';
 import { AccountError } from '../../accounts/users.js';
 import type { Context } from '../../context.js';
 import { HomePage } from '../../pages/home.js';
@@ -14,10 +14,10 @@ import { sendPage } from '../../pages/render.js';
 import { ConfirmSignupPage, SignupPage, SignupSentPage } from '../../pages/signup.js';
 import { EmailVerifiedPage, VerifyEmailPage } from '../../pages/verify-email.js';
 import { ErrorPage } from '../../pages/error.js';
+import { TwoFactorSignInPage } from '../../pages/two-factor.js';
 import { textParam } from '../params.js';
 import { rateLimited } from '../rate-limits.js';
 import { cookieOptions, currentSession, safeReturnTo, signIn, signOut } from '../session.js';
-import { TwoFactorSignInPage } from '../../pages/two-factor.js';
 
 type Form = Record<string, unknown>;
 
@@ -161,9 +161,9 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
       const { email } = await requestSignup(ctx, input, returnTo, { ip: request.ip });
       return sendPage(reply, SignupSentPage({ platformName, email }));
     } catch (error) {
-      const refusal = accountErrorStatus(error);
+      const status = accountErrorStatus(error);
       const page = SignupPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email: input.email, name: input.name, error: (error as Error).message });
-      return sendPage(reply, page, refusal);
+      return sendPage(reply, page, status);
     }
   });
 

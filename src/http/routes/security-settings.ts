@@ -16,8 +16,11 @@ import { recentlyAuthenticated, recheckPassword, requireSession, settingsPageBas
 
 type Form = Record<string, unknown>;
 
-/** A code from the authenticator (6 digits) or a recovery code, rather than a password. */
-const SECOND_FACTOR = /^(\d{6}|[a-z2-7]{4}-?[a-z2-7]{4}-?[a-z2-7]{4}-?[a-z2-7]{4})$/i;
+/**
+ * A code from the authenticator (6 digits, shorter than any password) or a recovery code as it is
+ * shown (with its hyphens, which no sensible password has), rather than a password.
+ */
+const SECOND_FACTOR = /^(\d{6}|[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$/i;
 
 export async function securitySettingsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
   async function securityPage(reply: FastifyReply, session: BrowserSession, outcome: { notice?: string; error?: string; status?: number } = {}) {
