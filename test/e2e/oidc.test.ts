@@ -143,8 +143,9 @@ for (const target of storageTargets()) {
       for (const [scope, expected] of cases) {
         const { tokens } = await signIn(config, agent, scope, { prompt: 'consent' });
         assert.deepEqual(await oidc.fetchUserInfo(config, tokens.access_token, user.id), expected, scope);
-        const { iss: _iss, aud: _aud, exp: _exp, iat: _iat, auth_time: _auth, nonce: _nonce, at_hash: _atHash, ...idClaims } = tokens.claims()!;
+        const { iss: _iss, aud: _aud, exp: _exp, iat: _iat, auth_time: _auth, nonce: _nonce, at_hash: _atHash, amr, ...idClaims } = tokens.claims()!;
         assert.deepEqual(idClaims, expected, `ID token for ${scope}`);
+        assert.deepEqual(amr, ['pwd'], 'a password sign-in');
       }
       const { tokens } = await signIn(config, agent, 'project:read', { prompt: 'consent' });
       assert.equal(tokens.id_token, undefined);
