@@ -375,6 +375,7 @@ describe('configurable protections', () => {
     const server = await startTestServer(storageTargets()[0]!, { TESSERA_SIGNUP: 'false' });
     try {
       assert.equal((await fetch(`${server.url}/signup`)).status, 404);
+      assert.equal((await fetch(`${server.url}/signup/confirm?token=phsu_x`)).status, 404, 'a link sent before sign-up closed creates nothing');
       assert.doesNotMatch(await (await fetch(`${server.url}/login`)).text(), /Create an account/);
     } finally {
       await server.close();

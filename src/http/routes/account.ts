@@ -43,6 +43,7 @@ export function accountErrorStatus(error: unknown): 400 | 503 {
 
 export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLinks: Array<{ href: string; label: string }>): Promise<void> {
   const { platformName, signupEnabled } = ctx.config;
+  const signupClosed = () => ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' });
 
   app.get('/', async (request, reply) => {
     const session = await currentSession(ctx, request);
@@ -147,13 +148,13 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   });
 
   app.get('/signup', async (request, reply) => {
-    if (!signupEnabled) return sendPage(reply, ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' }), 404);
+    if (!signupEnabled) return sendPage(reply, signupClosed(), 404);
     const returnTo = safeReturnTo((request.query as Form).return_to);
     return sendPage(reply, SignupPage({ platformName, csrfToken: reply.generateCsrf(), returnTo }));
   });
 
   app.post('/signup', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
-    if (!signupEnabled) return sendPage(reply, ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' }), 404);
+    if (!signupEnabled) return sendPage(reply, signupClosed(), 404);
     const form = request.body as Form;
     const returnTo = safeReturnTo(form.return_to);
     const input = { email: textParam(form, 'email'), password: textParam(form, 'password'), name: textParam(form, 'name') };
@@ -168,11 +169,14 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   });
 
   app.get('/signup/confirm', async (request, reply) => {
+    if (!signupEnabled) return sendPage(reply, signupClosed(), 404);
     const token = textParam(request.query as Form, 'token');
     return sendPage(reply, ConfirmSignupPage({ platformName, csrfToken: reply.generateCsrf(), token }));
   });
 
   app.post('/signup/confirm', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
+    // Sign-up closed since the link was sent: the link creates nothing either.
+    if (!signupEnabled) return sendPage(reply, signupClosed(), 404);
     const confirmed = await confirmSignup(ctx, (request.body as Form).token, { ip: request.ip });
     if (confirmed.kind === 'invalid') {
       const message = 'This link is invalid, expired or already used. Sign up again to get a new one.';
