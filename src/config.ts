@@ -51,6 +51,11 @@ export interface Config {
   rateLimits: { enabled: boolean } & Record<RateLimitedEndpoint, number>;
   /** Requests per minute per client id on the endpoints whose requests name a client. */
   clientRateLimits: Record<ClientRateLimitedEndpoint, number>;
+  /**
+   * Per account, whatever the address: this many failed password or second-factor checks within
+   * `seconds` lock the account's sign-in for `seconds` (only while rate limits are enabled).
+   */
+  accountLockout: { failures: number; seconds: number };
   /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
   logLevel: string;
@@ -272,6 +277,7 @@ export function loadConfig(env: Env = process.env): Config {
     clientRateLimits: Object.fromEntries(
       CLIENT_RATE_LIMITED_ENDPOINTS.map((name) => [name, int(env, `TESSERA_RATE_LIMIT_CLIENT_${name.toUpperCase()}`, rateLimits[name] * CLIENT_RATE_LIMIT_FACTOR)]),
     ) as Record<ClientRateLimitedEndpoint, number>,
+    accountLockout: { failures: int(env, 'TESSERA_ACCOUNT_LOCKOUT_FAILURES', 10, 2), seconds: int(env, 'TESSERA_ACCOUNT_LOCKOUT_SECONDS', 900) },
     redisKeyPrefix: env.TESSERA_REDIS_PREFIX || 'tessera:',
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: trustedProxies(env),

@@ -3,6 +3,7 @@
  * clients. Built once by the server or the CLI, and by tests with an in-memory database.
  */
 import type { Kysely } from 'kysely';
+import type { AccountLimits } from './accounts/account-limits.js';
 import type { Config } from './config.js';
 import type { ClientDirectory, OAuthClient } from './oauth/clients/client.js';
 import type { Db } from './store/database.js';
@@ -30,6 +31,8 @@ export interface Context {
   clients: ClientDirectory;
   idTokens: IdTokenIssuer;
   signingKeys: KeyRing;
+  /** Per-account limits on password and second-factor checks and on mails (shared through Redis when configured). */
+  accountLimits: AccountLimits;
   /** Epoch milliseconds; replaced in tests to move time. */
   now(): number;
 }

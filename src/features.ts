@@ -9,6 +9,7 @@ import { secretScanningRoutes } from './http/routes/secret-scanning.js';
 import { apiKeysRoutes } from './http/routes/api-keys.js';
 import { activityRoutes } from './http/routes/activity.js';
 import { connectedAppsRoutes } from './http/routes/connected-apps.js';
+import { securitySettingsRoutes } from './http/routes/security-settings.js';
 import { oidcRoutes } from './http/routes/oidc.js';
 import { registerRoutes } from './http/routes/register.js';
 import type { MetadataContributor } from './oauth/discovery.js';
@@ -26,6 +27,7 @@ export interface Feature {
 export const FEATURES: Feature[] = [
   { name: 'openid-connect', routes: oidcRoutes, metadata: openIdMetadata },
   { name: 'platform-api', routes: platformApiRoutes },
+  { name: 'account-security', routes: securitySettingsRoutes, homeLinks: [{ href: '/settings/security', label: 'Security: two-factor sign-in' }] },
   { name: 'connected-apps', routes: connectedAppsRoutes, homeLinks: [{ href: '/settings/connected-apps', label: 'Connected apps' }] },
   { name: 'personal-api-keys', routes: apiKeysRoutes, homeLinks: [{ href: '/settings/api-keys', label: 'Personal API keys' }] },
   { name: 'secret-scanning', routes: secretScanningRoutes },

@@ -1,6 +1,7 @@
 /** Opens the database, runs migrations, wires the context and starts listening. */
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { createAccountLimits } from './accounts/account-limits.js';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { buildApp, type AppOptions } from './http/app.js';
@@ -39,6 +40,7 @@ export async function createRuntime(config: Config, open: OpenOptions = {}): Pro
     clients,
     signingKeys,
     idTokens: createIdTokenIssuer(config, signingKeys, () => ctx.now()),
+    accountLimits: createAccountLimits(config, redis),
     now,
   };
   let closing: Promise<void> | undefined;

@@ -1,6 +1,8 @@
 /** Organizations, their members (owner / admin / member) and the projects they own. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { recordAudit, type RequestMeta } from '../audit/audit.js';
+import type { Context } from '../context.js';
 import type { Database, MemberRole, Organization, Project } from '../store/schema.js';
 import { AccountError } from './users.js';
 
@@ -11,7 +13,7 @@ export async function createOrganization(
 ): Promise<Organization> {
   const name = input.name.trim();
   if (!name) throw new AccountError('An organization needs a name.');
-  const organization: Organization = { id: randomUUID(), name, created_at: now };
+  const organization: Organization = { id: randomUUID(), name, created_at: now, require_two_factor: 0 };
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('organizations').values(organization).execute();
     await trx
@@ -58,7 +60,8 @@ export async function listMemberships(db: Kysely<Database>, userId: string): Pro
   const organizations = await db
     .selectFrom('memberships')
     .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
-    .select(['organizations.id', 'organizations.name', 'organizations.created_at', 'memberships.role'])
+    .selectAll('organizations')
+    .select('memberships.role')
     .where('memberships.user_id', '=', userId)
     .orderBy('organizations.name')
     .execute();
@@ -74,4 +77,45 @@ export async function listMemberships(db: Kysely<Database>, userId: string): Pro
     role,
     projects: projects.filter((p) => p.organization_id === organization.id),
   }));
+}
+
+/** The organizations a user owns. */
+export async function organizationsOwnedBy(db: Kysely<Database>, userId: string): Promise<Organization[]> {
+  return db
+    .selectFrom('memberships')
+    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
+    .selectAll('organizations')
+    .where('memberships.user_id', '=', userId)
+    .where('memberships.role', '=', 'owner')
+    .orderBy('organizations.name')
+    .execute();
+}
+
+/**
+ * An owner requires (or stops requiring) two-factor sign-in for apps reading the organization's
+ * data: the resource toolkit then refuses its data to tokens from a password-only sign-in
+ * (src/resource-server/access.ts). An owner must have two-factor sign-in on to require it.
+ */
+export async function setTwoFactorRequirement(
+  ctx: Context,
+  input: { userId: string; organizationId: string; required: boolean; ownerHasTwoFactor: boolean },
+  meta: RequestMeta,
+): Promise<void> {
+  if (input.required && !input.ownerHasTwoFactor) throw new AccountError('Turn on two-factor sign-in for yourself first.');
+  const now = ctx.now();
+  const changed = await ctx.transaction(async (trx) => {
+    const owner = await trx
+      .selectFrom('memberships')
+      .select('role')
+      .where('organization_id', '=', input.organizationId)
+      .where('user_id', '=', input.userId)
+      .where('role', '=', 'owner')
+      .executeTakeFirst();
+    if (!owner) return false;
+    await trx.updateTable('organizations').set({ require_two_factor: input.required ? 1 : 0 }).where('id', '=', input.organizationId).execute();
+    const type = input.required ? 'organization.two_factor_required' : 'organization.two_factor_not_required';
+    await recordAudit(trx, { type, userId: input.userId, actor: input.userId, ip: meta.ip, detail: { organization_id: input.organizationId } }, now);
+    return true;
+  });
+  if (!changed) throw new AccountError('Only an owner of an organization can change this.');
 }

@@ -32,5 +32,3 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** A hash of a random password: verifying against it costs the same as a real one, for unknown emails. */
 export const DUMMY_PASSWORD_HASH = await hashPassword(randomBytes(16).toString('hex'));
-
-export const MIN_PASSWORD_LENGTH = 8;

@@ -25,6 +25,18 @@ export const AUDIT_EVENT_TYPES = [
   'connected_app.revoked',
   'api_key.created',
   'api_key.revoked',
+  'account.locked',
+  'account.created',
+  'account.signup_attempted',
+  'password.reset_requested',
+  'password.reset',
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.reset',
+  'two_factor.recovery_codes_regenerated',
+  'two_factor.recovery_code_used',
+  'organization.two_factor_required',
+  'organization.two_factor_not_required',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

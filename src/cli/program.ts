@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { createOrganization, createProject } from '../accounts/organizations.js';
+import { disableTwoFactor } from '../accounts/two-factor.js';
 import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
 import { ConfigError, loadConfig, loadFrontConfig } from '../config.js';
 import { grantTypesProblem, redirectUrisProblem, scopeCeilingProblem } from '../oauth/clients/metadata-rules.js';
@@ -126,6 +127,20 @@ export function buildCli(): Command {
     .action(async (options: Output & { email: string; password: string; name?: string; verified?: boolean }) => {
       const created = await withRuntime(({ ctx }) => createUser(ctx.db, options, ctx.now(), { emailVerified: options.verified ?? false, sendVerificationFrom: ctx.config }));
       print(options, { id: created.id, email: created.email, is_admin: created.is_admin === 1 }, `created user ${created.email} (${created.id})${created.is_admin ? ', instance admin' : ''}`);
+    });
+
+  user
+    .command('reset-2fa')
+    .description('turn two-factor sign-in off for a user who lost their authenticator and recovery codes (mails them; audit event two_factor.reset)')
+    .requiredOption('--email <email>')
+    .addOption(json())
+    .action(async (options: Output & { email: string }) => {
+      const { email, reset } = await withRuntime(async ({ ctx }) => {
+        const found = await findUserByEmail(ctx.db, options.email);
+        if (!found) throw new UsageError(`no user with email ${options.email}`);
+        return { email: found.email, reset: await disableTwoFactor(ctx, found, { actor: 'system:cli' }) };
+      });
+      print(options, { email, two_factor_reset: reset }, reset ? `two-factor sign-in turned off for ${email}; they were sent a mail` : `${email} did not have two-factor sign-in on`);
     });
 
   const org = program.command('org').description('manage organizations');

@@ -24,6 +24,7 @@ import { addSecurityHeaders, loggerOptions, registerCors } from './security.js';
 import { clientRateLimiter, tooManyRequestsBody } from './rate-limits.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { passwordResetRoutes } from './routes/password-reset.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { revokeRoutes } from './routes/revoke.js';
@@ -100,6 +101,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await introspectRoutes(app, ctx);
   await authorizeRoutes(app, ctx);
   await accountRoutes(app, ctx, features.flatMap((feature) => feature.homeLinks ?? []));
+  await passwordResetRoutes(app, ctx);
   for (const feature of features) await feature.routes?.(app, ctx);
   return app;
 }

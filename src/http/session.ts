@@ -1,6 +1,6 @@
 /** The browser session cookie: HttpOnly, SameSite=Lax, Secure when the issuer is https. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createSession, deleteSession, findSession, type BrowserSession } from '../accounts/sessions.js';
+import { createSession, deleteSession, findSession, type AuthenticationMethod, type BrowserSession } from '../accounts/sessions.js';
 import { isHttps } from '../config.js';
 import type { Context } from '../context.js';
 
@@ -17,14 +17,14 @@ export function currentSession(ctx: Context, request: FastifyRequest): Promise<B
   return session;
 }
 
-function cookieOptions(ctx: Context) {
+export function cookieOptions(ctx: Context) {
   return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: isHttps(ctx.config.baseUrl) };
 }
 
 /** Starts a new session (a new id every sign-in) and ends the one the browser had before. */
-export async function signIn(ctx: Context, request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
+export async function signIn(ctx: Context, request: FastifyRequest, reply: FastifyReply, userId: string, amr: AuthenticationMethod[]): Promise<void> {
   await deleteSession(ctx.db, request.cookies[SESSION_COOKIE]);
-  const token = await createSession(ctx.db, userId, ctx.now(), ctx.config.ttl.session);
+  const token = await createSession(ctx.db, userId, amr, ctx.now(), ctx.config.ttl.session);
   reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(ctx), maxAge: ctx.config.ttl.session });
 }
 

@@ -28,7 +28,9 @@ export type OAuthErrorCode =
   | 'login_required'
   | 'consent_required'
   | 'interaction_required'
-  | 'account_selection_required';
+  | 'account_selection_required'
+  // OpenID Connect Unmet Authentication Requirements 1.0 §4
+  | 'unmet_authentication_requirements';
 
 const STATUS: Partial<Record<OAuthErrorCode, number>> = {
   invalid_client: 401,

@@ -1,7 +1,8 @@
 /**
  * Deletes what can no longer be used, so the token tables stop growing with every refresh:
  * expired access and refresh tokens, authorization codes a day past their expiry, expired
- * browser sessions and expired email verification links. A rotated refresh token stays until it
+ * browser sessions, expired email verification, sign-up and password reset links, and expired
+ * pending two-factor sign-ins. A rotated refresh token stays until it
  * expires, so its reuse is still detected until then. Token families stay: one row per
  * authorization, with its revocation reason.
  *
@@ -22,6 +23,9 @@ const PURGED = {
   authorizationCodes: { table: 'authorization_codes', key: 'code_hash', retentionMs: CODE_RETENTION_MS },
   sessions: { table: 'sessions', key: 'id_hash', retentionMs: 0 },
   emailVerifications: { table: 'email_verifications', key: 'token_hash', retentionMs: 0 },
+  signupRequests: { table: 'signup_requests', key: 'token_hash', retentionMs: 0 },
+  passwordResets: { table: 'password_resets', key: 'token_hash', retentionMs: 0 },
+  pendingSignIns: { table: 'pending_sign_ins', key: 'id_hash', retentionMs: 0 },
 } as const;
 
 export type PurgeCounts = Record<keyof typeof PURGED, number>;

@@ -23,6 +23,9 @@ export interface NewFamily {
   narrowing: Narrowing;
   resource: string | null;
   authTime: number;
+  /** How the user signed in (space-separated `amr`; none means `pwd`), and the acr for ID tokens when asked for. */
+  amr?: string | null;
+  acr?: string | null;
 }
 
 export async function createFamily(db: Executor, input: NewFamily, now: number): Promise<TokenFamily> {
@@ -37,6 +40,8 @@ export async function createFamily(db: Executor, input: NewFamily, now: number):
     project_ids: JSON.stringify(input.narrowing.projectIds),
     resource: input.resource,
     auth_time: input.authTime,
+    amr: input.amr ?? null,
+    acr: input.acr ?? null,
     created_at: now,
     revoked_at: null,
     revoked_reason: null,

@@ -24,6 +24,9 @@ export const TOKEN_PREFIXES = {
   clientSecret: 'pcs_',
   session: 'phss_',
   emailVerification: 'phev_',
+  signupConfirmation: 'phsu_',
+  passwordReset: 'phpr_',
+  pendingSignIn: 'phps_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;

@@ -1,7 +1,7 @@
 /** OpenID Connect standard claims (Core §5.1), released by granted scope (Core §5.4). */
 import type { User } from '../store/schema.js';
 
-export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'email', 'email_verified', 'name', 'given_name', 'family_name'];
+export const CLAIMS_SUPPORTED = ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'amr', 'acr', 'email', 'email_verified', 'name', 'given_name', 'family_name'];
 
 export interface UserClaims {
   sub: string;

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Kysely } from 'kysely';
+import { parseAmr } from '../accounts/sessions.js';
 import { findUserById } from '../accounts/users.js';
 import type { Config } from '../config.js';
 import type { IdTokenIssuer } from '../context.js';
@@ -27,6 +28,9 @@ export function createIdTokenIssuer(config: Config, keys: KeyRing, now: () => nu
       return new SignJWT({
         ...userClaims(user, scopes),
         auth_time: Math.floor(family.auth_time / 1000),
+        // RFC 8176 methods of the sign-in behind the family; acr only when the request asked for it.
+        amr: parseAmr(family.amr),
+        ...(family.acr ? { acr: family.acr } : {}),
         at_hash: accessTokenHash(accessToken),
         ...(nonce ? { nonce } : {}),
       })

@@ -6,14 +6,21 @@ export interface LoginPageProps {
   returnTo: string | undefined;
   email?: string | undefined;
   error?: string | undefined;
+  /** A one-line outcome of what brought the user here ("Your password was changed"). */
+  notice?: string | undefined;
   signupEnabled: boolean;
 }
 
-export function LoginPage({ platformName, csrfToken, returnTo, email, error, signupEnabled }: LoginPageProps) {
+export function LoginPage({ platformName, csrfToken, returnTo, email, error, notice, signupEnabled }: LoginPageProps) {
   const signupHref = returnTo ? `/signup?return_to=${encodeURIComponent(returnTo)}` : '/signup';
   return (
     <Layout title="Sign in" platformName={platformName}>
       <h1>Sign in to {platformName}</h1>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       <ErrorMessage message={error} />
       <form method="post" action="/login">
         <input type="hidden" name="_csrf" value={csrfToken} />
@@ -24,6 +31,9 @@ export function LoginPage({ platformName, csrfToken, returnTo, email, error, sig
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         <button type="submit" class="primary">Sign in</button>
       </form>
+      <p class="muted">
+        <a href="/password/forgot">Forgot password?</a>
+      </p>
       {signupEnabled && (
         <p class="muted">
           New here? <a href={signupHref}>Create an account</a>

@@ -26,9 +26,17 @@ export function requireScope(principal: Principal, required: string): void {
 
 const notFound = (what: string) => new ResourceAccessError(404, 'not_found', `${what} does not exist or you are not a member of it`);
 
+/** An organization that requires two-factor sign-in keeps its data from tokens of a password-only sign-in. */
+function checkTwoFactorRequirement(principal: Principal, organizationId: string): void {
+  if (principal.twoFactorRequiredBy.has(organizationId)) {
+    throw new ResourceAccessError(403, 'access_denied', `organization ${organizationId} requires two-factor sign-in: the user must sign in with two-factor and authorize this app again`);
+  }
+}
+
 /** May the principal act on this organization as a whole? */
 export function checkOrganizationAccess(principal: Principal, organizationId: string): void {
   if (!principal.organizationIds.has(organizationId)) throw notFound(`organization ${organizationId}`);
+  checkTwoFactorRequirement(principal, organizationId);
   const { narrowing } = principal;
   if (narrowing.accessLevel === 'project') {
     throw new ResourceAccessError(403, 'access_denied', 'this token is limited to specific projects and cannot use organization-level endpoints');
@@ -41,6 +49,7 @@ export function checkOrganizationAccess(principal: Principal, organizationId: st
 /** May the principal act on this project? */
 export function checkProjectAccess(principal: Principal, project: { id: string; organization_id: string }): void {
   if (!principal.organizationIds.has(project.organization_id)) throw notFound(`project ${project.id}`);
+  checkTwoFactorRequirement(principal, project.organization_id);
   const { narrowing } = principal;
   if (narrowing.accessLevel === 'organization' && !narrowing.organizationIds.includes(project.organization_id)) {
     throw new ResourceAccessError(403, 'access_denied', `this token was not granted access to the organization that owns project ${project.id}`);
@@ -50,8 +59,11 @@ export function checkProjectAccess(principal: Principal, project: { id: string; 
   }
 }
 
-/** Of the user's organizations, those an organization-narrowed credential may list; all others otherwise. */
+/**
+ * Of the user's organizations, those an organization-narrowed credential may list; all others
+ * otherwise; never one that requires a two-factor sign-in the credential lacks.
+ */
 export function grantedOrganizationIds(principal: Principal): string[] {
-  const mine = [...principal.organizationIds];
+  const mine = [...principal.organizationIds].filter((id) => !principal.twoFactorRequiredBy.has(id));
   return principal.narrowing.accessLevel === 'organization' ? mine.filter((id) => principal.narrowing.organizationIds.includes(id)) : mine;
 }

@@ -4,6 +4,7 @@
  * Both kinds pass through the same rules.
  */
 import { findActiveApiKey, touchApiKey } from '../accounts/api-keys.js';
+import { parseAmr } from '../accounts/sessions.js';
 import type { Context } from '../context.js';
 import { narrowingOf, touchGrant, type Narrowing } from '../oauth/consent.js';
 import { parseScope } from '../oauth/scopes.js';
@@ -25,19 +26,33 @@ export interface Principal {
   expiresAt: number | null;
   /** Organizations the user belongs to, read with the credential. */
   organizationIds: Set<string>;
+  /**
+   * Of those, the ones whose data this credential may not read because the organization requires
+   * two-factor sign-in and the token comes from a password-only sign-in. Personal API keys are not
+   * OAuth and are not held to it.
+   */
+  twoFactorRequiredBy: Set<string>;
 }
 
-const selectMemberships = prepareQuery((db, p: { userId: string }) => db.selectFrom('memberships').select('organization_id').where('user_id', '=', p.userId));
+const selectMemberships = prepareQuery((db, p: { userId: string }) =>
+  db
+    .selectFrom('memberships')
+    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
+    .select(['memberships.organization_id', 'organizations.require_two_factor'])
+    .where('memberships.user_id', '=', p.userId),
+);
 
 /** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
 export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
   const now = ctx.now();
   const kind = parseToken(credential);
-  let principal: Omit<Principal, 'organizationIds'> | undefined;
+  let principal: Omit<Principal, 'organizationIds' | 'twoFactorRequiredBy'> | undefined;
+  let twoFactorSignIn = true;
   if (kind === 'accessToken') {
     const token = await ctx.reads((db) => findActiveAccessToken(db, credential, now));
     if (!token) return undefined;
     const { family } = token;
+    twoFactorSignIn = parseAmr(family.amr).includes('otp');
     principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: new Set(parseScope(token.scope)), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
     await touchGrant(ctx.db, family.grant_id, now);
   } else if (kind === 'personalApiKey') {
@@ -50,5 +65,9 @@ export async function loadPrincipal(ctx: Context, credential: string): Promise<P
   }
   const { userId } = principal;
   const { rows: memberships } = await ctx.reads((db) => selectMemberships(db, { userId }));
-  return { ...principal, organizationIds: new Set(memberships.map((m) => m.organization_id)) };
+  return {
+    ...principal,
+    organizationIds: new Set(memberships.map((m) => m.organization_id)),
+    twoFactorRequiredBy: new Set(twoFactorSignIn ? [] : memberships.filter((m) => m.require_two_factor === 1).map((m) => m.organization_id)),
+  };
 }

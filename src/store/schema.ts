@@ -25,6 +25,8 @@ export interface SessionsTable {
   user_id: string;
   /** When the user last proved who they are (password); OIDC auth_time. */
   auth_time: number;
+  /** How they proved it: space-separated RFC 8176 methods, `pwd` or `pwd otp`. */
+  amr: string;
   created_at: number;
   expires_at: number;
 }
@@ -33,6 +35,8 @@ export interface OrganizationsTable {
   id: string;
   name: string;
   created_at: number;
+  /** Set by an owner: apps may read this organization's data only for a two-factor sign-in. */
+  require_two_factor: Generated<Bool>;
 }
 
 export interface MembershipsTable {
@@ -105,6 +109,10 @@ export interface AuthorizationCodesTable {
   resource: string | null;
   nonce: string | null;
   auth_time: number;
+  /** The session's authentication methods (space-separated); null for codes from before migration 012 (`pwd`). */
+  amr: string | null;
+  /** The acr value to put in ID tokens, when the request asked for one (acr_values or claims). */
+  acr: string | null;
   expires_at: number;
   consumed_at: number | null;
   created_at: number;
@@ -122,6 +130,9 @@ export interface TokenFamiliesTable {
   project_ids: string;
   resource: string | null;
   auth_time: number;
+  /** As on the authorization code: how the user signed in, and the acr for ID tokens if asked for. */
+  amr: string | null;
+  acr: string | null;
   created_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
@@ -211,6 +222,52 @@ export interface EmailVerificationsTable {
   used_at: number | null;
 }
 
+/** A sign-up waiting for its address to be confirmed; the account is created when the link is followed. */
+export interface SignupRequestsTable {
+  token_hash: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  /** Where to go once the account exists (a same-site path checked by safeReturnTo). */
+  return_to: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** A user's TOTP authenticator (RFC 6238); confirmed once the first code was right. */
+export interface TwoFactorTable {
+  user_id: string;
+  secret_sealed: string;
+  confirmed_at: number | null;
+  last_used_step: number | null;
+  created_at: number;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** Between a right password and the second factor: no session exists yet. */
+export interface PendingSignInsTable {
+  id_hash: string;
+  user_id: string;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+}
+
 /** A fetched, validated Client ID Metadata Document, shared by every instance. */
 export interface CimdDocumentsTable {
   client_id: string;
@@ -282,6 +339,11 @@ export interface Database {
   event_definitions: EventDefinitionsTable;
   events: EventsTable;
   client_logos: ClientLogosTable;
+  signup_requests: SignupRequestsTable;
+  password_resets: PasswordResetsTable;
+  two_factor: TwoFactorTable;
+  recovery_codes: RecoveryCodesTable;
+  pending_sign_ins: PendingSignInsTable;
 }
 
 export type ApiKey = Selectable<ApiKeysTable>;

@@ -18,7 +18,7 @@ describe('tessera CLI', () => {
     assert.deepEqual(tessera('migrate', '--json').json().applied, []);
     const purged = tessera('purge', '--json');
     assert.equal(purged.status, 0, purged.stderr);
-    assert.deepEqual(purged.json().deleted, { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
+    assert.deepEqual(purged.json().deleted, { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
 
     const user = tessera('user', 'create', '--email', 'Ops@Example.com', '--password', 'long enough pw', '--name', 'Ops', '--json');
     assert.equal(user.status, 0, user.stderr);

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { listMail } from '../../src/mail/outbox.js';
 import { s256 } from '../../src/oauth/pkce.js';
 import { storageTargets } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
@@ -329,9 +330,22 @@ for (const target of storageTargets()) {
         const browser = new UserAgent(server.url);
         const page = await (await browser.request('/signup')).text();
         const response = await browser.request('/signup', { form: { _csrf: UserAgent.csrfToken(page), email: 'New.Person@Example.com', password: 'long enough password', name: 'New' } });
-        assert.equal(response.status, 303);
-        const created = await server.ctx.db.selectFrom('users').select(['email', 'is_admin']).where('email', '=', 'new.person@example.com').executeTakeFirstOrThrow();
+        assert.equal(response.status, 200);
+        assert.match(await response.text(), /Check your email/);
+        const pending = await server.ctx.db.selectFrom('users').select('id').where('email', '=', 'new.person@example.com').executeTakeFirst();
+        assert.equal(pending, undefined, 'no account before the link is followed');
+
+        const [mail] = await listMail(server.ctx.db, { to: 'new.person@example.com' });
+        const link = new URL(/https?:\/\/\S+\/signup\/confirm\?token=\S+/.exec(mail!.body)![0]);
+        const confirmPage = await (await browser.request(link.pathname + link.search)).text();
+        const confirmed = await browser.request('/signup/confirm', { form: { _csrf: UserAgent.csrfToken(confirmPage), token: link.searchParams.get('token')! } });
+        assert.equal(confirmed.status, 303);
+        assert.match(await (await browser.request('/')).text(), /Signed in as new\.person@example\.com/);
+        const created = await server.ctx.db.selectFrom('users').select(['email', 'is_admin', 'email_verified']).where('email', '=', 'new.person@example.com').executeTakeFirstOrThrow();
         assert.equal(created.is_admin, 0);
+        assert.equal(created.email_verified, 1, 'following the link confirmed the address');
+        const again = await browser.request('/signup/confirm', { form: { _csrf: UserAgent.csrfToken(confirmPage), token: link.searchParams.get('token')! } });
+        assert.equal(again.status, 400, 'a link works once');
       });
     });
   });
@@ -361,6 +375,7 @@ describe('configurable protections', () => {
     const server = await startTestServer(storageTargets()[0]!, { TESSERA_SIGNUP: 'false' });
     try {
       assert.equal((await fetch(`${server.url}/signup`)).status, 404);
+      assert.equal((await fetch(`${server.url}/signup/confirm?token=phsu_x`)).status, 404, 'a link sent before sign-up closed creates nothing');
       assert.doesNotMatch(await (await fetch(`${server.url}/login`)).text(), /Create an account/);
     } finally {
       await server.close();

@@ -50,7 +50,7 @@ async function seed(url: string): Promise<Seeded> {
     }, ctx.config.resources);
     const codes: string[] = [];
     for (let i = 0; i < CODES + CHAINS; i++) {
-      const location = new URL(await issueAuthorizationCode(ctx, request, user, grant, ctx.now()));
+      const location = new URL(await issueAuthorizationCode(ctx, request, user, grant, { authTime: ctx.now(), amr: ['pwd'] }));
       codes.push(location.searchParams.get('code')!);
     }
     const refreshTokens: string[] = [];

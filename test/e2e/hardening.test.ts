@@ -58,7 +58,11 @@ describe('security headers (http issuer)', () => {
     const pages: Array<[string, number]> = [
       ['/login', 200],
       ['/signup', 200],
+      ['/signup/confirm?token=phsu_x', 200],
+      ['/password/forgot', 200],
+      ['/password/reset?token=phpr_x', 400],
       ['/', 200],
+      ['/settings/security', 200],
       [authorizeUrl(clientId), 200], // the consent page
       [authorizeUrl('pca_unknown'), 400], // an authorization error page
       ['/no/such/page', 404],

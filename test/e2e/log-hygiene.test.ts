@@ -52,18 +52,18 @@ describe('log hygiene', () => {
       return { html, csrf };
     };
 
-    // Sign up, then confirm the address through the link in the outbox (a token in a GET URL).
+    // Sign up, then create the account through the link in the outbox (a token in a GET URL).
     const email = `log-${randomBytes(4).toString('hex')}@example.com`;
     const password = `pw-${randomBytes(12).toString('hex')}`;
     remember('password', password);
     const signup = await page('/signup');
-    assert.equal((await browse('/signup', { form: { _csrf: signup.csrf, email, password, name: 'Log Test' } })).status, 303);
+    assert.equal((await browse('/signup', { form: { _csrf: signup.csrf, email, password, name: 'Log Test' } })).status, 200);
     const [mail] = await listMail(server.ctx.db, { to: email });
-    const link = /https?:\/\/\S+\/verify-email\?token=(\S+)/.exec(mail!.body);
-    remember('email verification token', link?.[1]);
-    const verify = await page(`/verify-email?token=${link![1]}`);
-    const confirmed = await browse('/verify-email', { form: { _csrf: verify.csrf, token: link![1]! } });
-    assert.equal(confirmed.status, 200);
+    const link = /https?:\/\/\S+\/signup\/confirm\?token=(\S+)/.exec(mail!.body);
+    remember('sign-up confirmation token', link?.[1]);
+    const confirmPage = await page(`/signup/confirm?token=${link![1]}`);
+    const confirmed = await browse('/signup/confirm', { form: { _csrf: confirmPage.csrf, token: link![1]! } });
+    assert.equal(confirmed.status, 303);
 
     // A failed sign-in, then a good one.
     const wrongPassword = `wrong-${randomBytes(12).toString('hex')}`;
@@ -130,10 +130,22 @@ describe('log hygiene', () => {
     await fetch(`${url}/oauth/userinfo?access_token=${second.access_token}`);
     await fetch(`${url}/login?code=${code}&token=${second.refresh_token}`);
 
+    // Account recovery: a reset link (a token in a GET URL) and a new password.
+    const forgot = await page('/password/forgot');
+    assert.equal((await browse('/password/forgot', { form: { _csrf: forgot.csrf, email } })).status, 200);
+    const resetMail = (await listMail(server.ctx.db, { to: email })).find((mail) => mail.body.includes('/password/reset?token='));
+    const resetToken = /\/password\/reset\?token=(\S+)/.exec(resetMail!.body)![1]!;
+    remember('password reset token', resetToken);
+    const newPassword = `new-pw-${randomBytes(12).toString('hex')}`;
+    remember('new password', newPassword);
+    const resetPage = await page(`/password/reset?token=${resetToken}`);
+    assert.equal((await browse('/password/reset', { form: { _csrf: resetPage.csrf, token: resetToken, password: newPassword } })).status, 303);
+
     const text = log.join('');
     // The logger did run at trace level and saw these requests.
     assert.match(text, /"msg":"incoming request"/);
-    assert.match(text, /\/verify-email"/);
+    assert.match(text, /\/signup\/confirm"/);
+    assert.match(text, /\/password\/reset"/);
     assert.match(text, /\/oauth\/token"/);
     const leaked = [...secrets].filter(([, value]) => text.includes(value) || text.includes(encodeURIComponent(value)));
     assert.deepEqual(leaked.map(([what]) => what), [], 'secrets found in the log');

@@ -69,8 +69,9 @@ for (const target of storageTargets()) {
         resource: undefined,
         requiredAccessLevel: undefined,
         projectHint: undefined,
+        acr: undefined,
       };
-      const location = new URL(await issueAuthorizationCode(rt.ctx, request, user, grant, rt.ctx.now()));
+      const location = new URL(await issueAuthorizationCode(rt.ctx, request, user, grant, { authTime: rt.ctx.now(), amr: ['pwd'] }));
       return location.searchParams.get('code')!;
     }
 
@@ -317,7 +318,7 @@ for (const target of storageTargets()) {
       const spentCode = await code();
       const first = await redeem(spentCode);
       const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
-      const session = await createSession(rt.ctx.db, user.id, rt.ctx.now(), 3600);
+      const session = await createSession(rt.ctx.db, user.id, ['pwd'], rt.ctx.now(), 3600);
       await sendVerificationEmail(rt.ctx.db, rt.config, user, rt.ctx.now());
       const stored = async () => ({
         accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
@@ -349,7 +350,7 @@ for (const target of storageTargets()) {
       assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1 && secondPurge.emailVerifications >= 1, JSON.stringify(secondPurge));
       assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
-      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
+      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
     });
   });
 }

@@ -4,6 +4,7 @@
  * secret does not. On every storage target.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { createUser } from '../../src/accounts/users.js';
@@ -29,8 +30,8 @@ const SCOPE = 'project:read';
 const isInvalidGrant = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_grant';
 
 /**
- * A user, a confidential client, its grant and `count` token families, written with the modules of
- * today, except the client row: its columns are those of its time, and later ones get their defaults.
+ * A user, a confidential client, its grant and `count` token families. The grant is written with the
+ * modules of today; the client and family rows with the columns of their time (later ones get their defaults).
  */
 async function seedFamilies(db: Kysely<Database>, count: number, now: number) {
   const user = await createUser(db, { email: 'legacy@example.com', password: 'correct horse battery staple' }, now);
@@ -42,7 +43,10 @@ async function seedFamilies(db: Kysely<Database>, count: number, now: number) {
   const grant = await saveGrant(db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, now);
   const families = [];
   for (let i = 0; i < count; i++) {
-    families.push(await createFamily(db, { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: null, authTime: now }, now));
+    const id = randomUUID();
+    await sql`insert into token_families (id, user_id, client_id, grant_id, scope, access_level, organization_ids, project_ids, resource, auth_time, created_at)
+      values (${id}, ${user.id}, ${client.id}, ${grant.id}, ${SCOPE}, 'all', '[]', '[]', null, ${now}, ${now})`.execute(db);
+    families.push({ id });
   }
   return { user, client, families };
 }

@@ -19,18 +19,20 @@ const ID_TOKEN_TTL_S = 3600;
 for (const target of storageTargets()) {
   describe(`ID token signing keys (${target.name})`, () => {
     let server: TestServer;
+    let userId: string;
     before(async () => {
       server = await startTestServer(target, { TESSERA_KEY_PUBLISH_DELAY: String(PUBLISH_DELAY_S), TESSERA_ID_TOKEN_TTL: String(ID_TOKEN_TTL_S) });
+      // One user for every ID token: signing must not wait on a password hash between clock steps.
+      userId = (await seedUser(server.ctx)).id;
     });
     after(() => server.close());
 
     async function idToken() {
       const { ctx } = server;
-      const user = await seedUser(ctx);
       const { client } = await seedClient(ctx);
       const family = await createFamily(
         ctx.db,
-        { userId: user.id, clientId: client.id, grantId: 'g', scopes: ['openid'], narrowing: { accessLevel: 'all', organizationIds: [], projectIds: [] }, resource: null, authTime: ctx.now() },
+        { userId, clientId: client.id, grantId: 'g', scopes: ['openid'], narrowing: { accessLevel: 'all', organizationIds: [], projectIds: [] }, resource: null, authTime: ctx.now() },
         ctx.now(),
       );
       const token = (await ctx.idTokens.issue(ctx.db, { family, client, accessToken: generateToken('accessToken'), nonce: null }))!;

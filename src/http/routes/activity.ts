@@ -1,7 +1,7 @@
 /** Settings › Recent activity: the signed-in user's own audit events. */
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { listAudit } from '../../audit/audit.js';
+import { listAudit, type AuditEventType } from '../../audit/audit.js';
 import type { Context } from '../../context.js';
 import { sendPage } from '../../pages/render.js';
 import { ActivityPage, type ActivityEntry } from '../../pages/settings/activity.js';
@@ -10,8 +10,8 @@ import { requireSession, settingsPageBase } from '../settings.js';
 
 const SHOWN_EVENTS = 100;
 
-/** Event types in words; a type without an entry is shown as it is recorded. */
-const EVENT_LABELS: Record<string, string> = {
+/** Event types in words (every type has one); a type recorded by another version is shown as it is. */
+const EVENT_LABELS: Record<AuditEventType, string> = {
   'consent.granted': 'You authorized an app',
   'token.issued': 'App received access',
   'token.refreshed': 'App renewed its access',
@@ -29,6 +29,18 @@ const EVENT_LABELS: Record<string, string> = {
   'connected_app.revoked': 'You revoked an app',
   'api_key.created': 'Personal API key created',
   'api_key.revoked': 'Personal API key revoked',
+  'account.locked': 'Sign-in paused after repeated failed attempts',
+  'account.created': 'Account created',
+  'account.signup_attempted': 'Someone tried to sign up with your address',
+  'password.reset_requested': 'Password reset link sent',
+  'password.reset': 'Password changed with a reset link; every device signed out',
+  'two_factor.enabled': 'Two-factor sign-in turned on',
+  'two_factor.disabled': 'Two-factor sign-in turned off',
+  'two_factor.reset': 'Two-factor sign-in turned off by an administrator',
+  'two_factor.recovery_codes_regenerated': 'New recovery codes made',
+  'two_factor.recovery_code_used': 'Signed in with a recovery code',
+  'organization.two_factor_required': 'An organization you own now requires two-factor sign-in',
+  'organization.two_factor_not_required': 'An organization you own no longer requires two-factor sign-in',
 };
 
 /**
@@ -50,7 +62,7 @@ async function listActivity(db: Kysely<Database>, userId: string): Promise<Activ
   return events.map((event) => ({
     id: event.id,
     at: event.at,
-    event: EVENT_LABELS[event.type] ?? event.type,
+    event: EVENT_LABELS[event.type as AuditEventType] ?? event.type,
     app: event.client_id ? (names.get(event.client_id) ?? event.client_id) : undefined,
     ip: event.ip,
   }));

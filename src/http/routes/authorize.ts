@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listMemberships } from '../../accounts/organizations.js';
+import { hasTwoFactor } from '../../accounts/two-factor.js';
+import { acrSatisfied } from '../../oidc/acr.js';
 import type { BrowserSession } from '../../accounts/sessions.js';
 import type { Context } from '../../context.js';
 import {
@@ -80,13 +82,21 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: Context): Promi
       if (authz.prompt.has('none')) return fail(new OAuthError('login_required', 'the user is not signed in'));
       return reply.redirect(loginRedirect(params), 302);
     }
-    const { user, authTime } = session!;
+    const { user } = session!;
+    if (authz.acr && !acrSatisfied(authz.acr, session!.amr)) {
+      // A user with two-factor sign-in signs in again with it (step-up); without it, an essential request fails.
+      if (await hasTwoFactor(ctx.db, user.id)) {
+        if (authz.prompt.has('none')) return fail(new OAuthError('login_required', 'the request needs a two-factor sign-in'));
+        return reply.redirect(loginRedirect(params), decision === undefined ? 302 : 303);
+      }
+      if (authz.acr.essential) return fail(new OAuthError('unmet_authentication_requirements', 'the user cannot sign in with the requested authentication context'));
+    }
     const grant = await findGrant(ctx.db, user.id, client.id);
 
     if (decision === undefined) {
       const levelSatisfied = !authz.requiredAccessLevel || grant?.access_level === authz.requiredAccessLevel;
       if (!authz.prompt.has('consent') && grantCovers(grant, authz.scopes) && levelSatisfied) {
-        return reply.redirect(await issueAuthorizationCode(ctx, authz, user, grant, authTime), 302);
+        return reply.redirect(await issueAuthorizationCode(ctx, authz, user, grant, session!), 302);
       }
       if (authz.prompt.has('none')) {
         // Consented scopes but a different access level: the user must pick what to share.
@@ -108,7 +118,7 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: Context): Promi
       throw error;
     }
     const saved = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: authz.scopes, narrowing }, ctx.now(), { ip: request.ip });
-    return reply.redirect(await issueAuthorizationCode(ctx, authz, user, saved, authTime), 303);
+    return reply.redirect(await issueAuthorizationCode(ctx, authz, user, saved, session!), 303);
   }
 
   async function showConsent(

@@ -2,13 +2,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listMemberships } from '../../accounts/organizations.js';
 import type { BrowserSession } from '../../accounts/sessions.js';
-import { authenticateUser } from '../../accounts/users.js';
 import type { Context } from '../../context.js';
 import { listConnectedApps, revokeConnectedApp } from '../../oauth/connected-apps.js';
 import { sendPage } from '../../pages/render.js';
 import { ConfirmRevokePage, ConnectedAppsPage } from '../../pages/settings/connected-apps.js';
 import { textParam } from '../params.js';
-import { membershipNames, recentlyAuthenticated, requireSession, settingsPageBase } from '../settings.js';
+import { membershipNames, recentlyAuthenticated, recheckPassword, requireSession, settingsPageBase } from '../settings.js';
 
 type Form = Record<string, unknown>;
 
@@ -34,10 +33,10 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): P
     // A session left open for a while must prove it is still its owner before cutting an app off.
     if (!recentlyAuthenticated(ctx, session)) {
       const password = typeof form.password === 'string' ? form.password : undefined;
-      const confirmed = password !== undefined && (await authenticateUser(ctx.db, session.user.email, password))?.id === session.user.id;
-      if (!confirmed) {
-        const page = ConfirmRevokePage({ ...settingsPageBase(ctx, session, reply), app: connected, error: password === undefined ? undefined : 'Incorrect password.' });
-        return sendPage(reply, page, password === undefined ? 200 : 401);
+      const refusal = password === undefined ? { status: 200, error: undefined } : await recheckPassword(ctx, request, reply, session, password);
+      if (refusal) {
+        const page = ConfirmRevokePage({ ...settingsPageBase(ctx, session, reply), app: connected, error: refusal.error });
+        return sendPage(reply, page, refusal.status);
       }
     }
     await revokeConnectedApp(ctx.db, { userId: session.user.id, clientId }, ctx.now(), { ip: request.ip });

@@ -74,7 +74,7 @@ export async function organizationsManagedBy(db: Kysely<Database>, userId: strin
   return db
     .selectFrom('memberships')
     .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
-    .select(['organizations.id', 'organizations.name', 'organizations.created_at'])
+    .selectAll('organizations')
     .where('memberships.user_id', '=', userId)
     .where('memberships.role', 'in', ['owner', 'admin'])
     .orderBy('organizations.name')

@@ -86,6 +86,8 @@ export async function exchangeAuthorizationCode(
         narrowing: narrowingOf(grant),
         resource,
         authTime: code.auth_time,
+        amr: code.amr,
+        acr: code.acr,
       },
       now,
     );

@@ -3,6 +3,7 @@ import { Layout } from '../layout.js';
 
 /** The settings sections; each capability's page names itself with `current`. */
 export const SETTINGS_SECTIONS = [
+  { href: '/settings/security', label: 'Security' },
   { href: '/settings/connected-apps', label: 'Connected apps' },
   { href: '/settings/api-keys', label: 'Personal API keys' },
   { href: '/settings/developers/apps', label: 'Developers › Apps' },

@@ -10,6 +10,7 @@ import * as clientAuthMethod from './008_client_auth_method.js';
 import * as tokenExpiryIndexes from './009_token_expiry_indexes.js';
 import * as locatedTokens from './010_located_tokens.js';
 import * as clientGrantTypes from './011_client_grant_types.js';
+import * as accountSecurity from './012_account_security.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '009_token_expiry_indexes': tokenExpiryIndexes,
   '010_located_tokens': locatedTokens,
   '011_client_grant_types': clientGrantTypes,
+  '012_account_security': accountSecurity,
 };
