@@ -15,7 +15,13 @@ export interface Config {
   /** This deployment's region (TESSERA_REGION among TESSERA_REGIONS); undefined when single-region. */
   region: Region | undefined;
   databaseUrl: string;
+  /** The longest a request waits on the database for one step (a connection, a statement, SQLite's lock) before it is answered 503. */
+  databaseTimeoutMs: number;
   redisUrl: string | undefined;
+  /** Port of the Prometheus metrics listener (on `host`); undefined: no metrics listener. */
+  metricsPort: number | undefined;
+  /** How long a shutdown (SIGTERM, SIGINT) waits for requests in flight before closing their connections. */
+  shutdownTimeoutSeconds: number;
   /** The platform's name, shown on pages and refused in third-party client names. */
   platformName: string;
   signupEnabled: boolean;
@@ -79,6 +85,7 @@ export interface FrontConfig {
   trustProxy: boolean;
   /** How long one call to a region may take before the region counts as unavailable. */
   upstreamTimeoutMs: number;
+  shutdownTimeoutSeconds: number;
 }
 
 export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning'] as const;
@@ -191,6 +198,7 @@ export function loadFrontConfig(env: Env = process.env): FrontConfig {
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: bool(env, 'TESSERA_TRUST_PROXY', false),
     upstreamTimeoutMs: int(env, 'TESSERA_FRONT_TIMEOUT_MS', 10_000),
+    shutdownTimeoutSeconds: int(env, 'TESSERA_SHUTDOWN_TIMEOUT', 10, 0),
   };
 }
 
@@ -222,7 +230,10 @@ export function loadConfig(env: Env = process.env): Config {
     baseUrl,
     region,
     databaseUrl,
+    databaseTimeoutMs: int(env, 'TESSERA_DATABASE_TIMEOUT_MS', 1500, 100),
     redisUrl: env.REDIS_URL || undefined,
+    metricsPort: metricsPort(env, port),
+    shutdownTimeoutSeconds: int(env, 'TESSERA_SHUTDOWN_TIMEOUT', 10, 0),
     platformName: env.TESSERA_PLATFORM_NAME || 'Tessera',
     signupEnabled: bool(env, 'TESSERA_SIGNUP', true),
     ttl: {
@@ -252,6 +263,15 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+/** TESSERA_METRICS_PORT: a port of its own, so metrics are never served to the public beside the endpoints. */
+function metricsPort(env: Env, port: number): number | undefined {
+  if (!env.TESSERA_METRICS_PORT) return undefined;
+  const value = int(env, 'TESSERA_METRICS_PORT', 0, 0);
+  if (value > 65535) throw new ConfigError(`TESSERA_METRICS_PORT must be a port number, got "${env.TESSERA_METRICS_PORT}"`);
+  if (value !== 0 && value === port) throw new ConfigError('TESSERA_METRICS_PORT must differ from PORT');
+  return value;
+}
+
 /** The platform API, plus any configured resource servers (absolute URIs, no fragment). */
 function resourceList(raw: string | undefined, apiResource: string): string[] {
   const extra = (raw ?? '').split(/[\s,]+/).filter(Boolean);
@@ -259,6 +279,11 @@ function resourceList(raw: string | undefined, apiResource: string): string[] {
     if (!URL.canParse(resource) || resource.includes('#')) throw new ConfigError(`TESSERA_RESOURCES: "${resource}" is not an absolute URI without a fragment`);
   }
   return [...new Set([apiResource, ...extra])];
+}
+
+/** Whether no TESSERA_SECRET_KEY was set, so the fixed development key is in use. */
+export function usesDevelopmentSecretKey(config: Config): boolean {
+  return config.secretKey === DEVELOPMENT_SECRET_KEY;
 }
 
 /** Cookies are Secure and HSTS is sent where pages are served over https. */

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import type { ClientDirectory, OAuthClient } from './oauth/clients/client.js';
 import type { Db } from './store/database.js';
+import type { Metrics } from './metrics.js';
 import type { KeyRing } from './oidc/signing-keys.js';
 import type { Database, TokenFamily } from './store/schema.js';
 
@@ -30,6 +31,8 @@ export interface Context {
   clients: ClientDirectory;
   idTokens: IdTokenIssuer;
   signingKeys: KeyRing;
+  /** What happened, for Prometheus: recorded after a transaction commits, never inside it. */
+  metrics: Metrics;
   /** Epoch milliseconds; replaced in tests to move time. */
   now(): number;
 }

@@ -25,5 +25,6 @@ export async function handleTokenRequest(
   const response = grantType === 'authorization_code'
     ? await exchangeAuthorizationCode(ctx, client, params, meta)
     : await refreshTokens(ctx, client, params, meta);
+  ctx.metrics.tokenIssued(grantType);
   return { ...response, ...regionFields(ctx.config) };
 }
