@@ -91,6 +91,7 @@ async function soakOne(name: string, databaseUrl: string, minutes: number): Prom
   console.log(`\n== ${name}: seeding ${SEEDED_FAMILIES} token families ...`);
   const fixtures = await seed(databaseUrl);
   const port = await freeLoopbackPort();
+  const metricsPort = await freeLoopbackPort();
   const origin = `http://127.0.0.1:${port}`;
   const server = startProcess('tessera', ['dist/cli/main.js', 'start'], {
     ...process.env,
@@ -100,8 +101,15 @@ async function soakOne(name: string, databaseUrl: string, minutes: number): Prom
     DATABASE_URL: databaseUrl,
     REDIS_URL: '',
     TESSERA_RATE_LIMITS: 'false',
+    TESSERA_METRICS_PORT: String(metricsPort),
     LOG_LEVEL: 'warn',
   });
+  /** The server's V8 heap in use, in MiB, from its own metrics: what the JavaScript holds, apart from SQLite's page cache and the allocator. */
+  const heapUsedMiB = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const bytes = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
+    return bytes === undefined ? undefined : Number(bytes) / 2 ** 20;
+  };
   try {
     await waitUntil(server, async () => (await fetch(`${origin}/readyz`)).ok, 60_000);
     const pid = server.child.pid;
@@ -186,10 +194,11 @@ async function soakOne(name: string, databaseUrl: string, minutes: number): Prom
     const rssBefore = residentMiB(pid);
     await new Promise((resolve) => setTimeout(resolve, WARMUP_SECONDS * 1000));
     const rssStart = residentMiB(pid);
-    console.log(`server RSS ${rssBefore?.toFixed(0)} MiB before the load, ${rssStart?.toFixed(0)} MiB after a ${WARMUP_SECONDS} s warm-up; measuring ${minutes} min`);
-    const widths = [6, 9, ...KINDS.map(() => 16), 9, 7, 8];
+    const heapStart = await heapUsedMiB();
+    console.log(`server RSS ${rssBefore?.toFixed(0)} MiB before the load, ${rssStart?.toFixed(0)} MiB (V8 heap ${heapStart?.toFixed(0)} MiB) after a ${WARMUP_SECONDS} s warm-up; measuring ${minutes} min`);
+    const widths = [6, 9, ...KINDS.map(() => 16), 9, 7, 8, 9];
     const row = (cells: string[]) => cells.map((cell, index) => (index === 0 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!))).join(' ');
-    console.log(row(['minute', 'req/s', ...KINDS.map((kind) => `${kind} p99 (n)`), 'all p99', 'errors', 'RSS MiB']));
+    console.log(row(['minute', 'req/s', ...KINDS.map((kind) => `${kind} p99 (n)`), 'all p99', 'errors', 'RSS MiB', 'heap MiB']));
 
     const totals = { requests: 0, errors: 0 };
     const minutesP99: number[] = [];
@@ -203,19 +212,21 @@ async function soakOne(name: string, databaseUrl: string, minutes: number): Prom
       const all = KINDS.flatMap((kind) => done.latencies[kind]).sort((a, b) => a - b);
       const errors = [...done.errors.values()].reduce((sum, count) => sum + count, 0);
       const rss = residentMiB(pid);
+      const heap = await heapUsedMiB();
       totals.requests += all.length;
       totals.errors += errors;
       minutesP99.push(percentile(all, 0.99));
       const p99s = KINDS.map((kind) => `${percentile(done.latencies[kind].sort((a, b) => a - b), 0.99).toFixed(1)} ms (${done.latencies[kind].length})`);
-      console.log(row([String(index), (all.length / seconds).toFixed(0), ...p99s, percentile(all, 0.99).toFixed(1), String(errors), rss?.toFixed(0) ?? '-']));
+      console.log(row([String(index), (all.length / seconds).toFixed(0), ...p99s, percentile(all, 0.99).toFixed(1), String(errors), rss?.toFixed(0) ?? '-', heap?.toFixed(0) ?? '-']));
       for (const [what, count] of done.errors) console.log(`       ${count} x ${what}`);
     }
     running = false;
     await workers;
     const rssEnd = residentMiB(pid);
+    const heapEnd = await heapUsedMiB();
     console.log(
       `${name}: ${totals.requests} requests in ${minutes} min (${(totals.requests / (minutes * 60)).toFixed(0)} req/s), ${totals.errors} errors; ` +
-        `p99 per minute ${Math.min(...minutesP99).toFixed(1)} to ${Math.max(...minutesP99).toFixed(1)} ms; server RSS ${rssStart?.toFixed(0)} MiB after warm-up, ${rssEnd?.toFixed(0)} MiB at the end`,
+        `p99 per minute ${Math.min(...minutesP99).toFixed(1)} to ${Math.max(...minutesP99).toFixed(1)} ms; server RSS ${rssStart?.toFixed(0)} MiB after warm-up, ${rssEnd?.toFixed(0)} MiB at the end (V8 heap ${heapStart?.toFixed(0)} and ${heapEnd?.toFixed(0)} MiB)`,
     );
   } finally {
     await stopProcess(server);

@@ -47,6 +47,8 @@ export interface Config {
   purgeIntervalSeconds: number;
   /** Secret used to encrypt signing keys at rest and to derive CSRF secrets (32+ bytes, base64url or text). */
   secretKey: string;
+  /** No TESSERA_SECRET_KEY was set: `secretKey` is the fixed development key (http issuers only). */
+  usesDevelopmentSecretKey: boolean;
   /** Set only in development and tests: lets a CIMD client id point at a loopback host. */
   cimdAllowLoopback: boolean;
   /** Extra CA certificate (PEM path) trusted when fetching CIMD documents; development and tests only. */
@@ -250,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshReuseGraceSeconds: int(env, 'TESSERA_REFRESH_GRACE', 120, 0),
     purgeIntervalSeconds: int(env, 'TESSERA_PURGE_INTERVAL', 3600, 0),
     secretKey: secretKey || DEVELOPMENT_SECRET_KEY,
+    usesDevelopmentSecretKey: !secretKey,
     cimdAllowLoopback: bool(env, 'TESSERA_CIMD_ALLOW_LOOPBACK', false),
     cimdCaFile: env.TESSERA_CIMD_CA_FILE || undefined,
     rateLimits: { enabled: bool(env, 'TESSERA_RATE_LIMITS', true), ...rateLimits },
@@ -279,11 +282,6 @@ function resourceList(raw: string | undefined, apiResource: string): string[] {
     if (!URL.canParse(resource) || resource.includes('#')) throw new ConfigError(`TESSERA_RESOURCES: "${resource}" is not an absolute URI without a fragment`);
   }
   return [...new Set([apiResource, ...extra])];
-}
-
-/** Whether no TESSERA_SECRET_KEY was set, so the fixed development key is in use. */
-export function usesDevelopmentSecretKey(config: Config): boolean {
-  return config.secretKey === DEVELOPMENT_SECRET_KEY;
 }
 
 /** Cookies are Secure and HSTS is sent where pages are served over https. */

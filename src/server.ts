@@ -28,7 +28,6 @@ export interface Runtime {
   ctx: Context;
   db: Db;
   redis: Redis | undefined;
-  log: Logger;
   health: Health;
   /** Applies pending migrations and creates the first signing keys; the runtime serves from then on. */
   prepare(): Promise<void>;
@@ -87,7 +86,6 @@ export function openRuntime(config: Config, options: OpenOptions = {}): Runtime 
     ctx,
     db,
     redis,
-    log,
     health,
     async prepare() {
       await applyMigrations(config, db, options);

@@ -5,7 +5,7 @@
  * development secret key is in use, and on an instance without users, how to create the first.
  */
 import { resolve } from 'node:path';
-import { usesDevelopmentSecretKey, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import type { Runtime } from '../server.js';
 
 /** Where a database or Redis URL points, without its user's password. */
@@ -36,7 +36,7 @@ export async function startBanner(config: Config, runtime: Runtime, metricsPort:
     `  metrics     ${metricsPort === undefined ? 'off (set TESSERA_METRICS_PORT)' : `http://${config.host}:${metricsPort}/metrics`}`,
     `  probes      ${config.baseUrl}/healthz, ${config.baseUrl}/readyz`,
   ];
-  if (usesDevelopmentSecretKey(config)) {
+  if (config.usesDevelopmentSecretKey) {
     lines.push('', '  Warning: TESSERA_SECRET_KEY is not set, so the development key seals signing keys and signs cookies.', '  Set a secret of 32 characters or more before anyone relies on this instance.');
   }
   if (!hasUsers) {

@@ -116,6 +116,15 @@ function guardStatements(sqlite: SQLite.Database, availability: Availability, li
   }) as typeof sqlite.prepare;
 }
 
+/**
+ * The schema a PostgreSQL URL selects with `?options=-c search_path=<schema>` (how one DATABASE_URL
+ * carries a schema), so migrations keep their bookkeeping tables there too.
+ */
+function searchPathSchema(url: string): string | undefined {
+  const options = URL.canParse(url) ? new URL(url).searchParams.get('options') : null;
+  return options ? /^-c\s*search_path=([a-z_][a-z0-9_]*)$/.exec(options.trim())?.[1] : undefined;
+}
+
 export function openDatabase(url: string, options: OpenOptions = {}): Db {
   const availability = new Availability(options.log ?? silentLogger, {
     down: 'the database is unavailable: requests that need it are answered 503 until it is back',
@@ -157,6 +166,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     throw new Error(`invalid schema name ${options.schema}`);
   }
   const timeoutMs = options.timeoutMs ?? 0;
+  const schema = options.schema ?? searchPathSchema(url);
   const pool = openPostgresPool(
     url,
     { poolSize: options.poolSize ?? 10, connectTimeoutMs: timeoutMs, statementTimeoutMs: options.statementsUnbounded ? 0 : timeoutMs, schema: options.schema },
@@ -168,7 +178,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     dialect: 'postgres',
     transaction: plainTransactions(kysely),
     reads: plainReads(kysely),
-    ...(options.schema ? { schema: options.schema } : {}),
+    ...(schema ? { schema } : {}),
     availability,
     poolUsage: pool.usage,
     close: () => kysely.destroy(),

@@ -26,7 +26,7 @@ export interface PostgresPoolOptions {
 }
 
 /** How much longer than statement_timeout the timer here waits, so the server's own cancel normally comes first. */
-const STATEMENT_GRACE_MS = 500;
+const STATEMENT_GRACE_MS = 200;
 
 export interface ObservedPool extends PostgresPool {
   /** Connections checked out, and requests waiting for one. */

@@ -96,14 +96,18 @@ for (const target of storageTargets()) {
       server = await startTesseraProcess(env, { until: 'ready' });
 
       // The load. Every request is counted when sent and when its whole answer has arrived.
-      const figures = { sent: 0, answered: 0, inFlightAtKill: 0, inFlight: 0, killed: false };
+      const figures = { sent: 0, answered: 0, retried: 0, inFlightAtKill: 0, inFlight: 0, killed: false };
       const killTessera = () => {
         figures.killed = true;
         figures.inFlightAtKill = figures.inFlight;
         server!.child.kill('SIGKILL');
       };
-      /** The answer, or why there is none: the load had stopped, or the server died before answering. */
-      async function tokenRequest(form: Record<string, string>): Promise<TokenAnswer | 'not sent' | 'lost'> {
+      /**
+       * The answer, or why there is none: the load had stopped, the server died before answering, or
+       * it answered 503 `temporarily_unavailable` (overloaded: no database connection free in time),
+       * which promises nothing either way and asks for a retry.
+       */
+      async function tokenRequest(form: Record<string, string>): Promise<TokenAnswer | 'not sent' | 'lost' | 'retry'> {
         if (figures.killed) return 'not sent';
         figures.sent += 1;
         figures.inFlight += 1;
@@ -111,6 +115,10 @@ for (const target of storageTargets()) {
           const answer = await post('/oauth/token', form);
           figures.answered += 1;
           if (figures.answered >= KILL_AFTER_ANSWERS && !figures.killed) killTessera();
+          if (answer.status === 503 && answer.body.error === 'temporarily_unavailable') {
+            figures.retried += 1;
+            return 'retry';
+          }
           return answer;
         } catch {
           return 'lost';
@@ -123,7 +131,7 @@ for (const target of storageTargets()) {
       const codesLost = new Set<string>();
       const exchange = async (code: string) => {
         const answer = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
-        if (answer === 'lost') codesLost.add(code);
+        if (answer === 'lost' || answer === 'retry') codesLost.add(code);
         else if (answer !== 'not sent') codeAnswers.set(code, [...(codeAnswers.get(code) ?? []), answer]);
       };
       const queue = seeded.codes.map((code, index) => (index < DUPLICATED_CODES ? () => Promise.all([exchange(code), exchange(code)]) : () => exchange(code)));
@@ -137,6 +145,7 @@ for (const target of storageTargets()) {
       const chain = async (index: number) => {
         for (let step = 0; step < REFRESHES_PER_CHAIN; step++) {
           const answer = await tokenRequest({ grant_type: 'refresh_token', refresh_token: lastRefresh[index]! });
+          if (answer === 'retry') continue;
           if (typeof answer === 'string') return;
           chainAnswers[index]!.push(answer);
           if (answer.status !== 200) return;
@@ -218,10 +227,10 @@ for (const target of storageTargets()) {
 
       await server.stop('SIGTERM');
       const summary =
-        `crash (${target.name}): ${figures.sent} requests sent, ${figures.answered} answered, ${figures.inFlightAtKill} in flight at the kill; ` +
+        `crash (${target.name}): ${figures.sent} requests sent, ${figures.answered} answered (${figures.retried} with 503, try again), ${figures.inFlightAtKill} in flight at the kill; ` +
         `after restart: ${accessTokens.length} access tokens active, ${lastRefresh.length} chains resumed ` +
         `(${rotatedBeforeKill} had an interrupted rotation committed), ${redeemed.length} answered codes refused, ` +
-        `${codesLost.size} code exchanges lost in the kill (${lostButCommitted} had committed)`;
+        `${codesLost.size} code exchanges lost in the kill or answered 503 (${lostButCommitted} had committed)`;
       t.diagnostic(summary);
     });
   });

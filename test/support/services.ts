@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -42,6 +42,9 @@ export interface PostgresServer {
   urlFor(database: string): string;
   /** `pg_ctl stop -m immediate`: every backend killed at once, as in a crash or a failover. */
   kill(): Promise<void>;
+  /** SIGSTOP to the server and its backends: connections stay open and nothing answers, as behind a network partition. */
+  pause(): void;
+  resume(): void;
   start(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -75,13 +78,25 @@ export async function startPostgres(): Promise<PostgresServer | string> {
   const start = async () => run(pgCtl, ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', options, 'start']);
   await start();
   const url = `postgres://${POSTGRES_USER}@127.0.0.1:${port}/postgres`;
+  /** This server's processes: the postmaster (first line of postmaster.pid) and its children. */
+  const processes = () => {
+    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+    return [postmaster, ...children];
+  };
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of processes()) process.kill(pid, name);
+  };
   return {
     url,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     urlFor: (database) => `postgres://${POSTGRES_USER}@127.0.0.1:${port}/${database}`,
     kill: async () => run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']),
     start,
     async dispose() {
       try {
+        signal('SIGCONT');
         run(pgCtl, ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } catch {
         // already stopped
