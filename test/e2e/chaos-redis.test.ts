@@ -4,7 +4,8 @@
  * as with it (no command waits on a Redis that is not there), rate limits still hold (counted on
  * the instance), readiness stays 200 and reports Redis down, and the log has one structured
  * warning, no ioredis prints and no stack traces; when it is back, one line says so and the
- * counters are in Redis again. Client-change announcements resume after a reconnection.
+ * counters are in Redis again. An instance also starts and serves with Redis down. Client-change
+ * announcements resume after a reconnection.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -141,6 +142,22 @@ describe('Redis goes away under load', { skip: missing ?? false }, () => {
     assert.doesNotMatch(everything, /\[ioredis\]|\n\s+at /);
     assert.equal((await tessera.stop()).code, 0);
     t.diagnostic(`token endpoint p99 (${SAMPLE} refreshes, ${CONCURRENCY} at a time): ${p99Up.toFixed(1)} ms with Redis, ${p99Down.toFixed(1)} ms with Redis away (slowest ${Math.max(...down).toFixed(1)} ms)`);
+  });
+
+  it('starts and serves while Redis is down, with one warning', async () => {
+    const closedPort = await freePort();
+    const started = await startTesseraProcess({ DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${closedPort}`, TESSERA_RATE_LIMIT_LOGIN: String(LOGIN_LIMIT) }, { until: 'ready' });
+    tessera = started;
+    const readiness = (await (await fetch(`${started.url}/readyz`)).json()) as { status: string; redis: { status: string } };
+    assert.deepEqual([readiness.status, readiness.redis.status], ['ready', 'down']);
+    const login = async () => (await fetch(`${started.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40example.com&password=wrong' })).status;
+    for (let attempt = 0; attempt < LOGIN_LIMIT; attempt++) assert.notEqual(await login(), 429);
+    assert.equal(await login(), 429, 'rate limits count on the instance');
+    await sleep(1000); // reconnection attempts go on
+    assert.equal(logLines(started.stdout, 'Redis is unavailable').length, 1);
+    assert.deepEqual(unstructuredLines(started.stdout), []);
+    assert.doesNotMatch([...started.stdout, ...started.stderr].join('\n'), /\[ioredis\]|\n\s+at /);
+    assert.equal((await started.stop()).code, 0);
   });
 
   it('announces client changes again once Redis is back', async () => {

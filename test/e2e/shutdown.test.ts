@@ -2,7 +2,8 @@
  * Graceful shutdown of `tessera start` (a child process): a refresh in flight when SIGTERM arrives
  * gets its answer (and its rotation is kept), new connections are refused from then on, and the
  * process exits 0. A request that outlasts TESSERA_SHUTDOWN_TIMEOUT is cut off and the exit code
- * says so. In process: once a shutdown has begun, /readyz answers 503.
+ * says so. `tessera front` has the probes and the same shutdown. In process: once a shutdown has
+ * begun, /readyz answers 503.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -17,7 +18,7 @@ import { createRuntime } from '../../src/server.js';
 import { logLines, startTesseraProcess, type TesseraProcess } from '../support/child-server.js';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
-import { startTestServer } from '../support/server.js';
+import { freePort, startTestServer } from '../support/server.js';
 
 /** A POST whose body is sent in two parts: the server has the request before the second. */
 function postInTwoParts(url: string, path: string, headers: Record<string, string>, body: string): { request: ClientRequest; finish(): void; answer: Promise<{ status: number; body: string }> } {
@@ -103,6 +104,24 @@ describe('graceful shutdown', () => {
     assert.ok(took >= 900 && took < 5000, `exited ${took} ms after the signal`);
     await assert.rejects(stuck.answer);
     assert.equal(logLines(tessera.stdout, 'closing the connections of requests still in flight').length, 1);
+  });
+
+  it('runs `tessera front` the same way: probes, and exit 0 on SIGTERM', async () => {
+    const [us, eu] = [await freePort(), await freePort()];
+    const front = await startTesseraProcess(
+      { TESSERA_REGIONS: `us=http://127.0.0.1:${us},eu=http://127.0.0.1:${eu}`, TESSERA_FRONT_TIMEOUT_MS: '500' },
+      { command: 'front', until: 'live' },
+    );
+    try {
+      const readiness = await fetch(`${front.url}/readyz`);
+      assert.equal(readiness.status, 503, 'no region answers');
+      assert.match(((await readiness.json()) as { regions: { us: string } }).regions.us, /^unreachable/);
+      front.child.kill('SIGTERM');
+      assert.deepEqual(await front.exited, { code: 0, signal: null });
+      assert.equal(logLines(front.stdout, 'shut down').length, 1);
+    } finally {
+      await front.stop('SIGKILL');
+    }
   });
 
   it('answers /readyz 503 once a shutdown has begun, on a connection kept open by a request in flight', async () => {
