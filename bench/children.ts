@@ -1,7 +1,9 @@
 /** The two servers under test run as child processes; these helpers start, watch and stop them. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 export interface ServerProcess {
   name: string;
@@ -71,3 +73,15 @@ export async function freeLoopbackPort(): Promise<number> {
   if (!address || typeof address === 'string') throw new Error('no port assigned');
   return address.port;
 }
+
+/** Tessera runs from dist/, as `npm start` runs it: `tsc` first when src/ is newer. */
+export function buildIfNeeded(): void {
+  const entry = 'dist/cli/main.js';
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((item) => (item.isDirectory() ? newest(join(dir, item.name)) : statSync(join(dir, item.name)).mtimeMs)));
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newest('src')) return;
+  console.log('building dist/ ...');
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('the build failed');
+}
+

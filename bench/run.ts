@@ -5,16 +5,17 @@
  *
  *   npm run bench                                  # 10 s per scenario and server, 50 connections
  *   BENCH_DURATION=5 BENCH_CONNECTIONS=20 npm run bench
+ *   npm run bench -- soak --minutes 10             # the soak run instead (bench/soak.ts)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { loadConfig } from '../src/config.js';
 import { runApiBenchmark } from './api.js';
-import { freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
+import { buildIfNeeded, freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
 import type { BenchFixtures } from './fixtures.js';
+import { runSoak } from './soak.js';
 import { seedTessera } from './tessera-seed.js';
 
 function positiveInt(name: string, fallback: number): number {
@@ -173,16 +174,6 @@ function printRatios(rows: Row[], goal: number): void {
   }
 }
 
-function buildIfNeeded(): void {
-  const entry = 'dist/cli/main.js';
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((item) => (item.isDirectory() ? newest(join(dir, item.name)) : statSync(join(dir, item.name)).mtimeMs)));
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newest('src')) return;
-  console.log('building dist/ ...');
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('the build failed');
-}
-
 async function main(): Promise<void> {
   const cpuList = cpus();
   console.log(`node ${process.version} on ${platform()}/${arch()}, ${cpuList[0]?.model ?? 'unknown CPU'} x ${cpuList.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
@@ -275,4 +266,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[2] === 'soak') await runSoak(process.argv.slice(3));
+else await main();

@@ -17,7 +17,13 @@ export interface Config {
   /** This deployment's region (TESSERA_REGION among TESSERA_REGIONS); undefined when single-region. */
   region: Region | undefined;
   databaseUrl: string;
+  /** The longest a request waits on the database for one step (a connection, a statement, SQLite's lock) before it is answered 503. */
+  databaseTimeoutMs: number;
   redisUrl: string | undefined;
+  /** Port of the Prometheus metrics listener (on `host`); undefined: no metrics listener. */
+  metricsPort: number | undefined;
+  /** How long a shutdown (SIGTERM, SIGINT) waits for requests in flight before closing their connections. */
+  shutdownTimeoutSeconds: number;
   /** The platform's name, shown on pages and refused in third-party client names. */
   platformName: string;
   signupEnabled: boolean;
@@ -43,6 +49,8 @@ export interface Config {
   purgeIntervalSeconds: number;
   /** Secret used to encrypt signing keys at rest and to derive CSRF secrets (32+ bytes, base64url or text). */
   secretKey: string;
+  /** No TESSERA_SECRET_KEY was set: `secretKey` is the fixed development key (http issuers only). */
+  usesDevelopmentSecretKey: boolean;
   /** Set only in development and tests: lets a CIMD client id point at a loopback host. */
   cimdAllowLoopback: boolean;
   /** Extra CA certificate (PEM path) trusted when fetching CIMD documents; development and tests only. */
@@ -87,6 +95,7 @@ export interface FrontConfig {
   trustProxy: string[];
   /** How long one call to a region may take before the region counts as unavailable. */
   upstreamTimeoutMs: number;
+  shutdownTimeoutSeconds: number;
 }
 
 export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning'] as const;
@@ -223,6 +232,7 @@ export function loadFrontConfig(env: Env = process.env): FrontConfig {
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: trustedProxies(env),
     upstreamTimeoutMs: int(env, 'TESSERA_FRONT_TIMEOUT_MS', 10_000),
+    shutdownTimeoutSeconds: int(env, 'TESSERA_SHUTDOWN_TIMEOUT', 10, 0),
   };
 }
 
@@ -254,7 +264,10 @@ export function loadConfig(env: Env = process.env): Config {
     baseUrl,
     region,
     databaseUrl,
+    databaseTimeoutMs: int(env, 'TESSERA_DATABASE_TIMEOUT_MS', 1500, 100),
     redisUrl: env.REDIS_URL || undefined,
+    metricsPort: metricsPort(env, port),
+    shutdownTimeoutSeconds: int(env, 'TESSERA_SHUTDOWN_TIMEOUT', 10, 0),
     platformName: env.TESSERA_PLATFORM_NAME || 'Tessera',
     signupEnabled: bool(env, 'TESSERA_SIGNUP', true),
     ttl: {
@@ -271,6 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshReuseGraceSeconds: int(env, 'TESSERA_REFRESH_GRACE', 120, 0),
     purgeIntervalSeconds: int(env, 'TESSERA_PURGE_INTERVAL', 3600, 0),
     secretKey: secretKey || DEVELOPMENT_SECRET_KEY,
+    usesDevelopmentSecretKey: !secretKey,
     cimdAllowLoopback: bool(env, 'TESSERA_CIMD_ALLOW_LOOPBACK', false),
     cimdCaFile: env.TESSERA_CIMD_CA_FILE || undefined,
     rateLimits: { enabled: bool(env, 'TESSERA_RATE_LIMITS', true), ...rateLimits },
@@ -283,6 +297,15 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustedProxies(env),
     secretScanningKeysUrl: httpUrl(env, 'TESSERA_SECRET_SCANNING_KEYS_URL', 'https://api.github.com/meta/public_keys/secret_scanning'),
   };
+}
+
+/** TESSERA_METRICS_PORT: a port of its own, so metrics are never served to the public beside the endpoints. */
+function metricsPort(env: Env, port: number): number | undefined {
+  if (!env.TESSERA_METRICS_PORT) return undefined;
+  const value = int(env, 'TESSERA_METRICS_PORT', 0, 0);
+  if (value > 65535) throw new ConfigError(`TESSERA_METRICS_PORT must be a port number, got "${env.TESSERA_METRICS_PORT}"`);
+  if (value !== 0 && value === port) throw new ConfigError('TESSERA_METRICS_PORT must differ from PORT');
+  return value;
 }
 
 /** The platform API, plus any configured resource servers (absolute URIs, no fragment). */

@@ -7,6 +7,7 @@ import type { AccountLimits } from './accounts/account-limits.js';
 import type { Config } from './config.js';
 import type { ClientDirectory, OAuthClient } from './oauth/clients/client.js';
 import type { Db } from './store/database.js';
+import type { Metrics } from './metrics.js';
 import type { KeyRing } from './oidc/signing-keys.js';
 import type { Database, TokenFamily } from './store/schema.js';
 
@@ -33,6 +34,8 @@ export interface Context {
   signingKeys: KeyRing;
   /** Per-account limits on password and second-factor checks and on mails (shared through Redis when configured). */
   accountLimits: AccountLimits;
+  /** What happened, for Prometheus: recorded after a transaction commits, never inside it. */
+  metrics: Metrics;
   /** Epoch milliseconds; replaced in tests to move time. */
   now(): number;
 }

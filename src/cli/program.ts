@@ -3,6 +3,7 @@
  * database the server uses. Every command takes --json for machine-readable output.
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { FastifyInstance } from 'fastify';
 import { createOrganization, createProject } from '../accounts/organizations.js';
 import { disableTwoFactor } from '../accounts/two-factor.js';
 import { AccountError, createUser, findUserByEmail } from '../accounts/users.js';
@@ -16,7 +17,9 @@ import { seedSampleEvents } from '../platform-api/events.js';
 import { startFront } from '../regions/front.js';
 import { createRuntime, startServer, type Runtime } from '../server.js';
 import { migrateToLatest, openDatabase } from '../store/database.js';
+import { closeOnSignals } from '../http/shutdown.js';
 import { addAppCommands } from './apps.js';
+import { startBanner } from './banner.js';
 import { addCimdCommands } from './cimd.js';
 import { addKeyCommands } from './keys.js';
 import { addMailCommands } from './mail.js';
@@ -65,6 +68,11 @@ export function parseLimit(raw: string, max: number): number {
 }
 export const json = () => new Option('--json', 'print machine-readable JSON');
 
+/** Every failure a server expects is handled where it happens; one that is not is logged as a JSON line, not a crash. */
+function logUnhandledRejections(app: FastifyInstance): void {
+  process.on('unhandledRejection', (reason) => app.log.error({ err: { message: reason instanceof Error ? reason.message : String(reason) } }, 'unhandled rejection'));
+}
+
 export function buildCli(): Command {
   const program = new Command('tessera')
     .description('Tessera OAuth 2.1 authorization server')
@@ -75,20 +83,33 @@ export function buildCli(): Command {
     .command('start')
     .description('run the server (PORT, TESSERA_ISSUER, DATABASE_URL, REDIS_URL from the environment)')
     .action(async () => {
-      const app = await startServer(loadConfig());
-      const stop = () => void app.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const config = loadConfig();
+      const { app, runtime, ready } = await startServer(config);
+      logUnhandledRejections(app);
+      closeOnSignals(app, config.shutdownTimeoutSeconds);
+      ready.then(
+        (serving) => {
+          if (!serving) return;
+          startBanner(config, runtime, app.metricsPort).then(
+            (banner) => process.stderr.write(banner),
+            (error: Error) => app.log.warn({ err: { message: error.message } }, 'the start banner could not be written'),
+          );
+        },
+        (error: Error) => {
+          app.log.fatal({ err: { message: error.message } }, 'the database could not be prepared');
+          void app.close().finally(() => process.exit(1));
+        },
+      );
     });
 
   program
     .command('front')
     .description('run the region-agnostic front (PORT, TESSERA_ISSUER, TESSERA_REGIONS from the environment); it has no database')
     .action(async () => {
-      const app = await startFront(loadFrontConfig());
-      const stop = () => void app.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const config = loadFrontConfig();
+      const app = await startFront(config);
+      logUnhandledRejections(app);
+      closeOnSignals(app, config.shutdownTimeoutSeconds);
     });
 
   program
@@ -96,7 +117,9 @@ export function buildCli(): Command {
     .description('apply pending database migrations')
     .addOption(json())
     .action(async (options: Output) => {
-      const db = openDatabase(loadConfig().databaseUrl);
+      const config = loadConfig();
+      // A migration may run as long as it needs; only the wait for a connection is bounded.
+      const db = openDatabase(config.databaseUrl, { timeoutMs: config.databaseTimeoutMs, statementsUnbounded: true });
       try {
         const result = await migrateToLatest(db);
         const applied = (result.results ?? []).map((r) => r.migrationName);

@@ -9,38 +9,52 @@ import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { isHttps } from '../config.js';
 import type { Context } from '../context.js';
+import type { Health } from '../health.js';
 import { AuthorizationPageError } from '../oauth/authorize.js';
 import { FEATURES, type Feature } from '../features.js';
 import { OAuthError } from '../oauth/errors.js';
 import { ErrorPage } from '../pages/error.js';
 import { sendPage } from '../pages/render.js';
+import { DependencyUnavailableError } from '../store/unavailable.js';
+import { instrumentRequests } from './metrics.js';
 import { sendOAuthError } from './oauth-reply.js';
 import { addSecurityHeaders, loggerOptions, registerCors } from './security.js';
-import { clientRateLimiter, tooManyRequestsBody } from './rate-limits.js';
+import { clientRateLimiter, perIpCounterStore, tooManyRequestsBody } from './rate-limits.js';
+import { refuseUnlessServing, sendUnavailable } from './unavailable.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { introspectRoutes } from './routes/introspect.js';
+import { probeRoutes } from './routes/probes.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { tokenRoutes } from './routes/token.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** The process's logger (src/http/security.ts createLogger), instead of `logger` options. */
+  loggerInstance?: FastifyBaseLogger;
+  /** The runtime's phase and readiness, for the probes and the request gate. */
+  health: Health;
   redis?: Redis;
   /** The capabilities on top of the core; every one in `FEATURES` unless a test picks. */
   features?: Feature[];
 }
 
-export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: Context, options: AppOptions): Promise<FastifyInstance> {
+  const logging: Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> = options.loggerInstance
+    ? { loggerInstance: options.loggerInstance }
+    : { logger: loggerOptions(options.logger) };
   const app = Fastify({
-    logger: loggerOptions(options.logger),
+    ...logging,
     trustProxy: ctx.config.trustProxy.length > 0 ? ctx.config.trustProxy : false,
+    // During a shutdown, requests on kept-alive connections are answered by refuseUnlessServing, in the OAuth error format.
+    return503OnClosing: false,
     bodyLimit: 64 * 1024,
     // Query strings and bodies are parsed by Node's querystring, which turns repeats into arrays
     // that the OAuth parameter readers refuse.
@@ -56,10 +70,12 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
     getToken: (request) => (request.body as Record<string, string> | undefined)?._csrf,
   });
   addSecurityHeaders(app, isHttps(ctx.config.baseUrl));
+  refuseUnlessServing(app, options.health, ctx.config.platformName);
+  if (ctx.config.metricsPort !== undefined) instrumentRequests(app, ctx.metrics);
   await registerCors(app);
   await app.register(rateLimit, {
     global: false,
-    ...(options.redis ? { redis: options.redis, nameSpace: `${ctx.config.redisKeyPrefix}rl-ip:`, skipOnError: true } : {}),
+    store: perIpCounterStore(`${ctx.config.redisKeyPrefix}rl-ip:`, options.redis),
     errorResponseBuilder: (_request, context) => ({ statusCode: 429, ...tooManyRequestsBody(Math.ceil(context.ttl / 1000)) }),
   });
   if (ctx.config.rateLimits.enabled) app.addHook('preHandler', clientRateLimiter(ctx, options.redis));
@@ -71,6 +87,8 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof OAuthError) return sendOAuthError(reply, error);
+    // Logged once when the database goes away and once when it is back (src/availability.ts), not per request.
+    if (error instanceof DependencyUnavailableError) return sendUnavailable(request, reply, ctx.config.platformName, 'the service is temporarily unavailable');
     if (error instanceof AuthorizationPageError) {
       return sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Authorization failed', message: error.description }), 400);
     }
@@ -95,6 +113,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   );
 
   const features = options.features ?? FEATURES;
+  await probeRoutes(app, options.health);
   await discoveryRoutes(app, ctx, features.flatMap((feature) => (feature.metadata ? [feature.metadata] : [])));
   await tokenRoutes(app, ctx);
   await revokeRoutes(app, ctx);

@@ -2,13 +2,15 @@
  * Rate limits, from configuration. Every limited endpoint counts requests per IP address
  * (@fastify/rate-limit, before the body is read); the endpoints whose requests name a client also
  * count per client id (a preHandler, once the body is parsed), so one client id spread over many
- * addresses is held back as well. Counters live in Redis when it is configured, so every instance
- * shares them, and in memory otherwise. Both answer `429` with `Retry-After`.
+ * addresses is held back as well. Both keep their counts in src/counters.ts: in Redis when it is
+ * configured, so every instance shares them, and in memory otherwise or while Redis is away. Both
+ * answer `429` with `Retry-After`, and each refusal is counted in `tessera_rate_limited_total`.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyContextConfig, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimitPluginOptions } from '@fastify/rate-limit';
 import { CLIENT_RATE_LIMITED_ENDPOINTS, type ClientRateLimitedEndpoint, type RateLimitedEndpoint } from '../config.js';
 import type { Context } from '../context.js';
 import { requestCounter } from '../counters.js';
@@ -35,9 +37,39 @@ export function rateLimited(ctx: Context, endpoint: RateLimitedEndpoint): Fastif
       max: ctx.config.rateLimits[endpoint],
       timeWindow: WINDOW_SECONDS * 1000,
       keyGenerator: (request: FastifyRequest) => `${endpoint}:${request.ip}`,
+      onExceeded: () => ctx.metrics.rateLimited(endpoint, 'ip'),
     },
     ...(isClientRateLimited(endpoint) ? { clientRateLimit: endpoint } : {}),
   };
+}
+
+type CountResult = { current: number; ttl: number };
+interface CounterStore {
+  incr(key: string, callback: (error: Error | null, result?: CountResult) => void): void;
+  child(route: { max: number; timeWindow: number; routeInfo: { method: string; url: string } }): CounterStore;
+}
+
+/**
+ * The per-IP counts as a @fastify/rate-limit store over src/counters.ts, one counter per limited
+ * route, so they share Redis and fall back to memory exactly as the per-client counts do.
+ */
+export function perIpCounterStore(keyPrefix: string, redis: Redis | undefined): NonNullable<RateLimitPluginOptions['store']> {
+  const routeStore = (counter: RateLimiterAbstract | undefined): CounterStore => ({
+    incr(key, callback) {
+      if (!counter) return callback(new Error('rate limits are counted per route'));
+      counter.consume(key).then(
+        (result) => callback(null, { current: result.consumedPoints, ttl: result.msBeforeNext }),
+        (refusal: unknown) =>
+          refusal instanceof RateLimiterRes ? callback(null, { current: refusal.consumedPoints, ttl: refusal.msBeforeNext }) : callback(refusal as Error),
+      );
+    },
+    child: ({ max, timeWindow, routeInfo }) =>
+      routeStore(requestCounter({ keyPrefix: `${keyPrefix}${routeInfo.method}${routeInfo.url}`, points: max, duration: Math.ceil(timeWindow / 1000) }, redis)),
+  });
+  // The plugin builds its root store with `new`; only its per-route children count.
+  return function RootStore() {
+    return routeStore(undefined);
+  } as unknown as NonNullable<RateLimitPluginOptions['store']>;
 }
 
 /** The body of every 429 answer. */
@@ -79,6 +111,7 @@ export function clientRateLimiter(ctx: Context, redis: Redis | undefined): preHa
       await limiters.get(endpoint)!.consume(key);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
+      ctx.metrics.rateLimited(endpoint, 'client');
       const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
       return reply.status(429).header('retry-after', String(retryAfter)).header('cache-control', 'no-store').send(tooManyRequestsBody(retryAfter));
     }

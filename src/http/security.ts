@@ -7,10 +7,20 @@ import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /** Endpoints any origin may call from a browser, besides every `/.well-known/` document. */
 const CORS_ENDPOINTS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo', '/oauth/register'];
 const WELL_KNOWN = '/.well-known/';
+
+/**
+ * Whether a path is called by programs, which are answered in JSON, rather than opened by people,
+ * who get a page: the OAuth endpoints, discovery, the platform API and the probes.
+ */
+export function answersPrograms(url: string): boolean {
+  const path = url.split('?')[0]!;
+  return CORS_ENDPOINTS.includes(path) || path.startsWith(WELL_KNOWN) || path.startsWith('/api/') || path === '/healthz' || path === '/readyz';
+}
 
 /**
  * What the log may hold of a request: its path, never its query string (one-time links carry
@@ -23,6 +33,14 @@ const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.head
 
 export function loggerOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
   return typeof logger === 'object' ? { ...logger, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } : logger ?? false;
+}
+
+/**
+ * The logger of a server process (JSON lines on stdout), made before the server so that what
+ * happens while it starts (the database not answering yet) is logged the same way.
+ */
+export function createLogger(level: string): Logger {
+  return pino({ level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } as LoggerOptions);
 }
 
 /** CSP with `frame-ancestors 'none'`, nosniff, no-referrer, and HSTS when served over https. */

@@ -56,13 +56,13 @@ export async function listConnectedApps(db: Kysely<Database>, userId: string): P
   });
 }
 
-/** Ends a user's grant to an app and every token it holds for them; false when there was none. */
-export async function revokeConnectedApp(db: Kysely<Database>, input: { userId: string; clientId: string }, now: number, meta: RequestMeta = {}): Promise<boolean> {
+/** Ends a user's grant to an app and every token it holds for them; undefined when there was none, else how many token families were revoked. */
+export async function revokeConnectedApp(db: Kysely<Database>, input: { userId: string; clientId: string }, now: number, meta: RequestMeta = {}): Promise<{ revokedFamilies: number } | undefined> {
   return db.transaction().execute(async (trx) => {
     const removed = await trx.deleteFrom('grants').where('user_id', '=', input.userId).where('client_id', '=', input.clientId).executeTakeFirst();
     const families = await revokeFamiliesOf(trx, { clientId: input.clientId, userId: input.userId }, 'revoked by the user', now);
-    if (removed.numDeletedRows === 0n && families === 0) return false;
+    if (removed.numDeletedRows === 0n && families === 0) return undefined;
     await recordAudit(trx, { type: 'connected_app.revoked', userId: input.userId, actor: input.userId, clientId: input.clientId, ip: meta.ip, detail: { token_families: families } }, now);
-    return true;
+    return { revokedFamilies: families };
   });
 }

@@ -30,12 +30,13 @@ const PURGED = {
 
 export type PurgeCounts = Record<keyof typeof PURGED, number>;
 
-export async function purgeExpired(ctx: Context, batchSize = 500): Promise<PurgeCounts> {
+/** `stop` ends the purge between two batches (a server shutting down). */
+export async function purgeExpired(ctx: Context, batchSize = 500, stop?: AbortSignal): Promise<PurgeCounts> {
   const now = ctx.now();
-  const counts = {} as PurgeCounts;
+  const counts = Object.fromEntries(Object.keys(PURGED).map((name) => [name, 0])) as PurgeCounts;
   for (const [name, { table, key, retentionMs }] of Object.entries(PURGED) as Array<[keyof typeof PURGED, (typeof PURGED)[keyof typeof PURGED]]>) {
-    counts[name] = 0;
     for (;;) {
+      if (stop?.aborted) return counts;
       const { numAffectedRows } = await sql`
         delete from ${sql.table(table)} where ${sql.ref(key)} in (
           select ${sql.ref(key)} from ${sql.table(table)} where expires_at <= ${now - retentionMs} limit ${batchSize}

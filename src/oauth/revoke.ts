@@ -29,11 +29,12 @@ export async function revokeToken(
   if (kind === 'refreshToken') {
     const record = await findRefreshToken(ctx.db, params.token);
     if (!record || record.family.client_id !== client.id) return { revoked: 'nothing' };
-    await ctx.transaction(async (trx) => {
-      if (await revokeFamily(trx, record.family.id, 'revoked by client', now)) {
-        await recordAudit(trx, { type: 'token.revoked', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'refresh_token', family_id: record.family.id } }, now);
-      }
+    const revoked = await ctx.transaction(async (trx) => {
+      if (!(await revokeFamily(trx, record.family.id, 'revoked by client', now))) return false;
+      await recordAudit(trx, { type: 'token.revoked', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'refresh_token', family_id: record.family.id } }, now);
+      return true;
     });
+    if (revoked) ctx.metrics.revoked('client_request');
     return { revoked: 'family', familyId: record.family.id, userId: record.family.user_id };
   }
   if (kind === 'accessToken') {
@@ -43,6 +44,7 @@ export async function revokeToken(
       await revokeAccessToken(trx, active.id, now);
       await recordAudit(trx, { type: 'token.revoked', userId: active.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'access_token', family_id: active.family.id } }, now);
     });
+    ctx.metrics.revoked('client_request');
     return { revoked: 'access_token', familyId: active.family.id, userId: active.family.user_id };
   }
   return { revoked: 'nothing' };

@@ -31,5 +31,6 @@ export async function handleTokenRequest(
   // RFC 6749 §5.2: a client may use only the grant types it is registered for (RFC 7591 §2).
   if (!client.grantTypes.includes(grantType)) throw new OAuthError('unauthorized_client', `this client is not registered for the ${grantType} grant`);
   const response = await GRANTS[grantType](ctx, client, params, meta);
+  ctx.metrics.tokenIssued(grantType);
   return { ...response, ...regionFields(ctx.config) };
 }

@@ -12,6 +12,9 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { JWK } from 'jose';
 import { isHttps, type FrontConfig, type Region } from '../config.js';
+import type { Health, Readiness } from '../health.js';
+import { probeRoutes } from '../http/routes/probes.js';
+import { refuseUnlessServing } from '../http/unavailable.js';
 import { JWKS_MAX_AGE, sendJwks, sendOAuthError } from '../http/oauth-reply.js';
 import { addSecurityHeaders, loggerOptions, registerCors } from '../http/security.js';
 import { OAuthError } from '../oauth/errors.js';
@@ -31,16 +34,25 @@ const CACHE_MS = 60_000;
 const FRONT_JWKS_MAX_AGE = JWKS_MAX_AGE - CACHE_MS / 1000;
 const METADATA_MAX_AGE = 300;
 const REMEMBER_REGION_SECONDS = 365 * 24 * 3600;
+const READINESS_CACHE_MS = 1000;
+const READINESS_DEADLINE_MS = 1000;
 
 export interface FrontOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
 export async function buildFront(config: FrontConfig, options: FrontOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(options.logger), trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false, bodyLimit: 64 * 1024 });
+  // During a shutdown, requests on kept-alive connections are answered by refuseUnlessServing.
+  const app = Fastify({ logger: loggerOptions(options.logger), trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false, bodyLimit: 64 * 1024, return503OnClosing: false });
   const secure = isHttps(config.issuer);
+  const health: Health = { phase: 'serving', readiness: regionsReadiness(config) };
+  app.addHook('preClose', async () => {
+    health.phase = 'stopping';
+  });
   await app.register(cookie);
   addSecurityHeaders(app, secure);
+  refuseUnlessServing(app, health, config.platformName);
+  await probeRoutes(app, health);
   await registerCors(app);
   await app.register(fastifyStatic, { root: fileURLToPath(new URL('../../static/', import.meta.url)), prefix: '/static/', maxAge: '1h' });
   // Bodies are relayed to the regions exactly as they came, so they are never parsed here.
@@ -155,8 +167,29 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
   return app;
 }
 
+/**
+ * The front can route a request when at least one region is ready (its own `/readyz`). Asked at
+ * most once a second, however often probes come; a region that does not answer is not logged here
+ * (requests routed to it are).
+ */
+function regionsReadiness(config: FrontConfig): Health['readiness'] {
+  const check = cachedFor(READINESS_CACHE_MS, async (): Promise<Readiness> => {
+    const regions = Object.fromEntries(
+      await Promise.all(
+        config.regions.map(async (region) => {
+          const answer = await callRegion(region, { method: 'GET', path: '/readyz', headers: { accept: 'application/json' }, body: undefined }, Math.min(config.upstreamTimeoutMs, READINESS_DEADLINE_MS));
+          return [region.name, isUnreachable(answer) ? `unreachable (${answer.reason})` : answer.status === 200 ? 'ready' : `not ready (HTTP ${answer.status})`] as const;
+        }),
+      ),
+    );
+    const ready = Object.values(regions).includes('ready');
+    return { ready, status: ready ? 'ready' : 'unavailable', regions };
+  });
+  return check;
+}
+
 export async function startFront(config: FrontConfig): Promise<FastifyInstance> {
   const app = await buildFront(config, { logger: { level: config.logLevel } });
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `listening on ${address}; clients use the issuer ${config.issuer}` });
   return app;
 }

@@ -11,10 +11,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Context } from '../context.js';
 import { bearerToken, sendBearerError } from '../http/bearer.js';
+import { sendUnavailable } from '../http/unavailable.js';
 import { OAuthError } from '../oauth/errors.js';
 import { hashToken } from '../oauth/tokens.js';
 import { ShortLivedCache } from '../short-lived-cache.js';
 import type { Organization, Project } from '../store/schema.js';
+import { DependencyUnavailableError } from '../store/unavailable.js';
 import { checkOrganizationAccess, checkProjectAccess, requireScope, ResourceAccessError } from './access.js';
 import { loadPrincipal, type Principal } from './principal.js';
 
@@ -98,6 +100,8 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
     } catch (error) {
       if (error instanceof OAuthError) return sendBearerError(reply, challenge, error, error.code === 'insufficient_scope' ? rule.scope : undefined);
       if (error instanceof ResourceAccessError) return reply.status(error.status).send({ error: error.code, error_description: error.description });
+      // Tessera's database is away: a 503 the platform's own error handler would not know to give.
+      if (error instanceof DependencyUnavailableError) return sendUnavailable(request, reply, ctx.config.platformName, 'the token could not be checked now');
       throw error;
     }
   }

@@ -130,6 +130,7 @@ export async function revokeReportedTokens(ctx: Context, items: ReportedToken[],
   for (const item of items) {
     const kind = parseToken(item.token);
     const finding: Finding = isScannedKind(kind) ? await revokeReported(ctx, kind, item, meta) : { known: false };
+    if (finding.known && finding.revoked) ctx.metrics.revoked('secret_scanning');
     verdicts.push({ token_hash: hashToken(item.token), token_type: item.type ?? 'unknown', label: finding.known ? 'true_positive' : 'false_positive' });
   }
   return verdicts;

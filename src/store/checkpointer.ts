@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
 
 // Plain CommonJS run by the worker: a source file would need the TypeScript loader, which worker
 // threads do not inherit when tests run through tsx.
@@ -36,12 +37,12 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-export function startCheckpointer(file: string, intervalMs = 20): Checkpointer {
+export function startCheckpointer(file: string, log: Logger, intervalMs = 20): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(CHECKPOINT_LOOP, { eval: true, workerData: { file, intervalMs, driver } });
   worker.unref();
   // Without the worker, the writer's own autocheckpoint still keeps the WAL bounded.
-  worker.on('error', (error) => process.emitWarning(`SQLite background checkpoints stopped: ${error.message}`));
+  worker.on('error', (error) => log.warn({ err: { message: error.message } }, 'SQLite background checkpoints stopped; the writer checkpoints by itself'));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {

@@ -8,7 +8,9 @@
  * on its own, so one failure never undoes or fails another: the outcome is that of running them
  * one by one. Work may therefore run twice, and must have no effect outside the database. (The token
  * grants return their refusals as values instead of throwing, so a bad request does not cost the
- * requests beside it their shared commit.)
+ * requests beside it their shared commit.) A group that failed because the database cannot be used
+ * (`DependencyUnavailableError`: locked, full, unreachable) is not run again member by member: each
+ * would wait out the same timeout in turn, so all of them fail at once instead.
  *
  * Reads on hot paths (introspection, token checks) are grouped the same way (`groupedReads`). On
  * SQLite each statement outside a transaction takes and drops the database's locks, three system
@@ -17,6 +19,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { DependencyUnavailableError } from './unavailable.js';
 
 export type TransactionRunner = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
 
@@ -65,7 +68,11 @@ function inOneTransaction(db: Kysely<Database>, runAlone: RunOne) {
         for (const member of group) results.push(await member.work(trx));
         return results;
       });
-    } catch {
+    } catch (error) {
+      if (error instanceof DependencyUnavailableError) {
+        for (const member of group) member.reject(error);
+        return;
+      }
       for (const member of group) await runAlone(member);
       return;
     }

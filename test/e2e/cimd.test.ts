@@ -51,7 +51,7 @@ async function resolvesAt(server: TestServer, clientId: string): Promise<boolean
 /** A resolver on the server's database with other settings (a second server per storage target would need a second database). */
 function resolverWith(server: TestServer, settings: Partial<Config>) {
   const config = { ...server.config, ...settings };
-  return createClientResolver(server.ctx.db, createCimdResolver({ db: server.ctx.db, config, now: () => server.ctx.now() }));
+  return createClientResolver(server.ctx.db, createCimdResolver({ db: server.ctx.db, config, metrics: server.ctx.metrics, now: () => server.ctx.now() }));
 }
 
 async function tokenEndpointError(server: TestServer, clientId: string): Promise<string> {

@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
 export async function startTestServer(
   target: StorageTarget,
   env: Record<string, string> = {},
-  options: Omit<AppOptions, 'redis'> = {},
+  options: Omit<AppOptions, 'redis' | 'health'> = {},
 ): Promise<TestServer> {
   // A region must know its own URL before it starts, so a test may choose the port.
   const port = env.PORT ? Number(env.PORT) : await freePort();

@@ -39,7 +39,8 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): P
         return sendPage(reply, page, refusal.status);
       }
     }
-    await revokeConnectedApp(ctx.db, { userId: session.user.id, clientId }, ctx.now(), { ip: request.ip });
+    const revoked = await revokeConnectedApp(ctx.db, { userId: session.user.id, clientId }, ctx.now(), { ip: request.ip });
+    ctx.metrics.revoked('user', revoked?.revokedFamilies);
     return listPage(reply, session, `${connected.name} no longer has access to your account.`);
   });
 }

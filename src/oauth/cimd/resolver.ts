@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import { RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../config.js';
 import { requestCounter } from '../../counters.js';
+import type { Metrics, RateLimitKey } from '../../metrics.js';
 import type { Database } from '../../store/schema.js';
 import type { ClientResolver, OAuthClient } from '../clients/client.js';
 import { OAuthError } from '../errors.js';
@@ -24,6 +25,7 @@ export interface CimdResolverDeps {
   config: Config;
   /** Shares the first-fetch limits across instances when configured. */
   redis?: Redis | undefined;
+  metrics: Metrics;
   /** Epoch milliseconds. */
   now(): number;
 }
@@ -38,7 +40,7 @@ function refusalToUndefined(error: unknown): undefined {
   throw error;
 }
 
-export function createCimdResolver({ db, config, redis, now }: CimdResolverDeps): ClientResolver {
+export function createCimdResolver({ db, config, redis, metrics, now }: CimdResolverDeps): ClientResolver {
   const fetchOptions: SafeFetchOptions = {
     allowLoopback: config.cimdAllowLoopback,
     // Read once at start-up, so a wrong path fails there rather than on the first sign-in.
@@ -59,14 +61,21 @@ export function createCimdResolver({ db, config, redis, now }: CimdResolverDeps)
     let pending = inFlight.get(clientId);
     if (!pending) {
       pending = (async () => {
-        const fetched = await safeFetch(url, fetchOptions);
+        const fetched = await safeFetch(url, fetchOptions).catch((error: unknown) => {
+          metrics.cimdFetched('fetch_failed');
+          throw error;
+        });
         let document: unknown;
+        let client: OAuthClient;
         try {
           document = JSON.parse(fetched.body);
-        } catch {
-          throw new OAuthError('invalid_client', 'client metadata document is not JSON');
+          client = clientFromDocument(clientId, document, config);
+        } catch (error) {
+          metrics.cimdFetched('invalid_document');
+          if (error instanceof SyntaxError) throw new OAuthError('invalid_client', 'client metadata document is not JSON');
+          throw error;
         }
-        const client = clientFromDocument(clientId, document, config);
+        metrics.cimdFetched('fetched');
         await storeDocument(db, clientId, document, now(), cacheLifetimeSeconds(fetched.cacheControl));
         return client;
       })().finally(() => inFlight.delete(clientId));
@@ -77,13 +86,17 @@ export function createCimdResolver({ db, config, redis, now }: CimdResolverDeps)
 
   async function consumeFirstFetch(ip: string | undefined): Promise<void> {
     if (!limits) return;
-    try {
-      await limits.perIp.consume(ip ?? 'unknown');
-      await limits.global.consume('all');
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      throw new OAuthError('temporarily_unavailable', 'too many new client metadata documents to fetch; try again in a minute');
-    }
+    const consume = async (counter: RateLimiterAbstract, key: string, refusedBy: RateLimitKey) => {
+      try {
+        await counter.consume(key);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        metrics.rateLimited('cimd', refusedBy);
+        throw new OAuthError('temporarily_unavailable', 'too many new client metadata documents to fetch; try again in a minute');
+      }
+    };
+    await consume(limits.perIp, ip ?? 'unknown', 'ip');
+    await consume(limits.global, 'all', 'all');
   }
 
   return {

@@ -331,7 +331,7 @@ export async function rotateAppSecret(ctx: Context, userId: string, clientId: st
  */
 export async function deleteApp(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  await changeClient(ctx, clientId, async (trx) => {
+  const revokedFamilies = await changeClient(ctx, clientId, async (trx) => {
     const app = await findManagedApp(ctx, userId, clientId, trx);
     const revokedFamilies = await revokeFamiliesOf(trx, { clientId }, 'app_deleted', now);
     const grants = await trx.deleteFrom('grants').where('client_id', '=', clientId).executeTakeFirst();
@@ -339,7 +339,9 @@ export async function deleteApp(ctx: Context, userId: string, clientId: string, 
     await trx.deleteFrom('clients').where('id', '=', clientId).execute();
     const detail = { name: app.client.name, organization_id: app.organization.id, revoked_families: revokedFamilies, removed_grants: Number(grants.numDeletedRows) };
     await recordAudit(trx, { type: 'app.deleted', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+    return revokedFamilies;
   });
+  ctx.metrics.revoked('app_deleted', revokedFamilies);
 }
 
 /** An instance admin's mark that the platform vouches for an app; the consent page shows a badge. */

@@ -2,7 +2,7 @@
  * With Redis configured, a change to a registered client made on one instance (or by the CLI) is
  * announced on a channel, and every instance drops its recently read copy at once instead of
  * within RECENT_CLIENT_MS. Without Redis, or while it is unreachable, the copy still expires on
- * its own: the announcement only shortens the wait.
+ * its own: the announcement only shortens the wait, and announcements resume when Redis is back.
  */
 import type { Redis } from 'ioredis';
 import type { ClientDirectory } from './client.js';
@@ -14,11 +14,13 @@ export interface SharedClientDirectory {
 }
 
 export function shareClientChanges(clients: ClientDirectory, redis: Redis, channel: string): SharedClientDirectory {
-  // Subscribing takes a connection of its own: a subscribed connection can run nothing else.
-  const subscriber = redis.duplicate();
+  // Subscribing takes a connection of its own: a subscribed connection can run nothing else. It
+  // subscribes on every (re)connection, including one made after Redis was away at start.
+  const subscriber = redis.duplicate({ autoResubscribe: false });
   subscriber.on('message', (_channel: string, clientId: string) => clients.forget(clientId));
-  subscriber.on('error', () => undefined); // ioredis reconnects and subscribes again by itself
-  void subscriber.subscribe(channel).catch(() => undefined);
+  subscriber.on('ready', () => void subscriber.subscribe(channel).catch(() => undefined));
+  // Failed attempts are logged once, by the main connection (src/redis.ts); this one only retries.
+  subscriber.on('error', () => undefined);
   return {
     clients: {
       ...clients,

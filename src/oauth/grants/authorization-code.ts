@@ -35,7 +35,8 @@ export async function exchangeAuthorizationCode(
   const codeHash = hashToken(params.code);
   const now = ctx.now();
 
-  const outcome = await ctx.transaction(async (trx) => {
+  // A replayed code revokes what its first redemption issued (`familyRevoked`), and is still refused.
+  const outcome = await ctx.transaction(async (trx): Promise<{ error: OAuthError; familyRevoked?: boolean } | { response: TokenResponse }> => {
     const code = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
     if (!code || code.client_id !== client.id) return { error: invalidCode() };
     // Claim the code atomically: of any number of concurrent redemptions exactly one updates the row.
@@ -46,11 +47,12 @@ export async function exchangeAuthorizationCode(
       .where('consumed_at', 'is', null)
       .executeTakeFirst();
     if (claimed.numUpdatedRows !== 1n) {
-      if (await revokeFamily(trx, code.family_id, 'authorization code replayed', now)) {
+      const familyRevoked = await revokeFamily(trx, code.family_id, 'authorization code replayed', now);
+      if (familyRevoked) {
         const event = { type: 'authorization_code.replay_detected', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip } as const;
         await recordAudit(trx, event, now);
       }
-      return { error: new OAuthError('invalid_grant', 'the authorization code has already been used') };
+      return { error: new OAuthError('invalid_grant', 'the authorization code has already been used'), familyRevoked };
     }
     if (code.expires_at <= now) return { error: new OAuthError('invalid_grant', 'the authorization code has expired') };
     // OAuth 2.1 §4.1.3: redirect_uri may be left out only when the authorization request could leave it out.
@@ -97,6 +99,9 @@ export async function exchangeAuthorizationCode(
     const idToken = await ctx.idTokens.issue(trx, { family, client, accessToken: issued.accessToken, nonce: code.nonce });
     return { response: tokenResponse(issued, family, idToken) };
   });
-  if ('error' in outcome) throw outcome.error;
+  if ('error' in outcome) {
+    if (outcome.familyRevoked) ctx.metrics.revoked('authorization_code_replay');
+    throw outcome.error;
+  }
   return outcome.response;
 }

@@ -38,7 +38,8 @@ export interface RefreshTokenParams {
 export type RefreshOutcome =
   | { kind: 'rotated'; response: TokenResponse; record: RefreshTokenRecord }
   | { kind: 'replayed-in-grace'; response: TokenResponse; record: RefreshTokenRecord }
-  | { kind: 'reuse-detected'; record: RefreshTokenRecord };
+  /** `familyRevoked`: this request revoked the family (a concurrent one may have done it first). */
+  | { kind: 'reuse-detected'; record: RefreshTokenRecord; familyRevoked: boolean };
 
 export async function refreshTokens(ctx: Context, client: OAuthClient, params: RefreshTokenParams, meta: RequestMeta = {}): Promise<TokenResponse> {
   const outcome = await rotateRefreshToken(ctx, client, params, meta);
@@ -110,12 +111,17 @@ export async function rotateRefreshToken(
       }
       return { kind: 'replayed-in-grace', response, record: current };
     }
-    if (await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now)) {
+    const familyRevoked = await revokeFamily(trx, record.family.id, 'refresh token reused after rotation', now);
+    if (familyRevoked) {
       const event = { type: 'refresh_token.reuse_detected', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: record.family.id } } as const;
       await recordAudit(trx, event, now);
     }
-    return { kind: 'reuse-detected', record: current };
+    return { kind: 'reuse-detected', record: current, familyRevoked };
   });
   if (outcome instanceof OAuthError) throw outcome;
+  if (outcome.kind === 'reuse-detected') {
+    ctx.metrics.refreshTokenReuseDetected();
+    if (outcome.familyRevoked) ctx.metrics.revoked('refresh_token_reuse');
+  }
   return outcome;
 }
