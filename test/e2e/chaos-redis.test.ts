@@ -64,7 +64,7 @@ describe('Redis goes away under load', { skip: missing ?? false }, () => {
         REDIS_URL: redis.url,
         TESSERA_REDIS_PREFIX: prefix,
         TESSERA_METRICS_PORT: String(metricsPort),
-        TESSERA_TRUST_PROXY: 'true',
+        TESSERA_TRUST_PROXY: '127.0.0.1',
         TESSERA_RATE_LIMIT_LOGIN: String(LOGIN_LIMIT),
         TESSERA_RATE_LIMIT_TOKEN: '100000',
       },

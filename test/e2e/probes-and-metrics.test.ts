@@ -89,7 +89,7 @@ for (const target of storageTargets()) {
       server = await startTestServer(target, {
         TESSERA_METRICS_PORT: '0',
         TESSERA_RATE_LIMITS: 'true',
-        TESSERA_TRUST_PROXY: 'true',
+        TESSERA_TRUST_PROXY: '127.0.0.1',
         TESSERA_RATE_LIMIT_TOKEN: '5',
         TESSERA_CIMD_ALLOW_LOOPBACK: 'true',
         TESSERA_CIMD_CA_FILE: docs.caFile,
