@@ -6,11 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import Fastify from 'fastify';
-import { createOrganization, createProject } from '../src/accounts/organizations.js';
-import { loadConfig } from '../src/config.js';
-import { presentProject } from '../src/platform-api/organizations.js';
-import { resourceServer } from '../src/resource-server/plugin.js';
-import { createRuntime } from '../src/server.js';
+import { createOrganization, createProject } from '../packages/server/src/platform/accounts/organizations.js';
+import { loadConfig } from '../packages/server/src/config.js';
+import { presentProject } from '../packages/server/src/platform/api/organizations.js';
+import { resourceServer } from '../packages/server/src/http/resource-server/plugin.js';
+import { createRuntime } from '../packages/server/src/server.js';
 import { seedFamilies } from './tessera-seed.js';
 
 const config = loadConfig();

@@ -74,14 +74,14 @@ export async function freeLoopbackPort(): Promise<number> {
   return address.port;
 }
 
-/** Tessera runs from dist/, as `npm start` runs it: `tsc` first when src/ is newer. */
+/** Tessera runs from packages/server/dist/, as `npm start` runs it: `tsc` first when its src/ is newer. */
 export function buildIfNeeded(): void {
-  const entry = 'dist/cli/main.js';
+  const entry = 'packages/server/dist/cli/main.js';
   const newest = (dir: string): number =>
     Math.max(...readdirSync(dir, { withFileTypes: true }).map((item) => (item.isDirectory() ? newest(join(dir, item.name)) : statSync(join(dir, item.name)).mtimeMs)));
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newest('src')) return;
-  console.log('building dist/ ...');
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newest('packages/server/src')) return;
+  console.log('building packages/server/dist/ ...');
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'packages/server/tsconfig.json'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('the build failed');
 }
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon, { type AutocannonResult } from 'autocannon';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../packages/server/src/config.js';
 import { runApiBenchmark } from './api.js';
 import { buildIfNeeded, freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
 import type { BenchFixtures } from './fixtures.js';
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     const seedStart = performance.now();
     const tesseraFixtures = await seedTessera(loadConfig(tesseraEnv), tokenCount);
     console.log(`seeded Tessera in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
-    const tessera = startProcess('tessera', [...settings.profileArgs, 'dist/cli/main.js', 'start'], tesseraEnv);
+    const tessera = startProcess('tessera', [...settings.profileArgs, 'packages/server/dist/cli/main.js', 'start'], tesseraEnv);
     servers.push(tessera);
 
     console.log('starting node-oidc-provider (in memory, and on SQLite) and minting its tokens ...');

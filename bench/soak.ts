@@ -21,11 +21,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createOrganization, createProject } from '../src/accounts/organizations.js';
-import { createSession } from '../src/accounts/sessions.js';
-import { loadConfig } from '../src/config.js';
-import { s256 } from '../src/oauth/pkce.js';
-import { createRuntime } from '../src/server.js';
+import { createOrganization, createProject } from '../packages/server/src/platform/accounts/organizations.js';
+import { createSession } from '../packages/server/src/platform/accounts/sessions.js';
+import { loadConfig } from '../packages/server/src/config.js';
+import { s256 } from '../packages/server/src/core/oauth/pkce.js';
+import { createRuntime } from '../packages/server/src/server.js';
 import { buildIfNeeded, freeLoopbackPort, startProcess, stopProcess, waitUntil } from './children.js';
 import { SCOPE } from './fixtures.js';
 import { seedFamilies } from './tessera-seed.js';
@@ -93,7 +93,7 @@ async function soakOne(name: string, databaseUrl: string, minutes: number): Prom
   const port = await freeLoopbackPort();
   const metricsPort = await freeLoopbackPort();
   const origin = `http://127.0.0.1:${port}`;
-  const server = startProcess('tessera', ['dist/cli/main.js', 'start'], {
+  const server = startProcess('tessera', ['packages/server/dist/cli/main.js', 'start'], {
     ...process.env,
     PORT: String(port),
     HOST: '127.0.0.1',

@@ -3,13 +3,13 @@
  * the user's consent, and one token family per pre-minted refresh/access pair. The refresh and
  * introspection runs and the API benchmark's server all seed this way.
  */
-import { createUser } from '../src/accounts/users.js';
-import type { Config } from '../src/config.js';
-import type { Context } from '../src/context.js';
-import { createClient } from '../src/oauth/clients/registered.js';
-import { FULL_ACCESS, saveGrant } from '../src/oauth/consent.js';
-import { createFamily, mintTokens } from '../src/oauth/token-store.js';
-import { createRuntime } from '../src/server.js';
+import { createUser } from '../packages/server/src/platform/accounts/users.js';
+import type { Config } from '../packages/server/src/config.js';
+import type { Context } from '../packages/server/src/core/context.js';
+import { createClient } from '../packages/server/src/core/clients/registered.js';
+import { FULL_ACCESS, saveGrant } from '../packages/server/src/core/oauth/authorizations.js';
+import { createFamily, mintTokens } from '../packages/server/src/core/oauth/tokens.js';
+import { createRuntime } from '../packages/server/src/server.js';
 import { RESOURCE, SCOPE, type BenchFixtures } from './fixtures.js';
 
 const BATCH = 2_000;

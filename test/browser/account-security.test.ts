@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as OTPAuth from 'otpauth';
-import { listMail } from '../../src/mail/outbox.js';
+import { listMail } from '../../packages/server/src/platform/mail.js';
 import { browserSuite, useBrowser } from '../support/browser.js';
 import { sqliteTarget } from '../support/database.js';
 import { PASSWORD, seedUser } from '../support/seed.js';

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { listAudit } from '../../src/audit/audit.js';
-import { listMail } from '../../src/mail/outbox.js';
-import { hashToken } from '../../src/oauth/tokens.js';
+import { listAudit } from '../../packages/server/src/core/audit.js';
+import { listMail } from '../../packages/server/src/platform/mail.js';
+import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { storageTargets } from '../support/database.js';
 import { PASSWORD, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { recordAudit } from '../../src/audit/audit.js';
-import { s256 } from '../../src/oauth/pkce.js';
+import { recordAudit } from '../../packages/server/src/core/audit.js';
+import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { storageTargets } from '../support/database.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';

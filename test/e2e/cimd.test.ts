@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Config } from '../../src/config.js';
-import { block, isBlocked, unblock } from '../../src/oauth/cimd/blocklist.js';
-import { storeDocument } from '../../src/oauth/cimd/cache.js';
-import { createCimdResolver } from '../../src/oauth/cimd/resolver.js';
-import { createClientResolver } from '../../src/oauth/clients/resolver.js';
-import { OAuthError } from '../../src/oauth/errors.js';
-import { s256 } from '../../src/oauth/pkce.js';
+import type { Config } from '../../packages/server/src/config.js';
+import { block, isBlocked, unblock } from '../../packages/server/src/core/clients/cimd/blocklist.js';
+import { storeDocument } from '../../packages/server/src/core/clients/cimd/cache.js';
+import { createCimdResolver } from '../../packages/server/src/core/clients/cimd/resolver.js';
+import { createClientResolver } from '../../packages/server/src/core/clients/resolver.js';
+import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
+import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { tesseraCli } from '../support/cli.js';
 import { storageTargets } from '../support/database.js';
 import { DocumentServer } from '../support/document-server.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addMember } from '../../src/accounts/organizations.js';
+import { addMember } from '../../packages/server/src/platform/accounts/organizations.js';
 import { MemoryTokenStore, SignedOutError, TesseraClient, TesseraError, type TesseraClientOptions } from '../../packages/client/src/index.js';
 import { storageTargets } from '../support/database.js';
 import { PASSWORD, seedClient, seedOrganization, seedUser } from '../support/seed.js';

@@ -1,9 +1,9 @@
 /** The `tessera` command: every command with --json, and clear errors with a non-zero exit. */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { createRuntime } from '../../src/server.js';
-import { hashToken } from '../../src/oauth/tokens.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { createRuntime } from '../../packages/server/src/server.js';
+import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { tesseraCli } from '../support/cli.js';
 
 const tessera = tesseraCli();

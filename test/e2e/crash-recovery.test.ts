@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { saveGrant, FULL_ACCESS } from '../../src/oauth/consent.js';
-import { issueAuthorizationCode, validateAuthorizationParams } from '../../src/oauth/authorize.js';
-import { exchangeAuthorizationCode } from '../../src/oauth/grants/authorization-code.js';
-import { s256 } from '../../src/oauth/pkce.js';
-import { hashToken } from '../../src/oauth/tokens.js';
-import { createRuntime } from '../../src/server.js';
-import { openDatabase } from '../../src/store/database.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { saveGrant, FULL_ACCESS } from '../../packages/server/src/core/oauth/authorizations.js';
+import { issueAuthorizationCode, validateAuthorizationParams } from '../../packages/server/src/core/oauth/authorize/request.js';
+import { exchangeAuthorizationCode } from '../../packages/server/src/core/oauth/grant-types/authorization-code.js';
+import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
+import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
+import { createRuntime } from '../../packages/server/src/server.js';
+import { openDatabase } from '../../packages/server/src/store/database.js';
 import { cliDatabaseUrl, storageTargets } from '../support/database.js';
 import { assertNothingHalfWritten } from '../support/invariants.js';
 import { basicAuth } from '../support/oauth-client.js';

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { addMember } from '../../src/accounts/organizations.js';
-import { setAppVerified } from '../../src/oauth/clients/apps.js';
-import { s256 } from '../../src/oauth/pkce.js';
-import { hashToken } from '../../src/oauth/tokens.js';
+import { addMember } from '../../packages/server/src/platform/accounts/organizations.js';
+import { setAppVerified } from '../../packages/server/src/platform/developer-apps/apps.js';
+import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
+import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { tesseraCli } from '../support/cli.js';
 import { cliDatabaseUrl, storageTargets } from '../support/database.js';
 import { basicAuth, TestOAuthClient } from '../support/oauth-client.js';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { listAudit } from '../../src/audit/audit.js';
-import { hashToken } from '../../src/oauth/tokens.js';
+import { listAudit } from '../../packages/server/src/core/audit.js';
+import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { sqliteTarget, storageTargets } from '../support/database.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedUser } from '../support/seed.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { s256 } from '../../src/oauth/pkce.js';
+import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { sqliteTarget } from '../support/database.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { listMail } from '../../src/mail/outbox.js';
-import { s256 } from '../../src/oauth/pkce.js';
+import { listMail } from '../../packages/server/src/platform/mail.js';
+import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
 import { seedClient } from '../support/seed.js';

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createApiKey } from '../../src/accounts/api-keys.js';
-import { addMember } from '../../src/accounts/organizations.js';
-import { createServer } from '../../src/server.js';
-import { seedSampleEvents } from '../../src/platform-api/events.js';
+import { createApiKey } from '../../packages/server/src/platform/api-keys.js';
+import { addMember } from '../../packages/server/src/platform/accounts/organizations.js';
+import { createServer } from '../../packages/server/src/server.js';
+import { seedSampleEvents } from '../../packages/server/src/platform/api/events.js';
 import { storageTargets } from '../support/database.js';
 import { TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedClient, seedOrganization, seedUser } from '../support/seed.js';

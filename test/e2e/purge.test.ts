@@ -1,8 +1,8 @@
 /** A running server purges expired rows on its own every TESSERA_PURGE_INTERVAL seconds. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSession } from '../../src/accounts/sessions.js';
-import { hashToken } from '../../src/oauth/tokens.js';
+import { createSession } from '../../packages/server/src/platform/accounts/sessions.js';
+import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { storageTargets } from '../support/database.js';
 import { seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -1,10 +1,10 @@
 /** `tessera secret-scanning patterns` and `tessera audit`, run as the real command. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { recordAudit } from '../../src/audit/audit.js';
-import { loadConfig } from '../../src/config.js';
-import { createRuntime } from '../../src/server.js';
-import { generateToken, parseToken, TOKEN_PREFIXES } from '../../src/oauth/tokens.js';
+import { recordAudit } from '../../packages/server/src/core/audit.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { createRuntime } from '../../packages/server/src/server.js';
+import { generateToken, parseToken, TOKEN_PREFIXES } from '../../packages/server/src/core/crypto/token-formats.js';
 import { tesseraCli } from '../support/cli.js';
 import { seedUser } from '../support/seed.js';
 

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import { unseal } from '../../src/oauth/seal.js';
-import { createFamily } from '../../src/oauth/token-store.js';
-import { generateToken } from '../../src/oauth/tokens.js';
-import { listSigningKeys, rotateSigningKey } from '../../src/oidc/signing-keys.js';
+import { unseal } from '../../packages/server/src/core/crypto/seal.js';
+import { createFamily } from '../../packages/server/src/core/oauth/tokens.js';
+import { generateToken } from '../../packages/server/src/core/crypto/token-formats.js';
+import { listSigningKeys, rotateSigningKey } from '../../packages/server/src/core/oidc/signing-keys.js';
 import { storageTargets } from '../support/database.js';
 import { seedClient, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';

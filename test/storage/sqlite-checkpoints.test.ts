@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { openDatabase, type Db } from '../../src/store/database.js';
+import { openDatabase, type Db } from '../../packages/server/src/store/database.js';
 import { sqliteTarget } from '../support/database.js';
 
 describe('background checkpoints on SQLite', () => {

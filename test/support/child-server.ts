@@ -49,7 +49,7 @@ export async function startTesseraProcess(env: Record<string, string>, options: 
   const url = `http://127.0.0.1:${port}`;
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port), TESSERA_ISSUER: url, LOG_LEVEL: 'info', ...env };
   if (!env.REDIS_URL) delete childEnv.REDIS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', options.command ?? 'start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/server/src/cli/main.ts', options.command ?? 'start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: string[] = [];
   const stderr: string[] = [];
   collectLines(child.stdout!, stdout);

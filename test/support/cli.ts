@@ -1,4 +1,4 @@
-/** The real `tessera` command (src/cli/main.ts through tsx) run as a child process, as an operator would. */
+/** The real `tessera` command (packages/server/src/cli/main.ts through tsx) run as a child process, as an operator would. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ export function tesseraCli(options: CliOptions = {}): TesseraCli {
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(dir!, 'cli.sqlite')}`;
   const env = { ...process.env, DATABASE_URL: databaseUrl, ...options.env };
   const run = (...args: string[]): CliResult => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...(options.prefix ?? []), ...args], { env, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'packages/server/src/cli/main.ts', ...(options.prefix ?? []), ...args], { env, encoding: 'utf8' });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: () => JSON.parse(result.stdout) as Record<string, any> };
   };
   return Object.assign(run, {

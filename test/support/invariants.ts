@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../src/store/schema.js';
+import type { Database } from '../../packages/server/src/store/schema.js';
 
 export async function assertNothingHalfWritten(db: Kysely<Database>): Promise<void> {
   const halfRotated = await db

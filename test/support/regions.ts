@@ -1,7 +1,7 @@
 /** Two regional Tessera deployments (us, eu) on SQLite behind a region-agnostic front, on loopback. */
 import type { FastifyInstance } from 'fastify';
-import { loadFrontConfig } from '../../src/config.js';
-import { buildFront } from '../../src/regions/front.js';
+import { loadFrontConfig } from '../../packages/server/src/config.js';
+import { buildFront } from '../../packages/server/src/http/front.js';
 import { sqliteTarget } from './database.js';
 import { freePort, startTestServer, type TestServer } from './server.js';
 

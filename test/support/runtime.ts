@@ -1,6 +1,6 @@
 /** A runtime (database + context) on a storage target, with a clock tests can move. */
-import { loadConfig, type Config } from '../../src/config.js';
-import { createRuntime, type Runtime } from '../../src/server.js';
+import { loadConfig, type Config } from '../../packages/server/src/config.js';
+import { createRuntime, type Runtime } from '../../packages/server/src/server.js';
 import type { StorageTarget } from './database.js';
 
 export interface TestRuntime extends Runtime {

@@ -1,9 +1,9 @@
 /** Quick fixtures: users, organizations, projects and clients. */
 import { randomBytes } from 'node:crypto';
-import { createOrganization, createProject } from '../../src/accounts/organizations.js';
-import { createUser } from '../../src/accounts/users.js';
-import type { Context } from '../../src/context.js';
-import { createClient, type NewClientInput } from '../../src/oauth/clients/registered.js';
+import { createOrganization, createProject } from '../../packages/server/src/platform/accounts/organizations.js';
+import { createUser } from '../../packages/server/src/platform/accounts/users.js';
+import type { Context } from '../../packages/server/src/core/context.js';
+import { createClient, type NewClientInput } from '../../packages/server/src/core/clients/registered.js';
 
 export const PASSWORD = 'correct horse battery staple';
 

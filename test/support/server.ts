@@ -1,8 +1,8 @@
 /** A real Tessera server on a loopback port, on a storage target, for end-to-end tests. */
 import { createServer as createNetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createServer } from '../../src/server.js';
-import type { AppOptions } from '../../src/http/app.js';
+import { createServer } from '../../packages/server/src/server.js';
+import type { AppOptions } from '../../packages/server/src/http/app.js';
 import type { StorageTarget } from './database.js';
 import { createTestRuntime, type TestRuntime } from './runtime.js';
 

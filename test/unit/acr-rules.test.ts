@@ -1,8 +1,8 @@
 /** The acr vocabulary and how requests for it are read (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 claims). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ACR_PASSWORD, ACR_TWO_FACTOR, acrOf, acrSatisfied, parseAcrRequest } from '../../src/oidc/acr.js';
-import { OAuthError } from '../../src/oauth/errors.js';
+import { ACR_PASSWORD, ACR_TWO_FACTOR, acrOf, acrSatisfied, parseAcrRequest } from '../../packages/server/src/core/oidc/acr.js';
+import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
 
 describe('acr requests', () => {
   it('reads acr_values as a voluntary request, in order of preference', () => {

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Availability } from '../../src/availability.js';
-import { describeDatabase } from '../../src/cli/banner.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { answersPrograms } from '../../src/http/security.js';
-import { reconnectDelay } from '../../src/redis.js';
-import { DependencyUnavailableError, unavailabilityReason } from '../../src/store/unavailable.js';
+import { Availability } from '../../packages/server/src/ops/availability.js';
+import { describeDatabase } from '../../packages/server/src/cli/banner.js';
+import { ConfigError, loadConfig } from '../../packages/server/src/config.js';
+import { answersPrograms } from '../../packages/server/src/http/security.js';
+import { reconnectDelay } from '../../packages/server/src/ops/redis.js';
+import { DependencyUnavailableError, unavailabilityReason } from '../../packages/server/src/store/unavailable.js';
 
 const withCode = (code: string) => Object.assign(new Error('driver error'), { code });
 

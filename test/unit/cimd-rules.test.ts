@@ -1,13 +1,13 @@
 /** Client ID Metadata Document rules that need no network: client id URLs, the address policy, document validation, cache lifetimes, blocklist patterns. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { isFetchableAddress } from '../../src/oauth/cimd/address-policy.js';
-import { parseBlockPattern } from '../../src/oauth/cimd/blocklist.js';
-import { cacheLifetimeSeconds } from '../../src/oauth/cimd/cache.js';
-import { parseClientIdUrl } from '../../src/oauth/cimd/client-id-url.js';
-import { clientFromDocument } from '../../src/oauth/cimd/document.js';
-import { OAuthError } from '../../src/oauth/errors.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { isFetchableAddress } from '../../packages/server/src/core/clients/cimd/address-policy.js';
+import { parseBlockPattern } from '../../packages/server/src/core/clients/cimd/blocklist.js';
+import { cacheLifetimeSeconds } from '../../packages/server/src/core/clients/cimd/cache.js';
+import { parseClientIdUrl } from '../../packages/server/src/core/clients/cimd/client-id-url.js';
+import { clientFromDocument } from '../../packages/server/src/core/clients/cimd/document.js';
+import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
 
 const invalidClient = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_client';
 

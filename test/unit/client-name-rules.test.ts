@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { clientFromDocument } from '../../src/oauth/cimd/document.js';
-import { validateClientMetadata } from '../../src/oauth/clients/dynamic-registration.js';
-import { clientNameProblem, normalizeClientName } from '../../src/oauth/clients/metadata-rules.js';
-import { OAuthError } from '../../src/oauth/errors.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { clientFromDocument } from '../../packages/server/src/core/clients/cimd/document.js';
+import { validateClientMetadata } from '../../packages/server/src/core/clients/dynamic-registration.js';
+import { clientNameProblem, normalizeClientName } from '../../packages/server/src/core/clients/metadata-rules.js';
+import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
 
 const PLATFORM = 'Tessera';
 const config = loadConfig({ TESSERA_PLATFORM_NAME: PLATFORM });

@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, loadFrontConfig } from '../../src/config.js';
-import { safeReturnTo } from '../../src/http/session.js';
-import { readClientCredentials } from '../../src/oauth/client-auth.js';
-import { OAuthError } from '../../src/oauth/errors.js';
-import { s256, validateChallenge, verifyCodeVerifier } from '../../src/oauth/pkce.js';
-import { appendParams, redirectUriMatches } from '../../src/oauth/redirect-uri.js';
-import { boundScopes, describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../src/oauth/scopes.js';
-import { seal, unseal } from '../../src/oauth/seal.js';
-import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, tokenRowId, TOKEN_PREFIXES, withChecksum } from '../../src/oauth/tokens.js';
-import { secureRandomBytes } from '../../src/security/random.js';
+import { ConfigError, loadConfig, loadFrontConfig } from '../../packages/server/src/config.js';
+import { safeReturnTo } from '../../packages/server/src/http/session.js';
+import { readClientCredentials } from '../../packages/server/src/core/oauth/client-auth.js';
+import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
+import { s256, validateChallenge, verifyCodeVerifier } from '../../packages/server/src/core/oauth/pkce.js';
+import { appendParams, redirectUriMatches } from '../../packages/server/src/core/oauth/redirect-uri.js';
+import { boundScopes, describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../packages/server/src/core/oauth/scopes.js';
+import { seal, unseal } from '../../packages/server/src/core/crypto/seal.js';
+import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, tokenRowId, TOKEN_PREFIXES, withChecksum } from '../../packages/server/src/core/crypto/token-formats.js';
+import { secureRandomBytes } from '../../packages/server/src/core/crypto/random.js';
 import { randomBody } from '../support/tokens.js';
 
 const oauthError = (code: string) => (error: unknown) => error instanceof OAuthError && error.code === code;

@@ -1,9 +1,9 @@
 /** Dynamic Client Registration rules (RFC 7591, RFC 8252): which redirect URIs and metadata a client may register. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateClientMetadata } from '../../src/oauth/clients/dynamic-registration.js';
-import { OAuthError } from '../../src/oauth/errors.js';
-import { redirectUriRegistrationProblem } from '../../src/oauth/redirect-uri.js';
+import { validateClientMetadata } from '../../packages/server/src/core/clients/dynamic-registration.js';
+import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
+import { redirectUriRegistrationProblem } from '../../packages/server/src/core/oauth/redirect-uri.js';
 
 const PLATFORM = 'Acme Analytics';
 const VALID = { client_name: 'Notebook Sync', redirect_uris: ['https://app.example.com/callback'] };

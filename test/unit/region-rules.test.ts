@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, loadFrontConfig, parseRegions, type Region } from '../../src/config.js';
-import { frontMetadata, mergeJwks, RegionMetadataError } from '../../src/regions/metadata.js';
-import { chooseRegion, pickerLink, splitRegionParam } from '../../src/regions/picker.js';
-import { classifyIntrospection, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, type Verdict } from '../../src/regions/routing.js';
-import type { UpstreamAnswer } from '../../src/regions/upstream.js';
+import { ConfigError, loadConfig, loadFrontConfig, parseRegions, type Region } from '../../packages/server/src/config.js';
+import { frontMetadata, mergeJwks, RegionMetadataError } from '../../packages/server/src/platform/regions/metadata.js';
+import { chooseRegion, pickerLink, splitRegionParam } from '../../packages/server/src/platform/regions/picker.js';
+import { classifyIntrospection, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, type Verdict } from '../../packages/server/src/platform/regions/routing.js';
+import type { UpstreamAnswer } from '../../packages/server/src/platform/regions/upstream.js';
 
 const REGIONS: Region[] = [
   { name: 'us', baseUrl: 'https://us.example.com' },

@@ -1,0 +1,108 @@
+/**
+ * The audit trail: who did what, to which client, from where and when. Events are written in the
+ * same transaction as the change they describe, so neither exists without the other.
+ */
+import type { Kysely } from 'kysely';
+import { secureRandomBytes } from './crypto/random.js';
+import { prepareQuery } from '../store/prepared.js';
+import type { AuditEventsTable, Database } from '../store/schema.js';
+
+export const AUDIT_EVENT_TYPES = [
+  'consent.granted',
+  'token.issued',
+  'token.refreshed',
+  'token.revoked',
+  'refresh_token.reuse_detected',
+  'authorization_code.replay_detected',
+  'secret_scanning.revoked',
+  'client.registered',
+  'app.created',
+  'app.updated',
+  'app.secret_rotated',
+  'app.deleted',
+  'app.verified',
+  'app.unverified',
+  'connected_app.revoked',
+  'api_key.created',
+  'api_key.revoked',
+  'account.locked',
+  'account.created',
+  'account.signup_attempted',
+  'password.reset_requested',
+  'password.reset',
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.reset',
+  'two_factor.recovery_codes_regenerated',
+  'two_factor.recovery_code_used',
+  'organization.two_factor_required',
+  'organization.two_factor_not_required',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Where a request came from; passed from the HTTP layer into protocol functions. */
+export interface RequestMeta {
+  ip?: string | undefined;
+  /** The signed-in user acting, when it is not the token's own user (or there is no token). */
+  actorUserId?: string | undefined;
+}
+
+export interface AuditEvent {
+  type: AuditEventType;
+  /** The user whose account the event concerns: they see it under Recent activity. */
+  userId: string | null;
+  /** Who acted: a user id, `client:<client id>`, or `system:<component>`. */
+  actor: string;
+  clientId?: string | null;
+  ip?: string | null | undefined;
+  detail?: Record<string, unknown>;
+}
+
+/** Time-ordered ids: new events append to the end of the primary key index rather than land on a random page. */
+function eventId(now: number): string {
+  return `${now.toString(16).padStart(12, '0')}-${secureRandomBytes(10).toString('hex')}`;
+}
+
+const insertAuditEvent = prepareQuery((db, row: AuditEventsTable) =>
+  db.insertInto('audit_events').values({
+    id: row.id,
+    at: row.at,
+    type: row.type,
+    user_id: row.user_id,
+    actor: row.actor,
+    client_id: row.client_id,
+    ip: row.ip,
+    detail: row.detail,
+  }),
+);
+
+export async function recordAudit(db: Kysely<Database>, event: AuditEvent, now: number): Promise<void> {
+  await insertAuditEvent(db, {
+    id: eventId(now),
+    at: now,
+    type: event.type,
+    user_id: event.userId,
+    actor: event.actor,
+    client_id: event.clientId ?? null,
+    ip: event.ip ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+  });
+}
+
+export interface AuditQuery {
+  userId?: string;
+  clientId?: string;
+  type?: AuditEventType;
+  since?: number;
+  limit?: number;
+}
+
+export async function listAudit(db: Kysely<Database>, query: AuditQuery = {}): Promise<AuditEventsTable[]> {
+  let select = db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('id').limit(Math.min(query.limit ?? 100, 1000));
+  if (query.userId) select = select.where('user_id', '=', query.userId);
+  if (query.clientId) select = select.where('client_id', '=', query.clientId);
+  if (query.type) select = select.where('type', '=', query.type);
+  if (query.since !== undefined) select = select.where('at', '>=', query.since);
+  return select.execute();
+}

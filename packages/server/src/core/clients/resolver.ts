@@ -1,0 +1,42 @@
+/** Chooses where a client id is looked up: a URL is a Client ID Metadata Document, anything else a row. */
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.js';
+import { ShortLivedCache } from '../short-lived-cache.js';
+import type { ClientDirectory, ClientResolver, OAuthClient } from './client.js';
+import { findRegisteredClient } from './registered.js';
+
+/**
+ * How old a registered client read for authentication may be. A change made on this instance is
+ * seen at once (`forget`); one made on another instance or by the CLI within this time.
+ */
+export const RECENT_CLIENT_MS = 1_000;
+
+export function createClientResolver(db: Kysely<Database>, cimd?: ClientResolver, now: () => number = Date.now): ClientDirectory {
+  const recent = new ShortLivedCache<OAuthClient>(RECENT_CLIENT_MS);
+  // Bumped by every forget: a read that started before a change must not store the old row after it.
+  let changes = 0;
+
+  const resolve: ClientResolver['resolve'] = async (clientId, meta) => {
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 2048) return undefined;
+    if (clientId.startsWith('https://')) return cimd?.resolve(clientId, meta);
+    return findRegisteredClient(db, clientId);
+  };
+
+  return {
+    resolve,
+    async resolveRecent(clientId, meta) {
+      const readAt = now();
+      const kept = recent.get(clientId, readAt);
+      if (kept) return kept;
+      const changesBefore = changes;
+      const client = await resolve(clientId, meta);
+      // CIMD documents have their own cache; unknown ids are not kept, so a new client works at once.
+      if (client && client.kind !== 'cimd' && changes === changesBefore) recent.set(clientId, client, readAt);
+      return client;
+    },
+    forget(clientId) {
+      changes++;
+      recent.delete(clientId);
+    },
+  };
+}

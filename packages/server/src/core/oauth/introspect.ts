@@ -1,0 +1,63 @@
+/**
+ * Token introspection (RFC 7662). The caller authenticates as a client and sees only its own
+ * tokens: any other token, like an unknown one, is `{ "active": false }`.
+ */
+import type { Context } from '../context.js';
+import type { TokenFamily } from '../../store/schema.js';
+import type { OAuthClient } from '../clients/client.js';
+import { narrowingOf } from './authorizations.js';
+import { OAuthError } from './errors.js';
+import { findActiveAccessToken, findRefreshToken } from './tokens.js';
+import { parseToken } from '../crypto/token-formats.js';
+
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      scope: string;
+      client_id: string;
+      sub: string;
+      exp: number;
+      iat: number;
+      iss: string;
+      token_type: 'Bearer' | 'refresh_token';
+      aud?: string;
+      access_level: string;
+      scoped_organizations: string[];
+      scoped_projects: string[];
+    };
+
+const INACTIVE = { active: false } as const;
+
+export async function introspectToken(ctx: Context, client: OAuthClient, params: { token?: string }): Promise<IntrospectionResponse> {
+  const { token } = params;
+  if (!token) throw new OAuthError('invalid_request', 'token is required');
+  const now = ctx.now();
+  const kind = parseToken(token);
+  let found: { scope: string; expiresAt: number; createdAt: number; family: TokenFamily; tokenType: 'Bearer' | 'refresh_token' } | undefined;
+  if (kind === 'accessToken') {
+    const active = await ctx.reads((db) => findActiveAccessToken(db, token, now));
+    if (active) found = { ...active, tokenType: 'Bearer' };
+  } else if (kind === 'refreshToken') {
+    const record = await ctx.reads((db) => findRefreshToken(db, token));
+    const usable = record && record.revokedAt === null && record.family.revoked_at === null && record.expiresAt > now
+      && (record.rotatedAt === null || now - record.rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000);
+    if (usable) found = { scope: record.family.scope, expiresAt: record.expiresAt, createdAt: record.createdAt, family: record.family, tokenType: 'refresh_token' };
+  }
+  if (!found || found.family.client_id !== client.id) return INACTIVE;
+  const narrowing = narrowingOf(found.family);
+  return {
+    active: true,
+    scope: found.scope,
+    client_id: found.family.client_id,
+    sub: found.family.user_id,
+    exp: Math.floor(found.expiresAt / 1000),
+    iat: Math.floor(found.createdAt / 1000),
+    iss: ctx.config.issuer,
+    token_type: found.tokenType,
+    ...(found.family.resource ? { aud: found.family.resource } : {}),
+    access_level: narrowing.accessLevel,
+    scoped_organizations: narrowing.organizationIds,
+    scoped_projects: narrowing.projectIds,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Who is calling a resource server: the user behind an OAuth access token (`pha_`) or a personal
+ * API key (`phx_`), with the scopes and organization/project narrowing the credential carries.
+ * Both kinds pass through the same rules.
+ */
+import { findActiveApiKey, touchApiKey } from '../../platform/api-keys.js';
+import { parseAmr } from '../../platform/accounts/sessions.js';
+import type { Context } from '../../core/context.js';
+import { narrowingOf, touchGrant, type Narrowing } from '../../core/oauth/authorizations.js';
+import { parseScope } from '../../core/oauth/scopes.js';
+import { findActiveAccessToken } from '../../core/oauth/tokens.js';
+import { parseToken } from '../../core/crypto/token-formats.js';
+import { prepareQuery } from '../../store/prepared.js';
+
+export interface Principal {
+  kind: 'access_token' | 'api_key';
+  userId: string;
+  /** The app acting for the user; null for a personal API key. */
+  clientId: string | null;
+  /** Held once as a set: every protected request checks it. */
+  scopes: ReadonlySet<string>;
+  narrowing: Narrowing;
+  /** The resource the token was bound to (RFC 8707); null when unbound. */
+  audience: string | null;
+  /** Epoch ms; null for API keys, which live until revoked. */
+  expiresAt: number | null;
+  /** Organizations the user belongs to, read with the credential. */
+  organizationIds: Set<string>;
+  /**
+   * Of those, the ones whose data this credential may not read because the organization requires
+   * two-factor sign-in and the token comes from a password-only sign-in. Personal API keys are not
+   * OAuth and are not held to it.
+   */
+  twoFactorRequiredBy: Set<string>;
+}
+
+const selectMemberships = prepareQuery((db, p: { userId: string }) =>
+  db
+    .selectFrom('memberships')
+    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
+    .select(['memberships.organization_id', 'organizations.require_two_factor'])
+    .where('memberships.user_id', '=', p.userId),
+);
+
+/** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
+export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
+  const now = ctx.now();
+  const kind = parseToken(credential);
+  let principal: Omit<Principal, 'organizationIds' | 'twoFactorRequiredBy'> | undefined;
+  let twoFactorSignIn = true;
+  if (kind === 'accessToken') {
+    const token = await ctx.reads((db) => findActiveAccessToken(db, credential, now));
+    if (!token) return undefined;
+    const { family } = token;
+    twoFactorSignIn = parseAmr(family.amr).includes('otp');
+    principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: new Set(parseScope(token.scope)), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
+    await touchGrant(ctx.db, family.grant_id, now);
+  } else if (kind === 'personalApiKey') {
+    const key = await ctx.reads((db) => findActiveApiKey(db, credential));
+    if (!key) return undefined;
+    principal = { kind: 'api_key', userId: key.user_id, clientId: null, scopes: new Set(parseScope(key.scope)), narrowing: narrowingOf(key), audience: null, expiresAt: null };
+    await touchApiKey(ctx.db, key, now);
+  } else {
+    return undefined;
+  }
+  const { userId } = principal;
+  const { rows: memberships } = await ctx.reads((db) => selectMemberships(db, { userId }));
+  return {
+    ...principal,
+    organizationIds: new Set(memberships.map((m) => m.organization_id)),
+    twoFactorRequiredBy: new Set(twoFactorSignIn ? [] : memberships.filter((m) => m.require_two_factor === 1).map((m) => m.organization_id)),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Account recovery by email. "Forgot password?" mails a single-use link that expires in 30
+ * minutes (only its hash is stored); the answer is the same whether or not the address has an
+ * account. Setting the new password ends every session of the user (the browser that reset it
+ * signs in again, with the second factor when one is set up), voids the user's other reset links,
+ * clears the account's failed sign-in count, mails the owner and writes `password.reset`.
+ */
+import { recordAudit, type RequestMeta } from '../../core/audit.js';
+import type { Context } from '../../core/context.js';
+import { sendMail } from '../mail.js';
+import { generateToken, hashToken, isToken } from '../../core/crypto/token-formats.js';
+import type { User } from '../../store/schema.js';
+import { passwordProblem } from './password-strength.js';
+import { hashPassword } from './passwords.js';
+import { deleteSessionsOf } from './sessions.js';
+import { AccountError, findUserByEmail } from './users.js';
+
+export const RESET_LINK_TTL_MS = 30 * 60 * 1000;
+
+/** Mails a reset link if the address has an account and has not had its share of mails; answers nothing either way. */
+export async function requestPasswordReset(ctx: Context, email: string, meta: RequestMeta): Promise<void> {
+  const user = await findUserByEmail(ctx.db, email);
+  if (!user || !(await ctx.accountLimits.consumeMail(user.email))) return;
+  const { platformName, baseUrl } = ctx.config;
+  const token = generateToken('passwordReset');
+  const now = ctx.now();
+  await ctx.transaction(async (trx) => {
+    await trx.insertInto('password_resets').values({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_LINK_TTL_MS, used_at: null }).execute();
+    await sendMail(
+      trx,
+      {
+        to: user.email,
+        subject: `Reset your ${platformName} password`,
+        body: `Someone (perhaps you) asked to reset the password of your ${platformName} account${meta.ip ? ` from ${meta.ip}` : ''}. Open this link within 30 minutes to choose a new one:\n\n${baseUrl}/password/reset?token=${token}\n\nThe link works once. If you did not ask, ignore this message: your password stays as it is.`,
+      },
+      now,
+    );
+    await recordAudit(trx, { type: 'password.reset_requested', userId: user.id, actor: 'system:password-reset', ip: meta.ip }, now);
+  });
+}
+
+const validReset = (ctx: Context, token: string, now: number) =>
+  ctx.db
+    .selectFrom('password_resets')
+    .innerJoin('users', 'users.id', 'password_resets.user_id')
+    .selectAll('users')
+    .where('password_resets.token_hash', '=', hashToken(token))
+    .where('password_resets.used_at', 'is', null)
+    .where('password_resets.expires_at', '>', now)
+    .executeTakeFirst();
+
+/** The user a reset link is for, while it is unused and unexpired. */
+export async function userOfResetLink(ctx: Context, token: unknown): Promise<User | undefined> {
+  return isToken(token, 'passwordReset') ? validReset(ctx, token, ctx.now()) : undefined;
+}
+
+/**
+ * Sets a new password through a reset link. Undefined when the link is invalid, expired or used;
+ * throws AccountError when the password is too easy to guess (the link stays usable).
+ */
+export async function resetPassword(ctx: Context, token: unknown, password: string, meta: RequestMeta): Promise<User | undefined> {
+  const user = await userOfResetLink(ctx, token);
+  if (!user) return undefined;
+  const problem = await passwordProblem(password, [user.email, user.name, ctx.config.platformName]);
+  if (problem) throw new AccountError(problem);
+  const passwordHash = await hashPassword(password);
+  const now = ctx.now();
+  const reset = await ctx.transaction(async (trx) => {
+    const claimed = await trx
+      .updateTable('password_resets')
+      .set({ used_at: now })
+      .where('token_hash', '=', hashToken(token as string))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows !== 1n) return false;
+    await trx.updateTable('password_resets').set({ used_at: now }).where('user_id', '=', user.id).where('used_at', 'is', null).execute();
+    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', user.id).execute();
+    const sessionsEnded = await deleteSessionsOf(trx, user.id);
+    await sendMail(
+      trx,
+      {
+        to: user.email,
+        subject: `Your ${ctx.config.platformName} password was changed`,
+        body: `The password of your ${ctx.config.platformName} account was changed through a reset link${meta.ip ? ` from ${meta.ip}` : ''}, and every device signed in to it was signed out.\n\nIf this was not you, reset your password again at ${ctx.config.baseUrl}/password/forgot at once.`,
+      },
+      now,
+    );
+    await recordAudit(trx, { type: 'password.reset', userId: user.id, actor: user.id, ip: meta.ip, detail: { sessions_ended: sessionsEnded } }, now);
+    return true;
+  });
+  if (!reset) return undefined;
+  await ctx.accountLimits.clearFailures(user.email);
+  return user;
+}

@@ -1,0 +1,75 @@
+/**
+ * The region choice on the front's authorization endpoint. The client's query string is passed to
+ * the chosen region untouched (the region validates it), minus the front's own `region` parameter;
+ * the destination is always a configured region's authorization endpoint, so the front is never an
+ * open redirector.
+ */
+import type { Region } from '../../config.js';
+import { FRONT_ENDPOINTS } from './endpoints.js';
+
+/** Added by the picker's links; a client that knows the user's region may send it too. */
+const REGION_PARAM = 'region';
+/** The user's last choice, so the picker is shown once. */
+export const REGION_COOKIE = 'tessera_region';
+
+export type RegionChoice =
+  | { kind: 'redirect'; location: string; region: Region; chosenNow: boolean }
+  | { kind: 'picker'; query: string }
+  | { kind: 'refused'; message: string };
+
+function decodeFormComponent(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Splits the raw query into the front's `region` values and the rest, kept byte for byte. */
+export function splitRegionParam(rawQuery: string): { query: string; requested: string[] } {
+  const rest: string[] = [];
+  const requested: string[] = [];
+  for (const part of rawQuery.split('&')) {
+    const separator = part.indexOf('=');
+    const name = decodeFormComponent(separator < 0 ? part : part.slice(0, separator));
+    if (name === REGION_PARAM) requested.push(decodeFormComponent(separator < 0 ? '' : part.slice(separator + 1)) ?? '');
+    else rest.push(part);
+  }
+  return { query: rest.join('&'), requested };
+}
+
+function regionalAuthorizeUrl(region: Region, query: string): string {
+  return `${region.baseUrl}${FRONT_ENDPOINTS.authorize}${query ? `?${query}` : ''}`;
+}
+
+/** Where the picker's link for a region points: back to the front, with the choice added. */
+export function pickerLink(region: Region, query: string): string {
+  return `${FRONT_ENDPOINTS.authorize}?${query ? `${query}&` : ''}${REGION_PARAM}=${encodeURIComponent(region.name)}`;
+}
+
+/** `prompt=select_account` asks for the choice again instead of using the remembered one. */
+function asksToChoose(query: string): boolean {
+  return (new URLSearchParams(query).get('prompt') ?? '').split(' ').includes('select_account');
+}
+
+export function chooseRegion(regions: Region[], rawQuery: string, remembered: string | undefined): RegionChoice {
+  // Printable ASCII only: the query goes into a Location header unchanged.
+  if (!/^[\x21-\x7e]*$/.test(rawQuery)) return { kind: 'refused', message: 'The authorization request is malformed.' };
+  const { query, requested } = splitRegionParam(rawQuery);
+  if (requested.length > 1) return { kind: 'refused', message: 'The request names more than one region.' };
+  if (requested.length === 1) {
+    const region = regions.find((candidate) => candidate.name === requested[0]);
+    if (!region) return { kind: 'refused', message: 'There is no such region.' };
+    return { kind: 'redirect', location: regionalAuthorizeUrl(region, query), region, chosenNow: true };
+  }
+  const rememberedRegion = regions.find((candidate) => candidate.name === remembered);
+  if (rememberedRegion && !asksToChoose(query)) {
+    return { kind: 'redirect', location: regionalAuthorizeUrl(rememberedRegion, query), region: rememberedRegion, chosenNow: false };
+  }
+  return { kind: 'picker', query };
+}
+
+/** "US Cloud", "EU Cloud": what the picker's buttons say. */
+export function regionLabel(region: Region): string {
+  return `${region.name.toUpperCase()} Cloud`;
+}
