@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { sqliteTarget } from '../support/database.js';
@@ -144,7 +145,7 @@ describe('secret comparisons', () => {
     const secretName = String.raw`[\w.]*(?:secret|hash|verifier|challenge|signature|password|csrf)\w*`;
     const comparison = new RegExp(String.raw`${secretName}\s*[!=]==\s*(?!undefined|null|'|"|\d)[\w.]+|[\w.)\]]+\s*[!=]==\s*${secretName}`, 'gi');
     const findings: string[] = [];
-    for (const file of sourceFiles('src')) {
+    for (const file of sourceFiles(fileURLToPath(new URL('../../packages/server/src', import.meta.url)))) {
       for (const [index, line] of readFileSync(file, 'utf8').split('\n').entries()) {
         if (/typeof /.test(line)) continue;
         for (const match of line.matchAll(comparison)) {
@@ -155,6 +156,6 @@ describe('secret comparisons', () => {
         }
       }
     }
-    assert.deepEqual(findings, [], 'use constantTimeEqual (src/oauth/tokens.ts) for secrets');
+    assert.deepEqual(findings, [], 'use constantTimeEqual (core/crypto) for secrets');
   });
 });
