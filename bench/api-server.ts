@@ -10,7 +10,7 @@ import { createOrganization, createProject } from '../packages/server/src/platfo
 import { loadConfig } from '../packages/server/src/config.js';
 import { presentProject } from '../packages/server/src/platform/api/organizations.js';
 import { resourceServer } from '../packages/server/src/http/resource-server/plugin.js';
-import { createRuntime } from '../packages/server/src/server.js';
+import { createRuntime } from '../packages/server/src/runtime.js';
 import { seedFamilies } from './tessera-seed.js';
 
 const config = loadConfig();
@@ -18,11 +18,11 @@ const { ctx } = await createRuntime(config);
 const now = ctx.now();
 // Unbound tokens (no resource), so the toolkit accepts them whatever resource it guards.
 const { userId, accessTokens } = await seedFamilies(ctx, { count: 200, resource: null });
-const organization = await createOrganization(ctx.db, { name: 'Bench Org', ownerId: userId }, now);
-const project = await createProject(ctx.db, { organizationId: organization.id, name: 'Bench Project' }, now);
+const organization = await createOrganization(ctx.store, { name: 'Bench Org', ownerId: userId }, now);
+const project = await createProject(ctx.store, { organizationId: organization.id, name: 'Bench Project' }, now);
 
 const app = Fastify();
-const readProject = (id: string) => ctx.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const readProject = async (id: string) => (await ctx.store.organizations.findProject(id))!;
 await app.register(async (api) => {
   await api.register(resourceServer, { ctx, resource: config.apiResource });
   api.get('/api/projects/:id', { config: { access: { scope: 'project:read', project: (request) => (request.params as { id: string }).id } } }, async (request) =>

@@ -25,7 +25,7 @@ import { createOrganization, createProject } from '../packages/server/src/platfo
 import { createSession } from '../packages/server/src/platform/accounts/sessions.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { s256 } from '../packages/server/src/core/oauth/pkce.js';
-import { createRuntime } from '../packages/server/src/server.js';
+import { createRuntime } from '../packages/server/src/runtime.js';
 import { buildIfNeeded, freeLoopbackPort, startProcess, stopProcess, waitUntil } from './children.js';
 import { SCOPE } from './fixtures.js';
 import { seedFamilies } from './tessera-seed.js';
@@ -57,9 +57,9 @@ async function seed(databaseUrl: string): Promise<Fixtures> {
   try {
     const { ctx } = runtime;
     const seeded = await seedFamilies(ctx, { count: SEEDED_FAMILIES, resource: null });
-    const organization = await createOrganization(ctx.db, { name: 'Soak Org', ownerId: seeded.userId }, ctx.now());
-    const project = await createProject(ctx.db, { organizationId: organization.id, name: 'Soak Project' }, ctx.now());
-    const session = await createSession(ctx.db, seeded.userId, ['pwd'], ctx.now(), ctx.config.ttl.session);
+    const organization = await createOrganization(ctx.store, { name: 'Soak Org', ownerId: seeded.userId }, ctx.now());
+    const project = await createProject(ctx.store, { organizationId: organization.id, name: 'Soak Project' }, ctx.now());
+    const session = await createSession(ctx.store, seeded.userId, ['pwd'], ctx.now(), ctx.config.ttl.session);
     return { ...seeded, projectId: project.id, sessionCookie: `tessera_session=${session}` };
   } finally {
     await runtime.close();

@@ -35,7 +35,7 @@ describe('account security in headless Chromium', browserSuite, () => {
     await page.getByRole('button', { name: 'Send reset link' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
 
-    const [mail] = await listMail(server.ctx.db, { to: user.email });
+    const [mail] = await listMail(server.ctx.store, { to: user.email });
     const link = /https?:\/\/\S+\/password\/reset\?token=\S+/.exec(mail!.body)![0];
     await page.goto(link);
     assert.match((await page.textContent('#password-rule')) ?? '', /hard to guess/, 'the rule is shown before typing');

@@ -72,7 +72,7 @@ for (const target of storageTargets()) {
       assert.match(await locked.text(), /Too many failed sign-in attempts/);
       assert.equal((await loginAttempt(server, user.email, 'still-not-it')).status, 429);
 
-      const mails = (await listMail(server.ctx.db, { to: user.email })).filter((mail) => /paused/i.test(mail.subject));
+      const mails = (await listMail(server.ctx.store, { to: user.email })).filter((mail) => /paused/i.test(mail.subject));
       assert.equal(mails.length, 1, 'one mail per lock-out');
       assert.doesNotMatch(mails[0]!.body, /not-the-password|still-not-it/);
     });
@@ -84,7 +84,7 @@ for (const target of storageTargets()) {
       const locked = await loginAttempt(server, nobody, 'not-the-password');
       assert.equal(locked.status, 429);
       assert.match(await locked.text(), /Too many failed sign-in attempts/);
-      assert.equal((await listMail(server.ctx.db, { to: nobody })).length, 0);
+      assert.equal((await listMail(server.ctx.store, { to: nobody })).length, 0);
     });
 
     it('counts wrong passwords on the Connected apps re-check against the account', async () => {
@@ -160,7 +160,7 @@ for (const target of storageTargets()) {
       assert.equal(normalise(forExisting.html, owner.email), normalise(forNew.html, fresh));
       assert.doesNotMatch(forExisting.html, /already exists/);
       assert.equal(forExisting.response.headers.getSetCookie().some((cookie) => cookie.startsWith('tessera_session=')), false, 'no session for an address one does not own');
-      const ownerMail = await listMail(server.ctx.db, { to: owner.email });
+      const ownerMail = await listMail(server.ctx.store, { to: owner.email });
       assert.equal(ownerMail.length, 1);
       assert.match(ownerMail[0]!.body, /already has an account/);
     });
@@ -171,8 +171,8 @@ describe('tessera user create refuses easily guessed passwords', () => {
   const tessera = tesseraCli();
   after(() => tessera.dispose());
 
-  it('exits 2 with the reason', () => {
-    const result = tessera('user', 'create', '--email', 'ops@example.com', '--password', 'password1');
+  it('exits 2 with the reason', async () => {
+    const result = await tessera('user', 'create', '--email', 'ops@example.com', '--password', 'password1');
     assert.equal(result.status, 2);
     assert.match(result.stderr, /too easy to guess/);
   });

@@ -24,7 +24,7 @@ async function askForReset(server: TestServer, email: string, headers: Record<st
 }
 
 async function resetLinks(server: TestServer, email: string): Promise<string[]> {
-  return (await listMail(server.ctx.db, { to: email })).flatMap((mail) => /\/password\/reset\?token=(\S+)/.exec(mail.body)?.[1] ?? []);
+  return (await listMail(server.ctx.store, { to: email })).flatMap((mail) => /\/password\/reset\?token=(\S+)/.exec(mail.body)?.[1] ?? []);
 }
 
 async function setPassword(agent: UserAgent, token: string, password: string): Promise<Response> {
@@ -55,7 +55,7 @@ for (const target of storageTargets()) {
       const normalise = (html: string, email: string) => html.replaceAll(email, '<email>');
       assert.equal(normalise(unknown.html, nobody), normalise(known.html, user.email));
       assert.equal((await resetLinks(server, user.email)).length, 1);
-      assert.equal((await listMail(server.ctx.db, { to: nobody })).length, 0);
+      assert.equal((await listMail(server.ctx.store, { to: nobody })).length, 0);
     });
 
     it('stores only the hash of a link, which works once and ends every session', async () => {
@@ -66,7 +66,7 @@ for (const target of storageTargets()) {
       await phone.signIn(user.email, PASSWORD);
       await askForReset(server, user.email);
       const [token] = await resetLinks(server, user.email);
-      const stored = await server.ctx.db.selectFrom('password_resets').selectAll().where('user_id', '=', user.id).execute();
+      const stored = await server.db.selectFrom('password_resets').selectAll().where('user_id', '=', user.id).execute();
       assert.equal(stored.length, 1);
       assert.equal(stored[0]!.token_hash, hashToken(token!));
       assert.equal(stored[0]!.expires_at - stored[0]!.created_at, 30 * 60 * 1000);
@@ -81,18 +81,18 @@ for (const target of storageTargets()) {
       assert.equal(done.headers.get('location'), '/login?notice=password-changed');
       assert.match(await (await browser.request('/login?notice=password-changed')).text(), /Your password was changed/);
       for (const agent of [laptop, phone]) assert.equal((await agent.request('/')).headers.get('location'), '/login', 'every session ended');
-      assert.equal((await server.ctx.db.selectFrom('sessions').select('id_hash').where('user_id', '=', user.id).execute()).length, 0);
+      assert.equal((await server.db.selectFrom('sessions').select('id_hash').where('user_id', '=', user.id).execute()).length, 0);
 
       assert.equal((await setPassword(new UserAgent(server.url), token!, 'another fine long passphrase')).status, 400, 'the link works once');
       await assert.rejects(new UserAgent(server.url).signIn(user.email, PASSWORD));
       await new UserAgent(server.url).signIn(user.email, NEW_PASSWORD);
 
-      const events = await listAudit(server.ctx.db, { userId: user.id });
+      const events = await listAudit(server.ctx.store, { userId: user.id });
       const reset = events.find((event) => event.type === 'password.reset');
       assert.ok(reset, 'password.reset recorded');
       assert.deepEqual(JSON.parse(reset.detail), { sessions_ended: 2 });
       assert.ok(events.some((event) => event.type === 'password.reset_requested'));
-      assert.ok((await listMail(server.ctx.db, { to: user.email })).some((mail) => /password was changed/.test(mail.subject)));
+      assert.ok((await listMail(server.ctx.store, { to: user.email })).some((mail) => /password was changed/.test(mail.subject)));
     });
 
     it('refuses a link after 30 minutes, and a forged one', async () => {

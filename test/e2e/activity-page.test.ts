@@ -70,10 +70,10 @@ for (const target of storageTargets()) {
 
     it('never shows another user’s events, and shows at most the last 100', async () => {
       const now = server.ctx.now();
-      await recordAudit(server.ctx.db, { type: 'api_key.created', userId: graceId, actor: graceId, ip: '203.0.113.99', detail: {} }, now + 10_000);
-      await recordAudit(server.ctx.db, { type: 'consent.granted', userId: graceId, actor: graceId, clientId, ip: '203.0.113.98' }, now + 10_000);
+      await recordAudit(server.ctx.store, { type: 'api_key.created', userId: graceId, actor: graceId, ip: '203.0.113.99', detail: {} }, now + 10_000);
+      await recordAudit(server.ctx.store, { type: 'consent.granted', userId: graceId, actor: graceId, clientId, ip: '203.0.113.98' }, now + 10_000);
       for (let i = 0; i < 105; i++) {
-        await recordAudit(server.ctx.db, { type: 'token.refreshed', userId: adaId, actor: `client:${clientId}`, clientId, ip: `198.51.100.${i}` }, now + i);
+        await recordAudit(server.ctx.store, { type: 'token.refreshed', userId: adaId, actor: `client:${clientId}`, clientId, ip: `198.51.100.${i}` }, now + i);
       }
       const html = await (await ada.request('/settings/activity')).text();
       assert.ok(!html.includes('203.0.113.9'), 'another user’s event is shown');

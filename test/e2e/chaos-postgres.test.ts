@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { seedFamilies } from '../../bench/tessera-seed.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
-import { createRuntime } from '../../packages/server/src/server.js';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { openDatabase } from '../../packages/server/src/store/database.js';
 import { logLines, startTesseraProcess, unstructuredLines, type TesseraProcess } from '../support/child-server.js';
 import { basicAuth } from '../support/oauth-client.js';

@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { seedFamilies } from '../../bench/tessera-seed.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
-import { createRuntime } from '../../packages/server/src/server.js';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { logLines, startTesseraProcess, unstructuredLines, type TesseraProcess } from '../support/child-server.js';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
@@ -183,7 +183,7 @@ describe('Redis goes away under load', { skip: missing ?? false }, () => {
       const { client } = await seedClient(here.ctx, { name: 'Before' });
       assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
       const changedAt = Date.now();
-      await here.ctx.db.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
+      await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
       here.ctx.clients.forget(client.id);
       let seen = (await there.ctx.clients.resolveRecent(client.id))?.name;
       while (seen !== 'After' && Date.now() - changedAt < RECENT_CLIENT_MS / 2) {

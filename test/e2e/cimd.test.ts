@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../packages/server/src/config.js';
-import { block, isBlocked, unblock } from '../../packages/server/src/core/clients/cimd/blocklist.js';
+import { platformScopes } from '../../packages/server/src/platform/scopes.js';
+import { isBlocked } from '../../packages/server/src/core/clients/cimd/blocklist.js';
 import { storeDocument } from '../../packages/server/src/core/clients/cimd/cache.js';
 import { createCimdResolver } from '../../packages/server/src/core/clients/cimd/resolver.js';
 import { createClientResolver } from '../../packages/server/src/core/clients/resolver.js';
@@ -51,7 +52,7 @@ async function resolvesAt(server: TestServer, clientId: string): Promise<boolean
 /** A resolver on the server's database with other settings (a second server per storage target would need a second database). */
 function resolverWith(server: TestServer, settings: Partial<Config>) {
   const config = { ...server.config, ...settings };
-  return createClientResolver(server.ctx.db, createCimdResolver({ db: server.ctx.db, config, metrics: server.ctx.metrics, now: () => server.ctx.now() }));
+  return createClientResolver(server.ctx.store, createCimdResolver({ store: server.ctx.store, config, scopes: platformScopes, metrics: server.ctx.metrics, now: () => server.ctx.now() }));
 }
 
 async function tokenEndpointError(server: TestServer, clientId: string): Promise<string> {
@@ -219,7 +220,7 @@ for (const target of storageTargets()) {
       for (const [path, headers, seconds] of lifetimes) {
         const clientId = docs.serve(path, {}, headers);
         assert.equal(await resolvesAt(server, clientId), true);
-        const row = await server.ctx.db.selectFrom('cimd_documents').selectAll().where('client_id', '=', clientId).executeTakeFirstOrThrow();
+        const row = await server.db.selectFrom('cimd_documents').selectAll().where('client_id', '=', clientId).executeTakeFirstOrThrow();
         assert.equal(row.expires_at - row.fetched_at, seconds * 1000, path);
         assert.equal((JSON.parse(row.document) as { client_id: string }).client_id, clientId);
       }
@@ -236,7 +237,7 @@ for (const target of storageTargets()) {
       docs.routes.delete('/cache/short.json');
       server.advance(301_000);
       assert.equal(await resolvesAt(server, clientId), true);
-      await until(async () => !(await server.ctx.db.selectFrom('cimd_documents').select('client_id').where('client_id', '=', clientId).executeTakeFirst()), 'the stale document to be dropped');
+      await until(async () => !(await server.db.selectFrom('cimd_documents').select('client_id').where('client_id', '=', clientId).executeTakeFirst()), 'the stale document to be dropped');
       assert.equal(await resolvesAt(server, clientId), false);
     });
 
@@ -264,25 +265,25 @@ for (const target of storageTargets()) {
       const other = docs.serve('/blocked/other.json');
       assert.equal(await resolvesAt(server, clientId), true);
 
-      await block(server.ctx.db, clientId, 'phishing', server.ctx.now());
+      await server.ctx.store.cimd.block(clientId, 'phishing', server.ctx.now());
       assert.equal(await resolvesAt(server, clientId), false);
       assert.equal(await tokenEndpointError(server, clientId), 'invalid_client');
       assert.equal(await resolvesAt(server, other), true, 'an exact URL blocks only itself');
-      assert.equal(await unblock(server.ctx.db, clientId), true);
+      assert.equal(await server.ctx.store.cimd.unblock(clientId), true);
       assert.equal(await resolvesAt(server, clientId), true);
 
-      await block(server.ctx.db, 'localhost', null, server.ctx.now());
+      await server.ctx.store.cimd.block('localhost', null, server.ctx.now());
       assert.equal(await resolvesAt(server, clientId), false);
       assert.equal(await resolvesAt(server, other), false);
       assert.equal(await resolvesAt(server, docs.serve('/blocked/never-fetched.json')), false);
       assert.equal(docs.count('/blocked/never-fetched.json'), 0);
-      await unblock(server.ctx.db, 'localhost');
+      await server.ctx.store.cimd.unblock('localhost');
 
-      await block(server.ctx.db, 'example.com', null, server.ctx.now());
-      assert.equal(await isBlocked(server.ctx.db, new URL('https://example.com/c')), true);
-      assert.equal(await isBlocked(server.ctx.db, new URL('https://a.b.example.com/c')), true);
-      assert.equal(await isBlocked(server.ctx.db, new URL('https://notexample.com/c')), false);
-      assert.equal(await isBlocked(server.ctx.db, new URL('https://example.com.evil.net/c')), false);
+      await server.ctx.store.cimd.block('example.com', null, server.ctx.now());
+      assert.equal(await isBlocked(server.ctx.store, new URL('https://example.com/c')), true);
+      assert.equal(await isBlocked(server.ctx.store, new URL('https://a.b.example.com/c')), true);
+      assert.equal(await isBlocked(server.ctx.store, new URL('https://notexample.com/c')), false);
+      assert.equal(await isBlocked(server.ctx.store, new URL('https://example.com.evil.net/c')), false);
     });
 
     it('refuses a host with a trailing dot, so it cannot get round the blocklist', async () => {
@@ -292,16 +293,16 @@ for (const target of storageTargets()) {
       const clientId = docs.serve('/dotted/client.json');
       const dotted = `https://localhost.:${docs.port}/dotted/client.json`;
       docs.serve('/dotted/client.json', { client_id: dotted });
-      await storeDocument(server.ctx.db, dotted, { client_id: dotted, client_name: 'Notebook Sync', redirect_uris: [REDIRECT] }, server.ctx.now(), 3600);
+      await storeDocument(server.ctx.store, dotted, { client_id: dotted, client_name: 'Notebook Sync', redirect_uris: [REDIRECT] }, server.ctx.now(), 3600);
 
-      await block(server.ctx.db, 'localhost', 'phishing', server.ctx.now());
+      await server.ctx.store.cimd.block('localhost', 'phishing', server.ctx.now());
       assert.equal(await resolvesAt(server, dotted), false, 'a blocked domain, with a trailing dot');
       assert.equal(await tokenEndpointError(server, dotted), 'invalid_client');
-      assert.equal(await isBlocked(server.ctx.db, new URL(dotted)), true, 'matching normalises the host first');
-      await unblock(server.ctx.db, 'localhost');
-      await block(server.ctx.db, clientId, null, server.ctx.now());
-      assert.equal(await isBlocked(server.ctx.db, new URL(dotted)), true, 'an exact URL blocks its trailing-dot spelling too');
-      await unblock(server.ctx.db, clientId);
+      assert.equal(await isBlocked(server.ctx.store, new URL(dotted)), true, 'matching normalises the host first');
+      await server.ctx.store.cimd.unblock('localhost');
+      await server.ctx.store.cimd.block(clientId, null, server.ctx.now());
+      assert.equal(await isBlocked(server.ctx.store, new URL(dotted)), true, 'an exact URL blocks its trailing-dot spelling too');
+      await server.ctx.store.cimd.unblock(clientId);
 
       assert.equal(await resolvesAt(server, dotted), false, 'not canonical, blocked or not');
       assert.equal(docs.count('/dotted/client.json'), 0, 'never fetched');
@@ -328,20 +329,20 @@ describe('tessera cimd (CLI)', () => {
   const tessera = tesseraCli({ prefix: ['cimd'] });
   after(() => tessera.dispose());
 
-  it('blocks, lists and unblocks URLs and domains, and refuses anything else', () => {
-    const url = tessera('block', 'https://app.example.com/client.json', '--reason', 'phishing', '--json');
+  it('blocks, lists and unblocks URLs and domains, and refuses anything else', async () => {
+    const url = await tessera('block', 'https://app.example.com/client.json', '--reason', 'phishing', '--json');
     assert.equal(url.status, 0, url.stderr);
     assert.deepEqual(url.json(), { pattern: 'https://app.example.com/client.json', reason: 'phishing' });
-    assert.equal(tessera('block', 'Evil.Example').stdout.trim(), 'blocked evil.example');
-    assert.deepEqual(tessera('unblock', 'evil.example', '--json').json(), { pattern: 'evil.example' });
+    assert.equal((await tessera('block', 'Evil.Example')).stdout.trim(), 'blocked evil.example');
+    assert.deepEqual((await tessera('unblock', 'evil.example', '--json')).json(), { pattern: 'evil.example' });
 
-    const list = tessera('list', '--json');
+    const list = await tessera('list', '--json');
     assert.deepEqual(
       list.json().blocked.map((entry: { pattern: string; reason: string | null }) => [entry.pattern, entry.reason]),
       [['https://app.example.com/client.json', 'phishing']],
     );
 
-    const refused = tessera('block', 'https://app.example.com/c?x=1');
+    const refused = await tessera('block', 'https://app.example.com/c?x=1');
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /neither a client id URL/);
   });

@@ -42,7 +42,7 @@ for (const target of storageTargets()) {
       user = await seedUser(ctx);
       const a = await seedOrganization(ctx, user.id, 'Acme', ['Web', 'Mobile']);
       const g = await seedOrganization(ctx, (await seedUser(ctx)).id, 'Globex', ['Shop']);
-      await addMember(ctx.db, { organizationId: g.organization.id, userId: user.id, role: 'member' }, ctx.now());
+      await addMember(ctx.store, { organizationId: g.organization.id, userId: user.id, role: 'member' }, ctx.now());
       acme = { id: a.organization.id, web: a.projects[0]!.id, mobile: a.projects[1]!.id };
       globex = { id: g.organization.id, shop: g.projects[0]!.id };
       publicClientId = (await seedClient(ctx, { isPublic: true, redirectUris: [REDIRECT_URI] })).client.id;
@@ -111,14 +111,14 @@ for (const target of storageTargets()) {
       assert.deepEqual(found.projects.map((p) => p.id).sort(), [acme.web, globex.shop].sort());
 
       // The user leaves Globex: its project now fails, and discovery goes on without it.
-      await server.ctx.db.deleteFrom('memberships').where('user_id', '=', user.id).where('organization_id', '=', globex.id).execute();
+      await server.db.deleteFrom('memberships').where('user_id', '=', user.id).where('organization_id', '=', globex.id).execute();
       server.advance(2_000); // past the resource server's principal cache
       try {
         const after = await client.discoverProjects();
         assert.deepEqual(after.projects.map((p) => p.id), [acme.web]);
         assert.deepEqual(after.failures, [{ kind: 'project', id: globex.shop, status: 404, error: 'not_found', description: `project ${globex.shop} does not exist or you are not a member of it` }]);
       } finally {
-        await addMember(server.ctx.db, { organizationId: globex.id, userId: user.id, role: 'member' }, server.ctx.now());
+        await addMember(server.ctx.store, { organizationId: globex.id, userId: user.id, role: 'member' }, server.ctx.now());
       }
     });
 

@@ -1,10 +1,13 @@
 /** The `tessera` command: every command with --json, and clear errors with a non-zero exit. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { createRuntime } from '../../packages/server/src/server.js';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
-import { tesseraCli } from '../support/cli.js';
+import { spawnTessera, tesseraCli } from '../support/cli.js';
 
 const tessera = tesseraCli();
 
@@ -12,29 +15,29 @@ describe('tessera CLI', () => {
   after(() => tessera.dispose());
 
   it('migrates, then creates a user, an organization, a project and clients', async () => {
-    const migrated = tessera('migrate', '--json');
+    const migrated = await tessera('migrate', '--json');
     assert.equal(migrated.status, 0, migrated.stderr);
     assert.ok(migrated.json().applied.includes('001_foundation'));
-    assert.deepEqual(tessera('migrate', '--json').json().applied, []);
-    const purged = tessera('purge', '--json');
+    assert.deepEqual((await tessera('migrate', '--json')).json().applied, []);
+    const purged = await tessera('purge', '--json');
     assert.equal(purged.status, 0, purged.stderr);
     assert.deepEqual(purged.json().deleted, { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
 
-    const user = tessera('user', 'create', '--email', 'Ops@Example.com', '--password', 'long enough pw', '--name', 'Ops', '--json');
+    const user = await tessera('user', 'create', '--email', 'Ops@Example.com', '--password', 'long enough pw', '--name', 'Ops', '--json');
     assert.equal(user.status, 0, user.stderr);
     assert.equal(user.json().email, 'ops@example.com');
     assert.equal(user.json().is_admin, true);
 
-    const org = tessera('org', 'create', '--name', 'Acme', '--owner', 'ops@example.com', '--json');
+    const org = await tessera('org', 'create', '--name', 'Acme', '--owner', 'ops@example.com', '--json');
     assert.equal(org.status, 0, org.stderr);
-    const project = tessera('project', 'create', '--org', org.json().id, '--name', 'Web', '--json');
+    const project = await tessera('project', 'create', '--org', org.json().id, '--name', 'Web', '--json');
     assert.equal(project.status, 0, project.stderr);
     assert.equal(project.json().organization_id, org.json().id);
-    const sample = tessera('project', 'create', '--org', org.json().id, '--name', 'Demo', '--sample-data', '--json');
+    const sample = await tessera('project', 'create', '--org', org.json().id, '--name', 'Demo', '--sample-data', '--json');
     assert.equal(sample.status, 0, sample.stderr);
     assert.ok(sample.json().sample_events > 100);
 
-    const confidential = tessera('client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--redirect-uri', 'http://127.0.0.1/cb', '--scope', 'project:read openid', '--json');
+    const confidential = await tessera('client', 'create', '--name', 'App', '--redirect-uri', 'https://app.example/cb', '--redirect-uri', 'http://127.0.0.1/cb', '--scope', 'project:read openid', '--json');
     assert.equal(confidential.status, 0, confidential.stderr);
     const data = confidential.json();
     assert.match(data.client_id, /^pca_/);
@@ -44,24 +47,40 @@ describe('tessera CLI', () => {
     assert.deepEqual(data.grant_types, ['authorization_code', 'refresh_token']);
 
     const runtime = await createRuntime(loadConfig({ DATABASE_URL: tessera.databaseUrl }));
-    const row = await runtime.ctx.db.selectFrom('clients').selectAll().where('id', '=', data.client_id).executeTakeFirstOrThrow();
+    const row = await runtime.store.kysely.selectFrom('clients').selectAll().where('id', '=', data.client_id).executeTakeFirstOrThrow();
     await runtime.close();
     assert.equal(row.secret_hash, hashToken(data.client_secret), 'only the hash of the secret is stored');
 
-    const publicClient = tessera('client', 'create', '--name', 'Mobile', '--redirect-uri', 'com.example.app:/cb', '--public', '--json');
+    const publicClient = await tessera('client', 'create', '--name', 'Mobile', '--redirect-uri', 'com.example.app:/cb', '--public', '--json');
     assert.equal(publicClient.status, 0, publicClient.stderr);
     assert.equal(publicClient.json().client_secret, undefined);
     assert.equal(publicClient.json().public, true);
 
-    const codeOnly = tessera('client', 'create', '--name', 'Code Only', '--redirect-uri', 'https://app.example/cb', '--grant-type', 'authorization_code', '--json');
+    const codeOnly = await tessera('client', 'create', '--name', 'Code Only', '--redirect-uri', 'https://app.example/cb', '--grant-type', 'authorization_code', '--json');
     assert.equal(codeOnly.status, 0, codeOnly.stderr);
     assert.deepEqual(codeOnly.json().grant_types, ['authorization_code']);
 
-    const human = tessera('client', 'create', '--name', 'Human', '--redirect-uri', 'https://app.example/cb');
+    const human = await tessera('client', 'create', '--name', 'Human', '--redirect-uri', 'https://app.example/cb');
     assert.match(human.stdout, /client_secret: pcs_.*shown once/);
   });
 
-  it('explains bad arguments and exits non-zero', () => {
+  it('runs as the installed command: a child process through the bin (--help, migrate --json)', () => {
+    const help = spawnTessera(['--help']);
+    assert.equal(help.status, 0, help.stderr);
+    for (const command of ['start', 'migrate', 'purge', 'user', 'org', 'project', 'client', 'keys', 'audit', 'cimd', 'app']) {
+      assert.match(help.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), `--help lists ${command}`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-spawned-'));
+    try {
+      const migrated = spawnTessera(['migrate', '--json'], { DATABASE_URL: `sqlite:${join(dir, 'spawned.sqlite')}` });
+      assert.equal(migrated.status, 0, migrated.stderr);
+      assert.ok(migrated.json().applied.includes('001_foundation'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains bad arguments and exits non-zero', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['user', 'create', '--email', 'x@example.com'], /password/],
       [['user', 'create', '--email', 'not-an-email', '--password', 'long enough pw'], /valid email/],
@@ -79,7 +98,7 @@ describe('tessera CLI', () => {
       [['bogus'], /unknown command/],
     ];
     for (const [args, message] of cases) {
-      const result = tessera(...args);
+      const result = await tessera(...args);
       assert.notEqual(result.status, 0, args.join(' '));
       assert.match(result.stderr, message, args.join(' '));
     }

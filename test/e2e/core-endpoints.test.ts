@@ -325,23 +325,23 @@ for (const target of storageTargets()) {
       });
 
       it('signs up; the first user of an instance is its admin', async () => {
-        const first = await server.ctx.db.selectFrom('users').select(['email', 'is_admin']).orderBy('created_at').executeTakeFirstOrThrow();
+        const first = await server.db.selectFrom('users').select(['email', 'is_admin']).orderBy('created_at').executeTakeFirstOrThrow();
         assert.equal(first.is_admin, 1);
         const browser = new UserAgent(server.url);
         const page = await (await browser.request('/signup')).text();
         const response = await browser.request('/signup', { form: { _csrf: UserAgent.csrfToken(page), email: 'New.Person@Example.com', password: 'long enough password', name: 'New' } });
         assert.equal(response.status, 200);
         assert.match(await response.text(), /Check your email/);
-        const pending = await server.ctx.db.selectFrom('users').select('id').where('email', '=', 'new.person@example.com').executeTakeFirst();
+        const pending = await server.db.selectFrom('users').select('id').where('email', '=', 'new.person@example.com').executeTakeFirst();
         assert.equal(pending, undefined, 'no account before the link is followed');
 
-        const [mail] = await listMail(server.ctx.db, { to: 'new.person@example.com' });
+        const [mail] = await listMail(server.ctx.store, { to: 'new.person@example.com' });
         const link = new URL(/https?:\/\/\S+\/signup\/confirm\?token=\S+/.exec(mail!.body)![0]);
         const confirmPage = await (await browser.request(link.pathname + link.search)).text();
         const confirmed = await browser.request('/signup/confirm', { form: { _csrf: UserAgent.csrfToken(confirmPage), token: link.searchParams.get('token')! } });
         assert.equal(confirmed.status, 303);
         assert.match(await (await browser.request('/')).text(), /Signed in as new\.person@example\.com/);
-        const created = await server.ctx.db.selectFrom('users').select(['email', 'is_admin', 'email_verified']).where('email', '=', 'new.person@example.com').executeTakeFirstOrThrow();
+        const created = await server.db.selectFrom('users').select(['email', 'is_admin', 'email_verified']).where('email', '=', 'new.person@example.com').executeTakeFirstOrThrow();
         assert.equal(created.is_admin, 0);
         assert.equal(created.email_verified, 1, 'following the link confirmed the address');
         const again = await browser.request('/signup/confirm', { form: { _csrf: UserAgent.csrfToken(confirmPage), token: link.searchParams.get('token')! } });

@@ -8,12 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { saveGrant, FULL_ACCESS } from '../../packages/server/src/core/oauth/authorizations.js';
-import { issueAuthorizationCode, validateAuthorizationParams } from '../../packages/server/src/core/oauth/authorize/request.js';
-import { exchangeAuthorizationCode } from '../../packages/server/src/core/oauth/grant-types/authorization-code.js';
+import { saveAuthorization } from '../../packages/server/src/core/oauth/authorizations.js';
+import { issueCode } from '../../packages/server/src/core/oauth/authorize/issue.js';
+import { validateAuthorizationParams } from '../../packages/server/src/core/oauth/authorize/request.js';
+import { authorizationCodeGrant } from '../../packages/server/src/core/oauth/grant-types/authorization-code.js';
+import { FULL_ACCESS } from '../../packages/server/src/core/oauth/narrowing.js';
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
-import { createRuntime } from '../../packages/server/src/server.js';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { openDatabase } from '../../packages/server/src/store/database.js';
 import { cliDatabaseUrl, storageTargets } from '../support/database.js';
 import { assertNothingHalfWritten } from '../support/invariants.js';
@@ -45,18 +47,18 @@ async function seed(url: string): Promise<Seeded> {
     const { ctx } = runtime;
     const user = await seedUser(ctx);
     const { client, clientSecret } = await seedClient(ctx, { redirectUris: [REDIRECT] });
-    const grant = await saveGrant(ctx.db, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, ctx.now());
+    const grant = await ctx.store.transaction((tx) => saveAuthorization(tx, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, ctx.now()));
     const request = validateAuthorizationParams(client, REDIRECT, {
       response_type: 'code', scope: 'project:read', code_challenge: s256(VERIFIER), code_challenge_method: 'S256',
-    }, ctx.config.resources);
+    }, { resources: ctx.config.resources, scopes: ctx.scopes });
     const codes: string[] = [];
     for (let i = 0; i < CODES + CHAINS; i++) {
-      const location = new URL(await issueAuthorizationCode(ctx, request, user, grant, { authTime: ctx.now(), amr: ['pwd'] }));
+      const location = new URL(await issueCode(ctx, ctx.store, request, { userId: user.id, email: user.email, authTime: ctx.now(), amr: ['pwd'] }, grant));
       codes.push(location.searchParams.get('code')!);
     }
     const refreshTokens: string[] = [];
     for (const code of codes.splice(CODES)) {
-      const response = await exchangeAuthorizationCode(ctx, client, { code, redirect_uri: REDIRECT, code_verifier: VERIFIER });
+      const response = await authorizationCodeGrant.handle(ctx, client, { code, redirect_uri: REDIRECT, code_verifier: VERIFIER }, {});
       refreshTokens.push(response.refresh_token!);
     }
     return { clientId: client.id, clientSecret: clientSecret!, codes, refreshTokens };

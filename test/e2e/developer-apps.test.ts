@@ -11,12 +11,13 @@ import { setAppVerified } from '../../packages/server/src/platform/developer-app
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { tesseraCli } from '../support/cli.js';
-import { cliDatabaseUrl, storageTargets } from '../support/database.js';
+import { storageTargets } from '../support/database.js';
 import { basicAuth, TestOAuthClient } from '../support/oauth-client.js';
 import { PASSWORD, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
 
+/** The CLI's DATABASE_URL for a test server: on PostgreSQL it names the suite's own schema. */
 const APPS = '/settings/developers/apps';
 const REDIRECT = 'http://127.0.0.1:9999/callback';
 const VERIFIER = 'v'.repeat(50);
@@ -61,8 +62,8 @@ for (const target of storageTargets()) {
       const member = await seedUser(server.ctx);
       const outsider = await seedUser(server.ctx);
       acmeId = (await seedOrganization(server.ctx, owner.id, 'Acme')).organization.id;
-      await addMember(server.ctx.db, { organizationId: acmeId, userId: admin.id, role: 'admin' }, server.ctx.now());
-      await addMember(server.ctx.db, { organizationId: acmeId, userId: member.id, role: 'member' }, server.ctx.now());
+      await addMember(server.ctx.store, { organizationId: acmeId, userId: admin.id, role: 'admin' }, server.ctx.now());
+      await addMember(server.ctx.store, { organizationId: acmeId, userId: member.id, role: 'member' }, server.ctx.now());
       await seedOrganization(server.ctx, outsider.id, 'Globex');
       for (const [role, user] of Object.entries({ owner, admin, member, outsider })) {
         agents[role as keyof typeof agents] = new UserAgent(server.url);
@@ -117,7 +118,7 @@ for (const target of storageTargets()) {
       }
       assert.equal((await agents.member.request(`${APPS}/new`)).status, 403);
       assert.match(await (await agents.member.request(APPS)).text(), /Only owners and admins of an organization can create apps/);
-      assert.equal(await server.ctx.db.selectFrom('clients').select('id').where('kind', '=', 'app').executeTakeFirst(), undefined);
+      assert.equal(await server.db.selectFrom('clients').select('id').where('kind', '=', 'app').executeTakeFirst(), undefined);
 
       assert.equal((await agents.owner.request(`${APPS}/new`)).status, 200);
       const created = await createApp(agents.owner);
@@ -126,7 +127,7 @@ for (const target of storageTargets()) {
       const { clientId, clientSecret } = createdIds(await created.text());
       assert.match(clientId ?? '', /^pca_/);
       assert.match(clientSecret ?? '', /^pcs_/);
-      const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', clientId!).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').selectAll().where('id', '=', clientId!).executeTakeFirstOrThrow();
       assert.equal(row.kind, 'app');
       assert.equal(row.organization_id, acmeId);
       assert.equal(row.secret_hash, hashToken(clientSecret!));
@@ -136,14 +137,14 @@ for (const target of storageTargets()) {
         assert.ok(html.includes(clientId!));
         assert.ok(!html.includes(clientSecret!), `${page} shows the secret again`);
       }
-      const audit = await server.ctx.db.selectFrom('audit_events').selectAll().where('client_id', '=', clientId!).execute();
+      const audit = await server.db.selectFrom('audit_events').selectAll().where('client_id', '=', clientId!).execute();
       assert.deepEqual(audit.map((event) => event.type), ['app.created']);
 
       const byAdmin = await createApp(agents.admin, { name: 'Admin Tool', client_type: 'public', redirect_uris: 'com.example.admintool:/callback' });
       assert.equal(byAdmin.status, 201);
       const publicApp = createdIds(await byAdmin.text());
       assert.equal(publicApp.clientSecret, undefined);
-      const publicRow = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', publicApp.clientId!).executeTakeFirstOrThrow();
+      const publicRow = await server.db.selectFrom('clients').selectAll().where('id', '=', publicApp.clientId!).executeTakeFirstOrThrow();
       assert.equal(publicRow.is_public, 1);
       assert.equal(publicRow.secret_hash, null);
       assert.match(await (await agents.owner.request(APPS)).text(), /Admin Tool/);
@@ -182,7 +183,7 @@ for (const target of storageTargets()) {
       const accepted = await createApp(agents.owner, { name: 'Multi', redirect_uris: `https://app.example/cb\r\nhttp://[::1]/cb\r\ncom.example.multi:/cb` });
       assert.equal(accepted.status, 201);
       const { clientId } = createdIds(await accepted.text());
-      const row = await server.ctx.db.selectFrom('clients').select('redirect_uris').where('id', '=', clientId!).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').select('redirect_uris').where('id', '=', clientId!).executeTakeFirstOrThrow();
       assert.deepEqual(JSON.parse(row.redirect_uris), ['https://app.example/cb', 'http://[::1]/cb', 'com.example.multi:/cb']);
     });
 
@@ -198,19 +199,19 @@ for (const target of storageTargets()) {
       assert.match(html, /Changes saved/);
       assert.match(html, /value="After"/);
       assert.match(html, /https:\/\/after\.example\/cb/);
-      const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
       assert.equal(row.name, 'After');
       assert.equal(row.description, 'New words');
       assert.equal(row.scope_ceiling, 'annotation:write');
       assert.equal(row.logo_uri, 'https://cdn.example/after.png');
       assert.deepEqual(JSON.parse(row.redirect_uris), [REDIRECT, 'https://after.example/cb']);
-      const types = await server.ctx.db.selectFrom('audit_events').select('type').where('client_id', '=', clientId).execute();
+      const types = await server.db.selectFrom('audit_events').select('type').where('client_id', '=', clientId).execute();
       assert.ok(types.some((event) => event.type === 'app.updated'));
 
       const invalid = await agents.owner.request(page, { form: { _csrf: await csrf(agents.owner), name: 'Tessera Official', redirect_uris: REDIRECT, scope: 'openid' } });
       assert.equal(invalid.status, 400);
       assert.match(await invalid.text(), /must not contain/);
-      const unchanged = await server.ctx.db.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirstOrThrow();
+      const unchanged = await server.db.selectFrom('clients').select('name').where('id', '=', clientId).executeTakeFirstOrThrow();
       assert.equal(unchanged.name, 'After');
     });
 
@@ -218,7 +219,7 @@ for (const target of storageTargets()) {
       const withRefresh = await createdApp({ name: 'Refreshing' });
       assert.match((await tokensFor(withRefresh.clientId, withRefresh.clientSecret)).refresh_token ?? '', /^phr_/);
       const without = await createdApp({ name: 'Short Lived', refresh_tokens: 'off' });
-      const row = await server.ctx.db.selectFrom('clients').select('grant_types').where('id', '=', without.clientId).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').select('grant_types').where('id', '=', without.clientId).executeTakeFirstOrThrow();
       assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code']);
       assert.equal((await tokensFor(without.clientId, without.clientSecret)).refresh_token, undefined);
       assert.match(await (await agents.owner.request(`${APPS}/${without.clientId}`)).text(), /name="refresh_tokens" value="off" checked/);
@@ -242,7 +243,7 @@ for (const target of storageTargets()) {
       };
       const full = await signIn(agents.owner, 'openid project:read annotation:write');
       const writeOnly = await signIn(agents.admin, 'annotation:write');
-      const project = (await server.ctx.db.selectFrom('projects').select('id').where('organization_id', '=', acmeId).executeTakeFirstOrThrow()).id;
+      const project = (await server.db.selectFrom('projects').select('id').where('organization_id', '=', acmeId).executeTakeFirstOrThrow()).id;
       const annotate = (accessToken: string) =>
         fetch(`${server.url}/api/projects/${project}/annotations`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ content: 'note' }) });
       assert.equal((await annotate(full.access_token)).status, 201);
@@ -274,7 +275,7 @@ for (const target of storageTargets()) {
       assert.equal(((await asked.json()) as { error: string }).error, 'invalid_scope');
       const emptied = await token(clientId, clientSecret, { grant_type: 'refresh_token', refresh_token: writeOnly.refresh_token! });
       assert.equal(((await emptied.json()) as { error: string }).error, 'invalid_grant');
-      const audit = await server.ctx.db.selectFrom('audit_events').select('detail').where('client_id', '=', clientId).where('type', '=', 'app.updated').executeTakeFirstOrThrow();
+      const audit = await server.db.selectFrom('audit_events').select('detail').where('client_id', '=', clientId).where('type', '=', 'app.updated').executeTakeFirstOrThrow();
       assert.deepEqual(JSON.parse(audit.detail).scope_lowered, { removed: ['annotation:write'], grants: 2, token_families: 2, revoked_token_families: 1 });
 
       // Raised again, the scope needs consent again: the stored grant lost it.
@@ -289,7 +290,7 @@ for (const target of storageTargets()) {
       const created = await postMultipart(agents.owner, APPS, appFields({ name: 'Logo App' }), { bytes: PNG, type: 'image/png' });
       assert.equal(created.status, 201);
       const { clientId } = createdIds(await created.text());
-      const row = await server.ctx.db.selectFrom('clients').select('logo_uri').where('id', '=', clientId!).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').select('logo_uri').where('id', '=', clientId!).executeTakeFirstOrThrow();
       assert.match(row.logo_uri ?? '', new RegExp(`^${server.url}/logos/${clientId}\\?v=\\d+$`));
       const logo = await fetch(row.logo_uri!);
       assert.equal(logo.status, 200);
@@ -298,18 +299,18 @@ for (const target of storageTargets()) {
       assert.equal(logo.headers.get('content-security-policy'), "default-src 'none'");
       assert.match(logo.headers.get('cache-control') ?? '', /public, max-age=\d+/);
       assert.ok(Buffer.from(await logo.arrayBuffer()).equals(PNG));
-      const stored = await server.ctx.db.selectFrom('client_logos').selectAll().where('client_id', '=', clientId!).executeTakeFirstOrThrow();
+      const stored = await server.db.selectFrom('client_logos').selectAll().where('client_id', '=', clientId!).executeTakeFirstOrThrow();
       assert.equal(stored.data, PNG.toString('base64'));
 
       // Editing without a new file keeps the upload; a new file replaces it with a new version.
       const page = `${APPS}/${clientId}`;
       const kept = await postMultipart(agents.owner, page, { name: 'Logo App', redirect_uris: REDIRECT, scope: 'openid', logo_url: '' });
       assert.equal(kept.status, 303);
-      assert.equal((await server.ctx.db.selectFrom('clients').select('logo_uri').where('id', '=', clientId!).executeTakeFirstOrThrow()).logo_uri, row.logo_uri);
+      assert.equal((await server.db.selectFrom('clients').select('logo_uri').where('id', '=', clientId!).executeTakeFirstOrThrow()).logo_uri, row.logo_uri);
       server.advance(1000);
       const replaced = await postMultipart(agents.owner, page, { name: 'Logo App', redirect_uris: REDIRECT, scope: 'openid' }, { bytes: JPEG, type: 'image/jpeg' });
       assert.equal(replaced.status, 303);
-      const newUri = (await server.ctx.db.selectFrom('clients').select('logo_uri').where('id', '=', clientId!).executeTakeFirstOrThrow()).logo_uri!;
+      const newUri = (await server.db.selectFrom('clients').select('logo_uri').where('id', '=', clientId!).executeTakeFirstOrThrow()).logo_uri!;
       assert.notEqual(newUri, row.logo_uri);
       assert.equal((await fetch(newUri)).headers.get('content-type'), 'image/jpeg');
 
@@ -326,7 +327,7 @@ for (const target of storageTargets()) {
         const onEdit = await postMultipart(agents.owner, page, { name: 'Logo App', redirect_uris: REDIRECT, scope: 'openid' }, upload);
         assert.equal(onEdit.status, 400);
       }
-      assert.equal(await server.ctx.db.selectFrom('clients').select('id').where('name', '=', 'Bad Logo').executeTakeFirst(), undefined);
+      assert.equal(await server.db.selectFrom('clients').select('id').where('name', '=', 'Bad Logo').executeTakeFirst(), undefined);
 
       const withoutCsrf = await fetch(`${server.url}${APPS}`, { method: 'POST', body: new FormData(), headers: { cookie: agents.owner.cookieHeader() } });
       assert.equal(withoutCsrf.status, 403);
@@ -344,7 +345,7 @@ for (const target of storageTargets()) {
       const newSecret = createdIds(html).clientSecret!;
       assert.match(newSecret, /^pcs_/);
       assert.notEqual(newSecret, oldSecret);
-      assert.equal((await server.ctx.db.selectFrom('clients').select('secret_hash').where('id', '=', clientId).executeTakeFirstOrThrow()).secret_hash, hashToken(newSecret));
+      assert.equal((await server.db.selectFrom('clients').select('secret_hash').where('id', '=', clientId).executeTakeFirstOrThrow()).secret_hash, hashToken(newSecret));
 
       const withOld = await token(clientId, oldSecret, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(withOld.status, 401);
@@ -353,14 +354,14 @@ for (const target of storageTargets()) {
       assert.equal((await userinfo(tokens.access_token)).status, 200);
       const withNew = await token(clientId, newSecret, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(withNew.status, 200);
-      const types = await server.ctx.db.selectFrom('audit_events').select('type').where('client_id', '=', clientId).execute();
+      const types = await server.db.selectFrom('audit_events').select('type').where('client_id', '=', clientId).execute();
       assert.ok(types.some((event) => event.type === 'app.secret_rotated'));
     });
 
     it('deletes an app after a confirmation naming it: tokens, grants and the client id stop working', async () => {
       const { clientId, clientSecret } = await createdApp({ name: 'Doomed' });
       const tokens = await tokensFor(clientId, clientSecret);
-      assert.ok(await server.ctx.db.selectFrom('grants').select('id').where('client_id', '=', clientId).executeTakeFirst());
+      assert.ok(await server.db.selectFrom('authorizations').select('id').where('client_id', '=', clientId).executeTakeFirst());
 
       const confirmation = await agents.owner.request(`${APPS}/${clientId}/delete`);
       assert.equal(confirmation.status, 200);
@@ -375,15 +376,15 @@ for (const target of storageTargets()) {
       assert.match(await (await agents.owner.request(`${APPS}?deleted=1`)).text(), /The app was deleted/);
 
       assert.equal((await userinfo(tokens.access_token)).status, 401);
-      assert.equal(await server.ctx.db.selectFrom('grants').select('id').where('client_id', '=', clientId).executeTakeFirst(), undefined);
-      const families = await server.ctx.db.selectFrom('token_families').select('revoked_at').where('client_id', '=', clientId).execute();
+      assert.equal(await server.db.selectFrom('authorizations').select('id').where('client_id', '=', clientId).executeTakeFirst(), undefined);
+      const families = await server.db.selectFrom('token_families').select('revoked_at').where('client_id', '=', clientId).execute();
       assert.ok(families.length > 0 && families.every((family) => family.revoked_at !== null));
       const refused = await token(clientId, clientSecret, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
       assert.equal(refused.status, 401);
       assert.equal(((await refused.json()) as { error: string }).error, 'invalid_client');
       assert.equal((await agents.owner.request(authorizeUrl(clientId))).status, 400);
       assert.equal((await agents.owner.request(`${APPS}/${clientId}`)).status, 404);
-      const audit = await server.ctx.db.selectFrom('audit_events').select(['type', 'detail']).where('client_id', '=', clientId).where('type', '=', 'app.deleted').executeTakeFirstOrThrow();
+      const audit = await server.db.selectFrom('audit_events').select(['type', 'detail']).where('client_id', '=', clientId).where('type', '=', 'app.deleted').executeTakeFirstOrThrow();
       assert.equal(JSON.parse(audit.detail).name, 'Doomed');
     });
 
@@ -402,7 +403,7 @@ for (const target of storageTargets()) {
         ];
         assert.deepEqual(attempts.map((response) => response.status), [404, 404, 404, 404, 404]);
       }
-      const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
       assert.equal(row.name, 'Private To Acme');
       const signedOut = await new UserAgent(server.url).request(page);
       assert.equal(signedOut.status, 303);
@@ -419,7 +420,7 @@ for (const target of storageTargets()) {
         const saved = await agents.admin.request(page, { form: { _csrf: await csrf(agents.admin), ...fields } });
         assert.equal(saved.status, 303);
       };
-      const verified = async () => (await server.ctx.db.selectFrom('clients').select('verified').where('id', '=', clientId).executeTakeFirstOrThrow()).verified;
+      const verified = async () => (await server.db.selectFrom('clients').select('verified').where('id', '=', clientId).executeTakeFirstOrThrow()).verified;
 
       await setAppVerified(server.ctx, clientId, true, 'system:test');
       // What the badge does not vouch for, and saving what is already there, keep it.
@@ -433,7 +434,7 @@ for (const target of storageTargets()) {
         [{ redirect_uris: `${REDIRECT}\nhttps://elsewhere.example/cb` }, 'redirect_uris'],
         [{ scope: ['openid', 'profile', 'project:read', 'annotation:write'] }, 'scope'],
       ];
-      const unverifiedEvents = () => server.ctx.db.selectFrom('audit_events').selectAll().where('client_id', '=', clientId).where('type', '=', 'app.unverified').execute();
+      const unverifiedEvents = () => server.db.selectFrom('audit_events').selectAll().where('client_id', '=', clientId).where('type', '=', 'app.unverified').execute();
       for (const [change, what] of changes) {
         await setAppVerified(server.ctx, clientId, true, 'system:test');
         assert.match(await consent(), /badge verified/, what);
@@ -451,25 +452,25 @@ for (const target of storageTargets()) {
 
     it('lets an instance admin verify and unverify an app from the CLI', async () => {
       const { clientId } = await createdApp({ name: 'Trusted' });
-      const tessera = tesseraCli({ databaseUrl: cliDatabaseUrl({ url: server.config.databaseUrl, schema: server.db.schema }) });
+      const tessera = tesseraCli({ databaseUrl: server.cliDatabaseUrl });
       const consent = async () => (await agents.owner.request(`${authorizeUrl(clientId)}&prompt=consent`)).text();
       assert.doesNotMatch(await consent(), /badge verified/);
 
-      const verified = tessera('app', 'verify', clientId, '--json');
+      const verified = await tessera('app', 'verify', clientId, '--json');
       assert.equal(verified.status, 0, verified.stderr);
       assert.deepEqual(verified.json(), { client_id: clientId, name: 'Trusted', verified: true });
       assert.match(await consent(), /badge verified/);
       assert.match(await (await agents.owner.request(APPS)).text(), /badge verified/);
 
-      const unverified = tessera('app', 'unverify', clientId);
+      const unverified = await tessera('app', 'unverify', clientId);
       assert.equal(unverified.status, 0, unverified.stderr);
       assert.match(unverified.stdout, /no longer verified/);
       assert.doesNotMatch(await consent(), /badge verified/);
-      const types = await server.ctx.db.selectFrom('audit_events').select(['type', 'actor']).where('client_id', '=', clientId).execute();
+      const types = await server.db.selectFrom('audit_events').select(['type', 'actor']).where('client_id', '=', clientId).execute();
       assert.ok(types.some((event) => event.type === 'app.verified' && event.actor === 'system:cli'));
       assert.ok(types.some((event) => event.type === 'app.unverified'));
 
-      const unknown = tessera('app', 'verify', 'pca_nobody', '--json');
+      const unknown = await tessera('app', 'verify', 'pca_nobody', '--json');
       assert.equal(unknown.status, 2);
       assert.match(unknown.stderr, /no app pca_nobody/);
     });

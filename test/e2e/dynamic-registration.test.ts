@@ -86,7 +86,7 @@ for (const target of storageTargets()) {
         logo_uri: 'https://app.example.com/logo.png',
       });
 
-      const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', client_id).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').selectAll().where('id', '=', client_id).executeTakeFirstOrThrow();
       assert.equal(row.kind, 'dynamic');
       assert.equal(row.is_public, 1);
       assert.equal(row.secret_hash, null);
@@ -126,13 +126,13 @@ for (const target of storageTargets()) {
         const secret = body.client_secret!;
         assert.match(secret, /^pcs_/);
 
-        const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', body.client_id).executeTakeFirstOrThrow();
+        const row = await server.db.selectFrom('clients').selectAll().where('id', '=', body.client_id).executeTakeFirstOrThrow();
         assert.equal(row.is_public, 0);
         assert.equal(row.secret_hash, hashToken(secret));
         assert.equal(row.id_token_signed_response_alg, 'ES256');
         assert.equal(row.token_endpoint_auth_method, method);
         assert.ok(!JSON.stringify(row).includes(secret.slice(4)), 'the secret itself is nowhere in the row');
-        const audit = await listAudit(server.ctx.db, { clientId: body.client_id });
+        const audit = await listAudit(server.ctx.store, { clientId: body.client_id });
         assert.deepEqual(audit.map((event) => event.type), ['client.registered']);
         assert.ok(!audit[0]!.detail.includes(secret.slice(4)), 'the secret is not in the audit trail');
 
@@ -156,7 +156,7 @@ for (const target of storageTargets()) {
     it('holds a client to the grant types it registered: no refresh token without refresh_token, unauthorized_client for the grant', async () => {
       const body = await registered(server, { client_name: 'Code Only', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
       assert.deepEqual(body.grant_types, ['authorization_code']);
-      const row = await server.ctx.db.selectFrom('clients').select('grant_types').where('id', '=', body.client_id).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').select('grant_types').where('id', '=', body.client_id).executeTakeFirstOrThrow();
       assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code']);
 
       const app = await TestOAuthClient.discover(server.url, { clientId: body.client_id, redirectUri: REDIRECT });
@@ -214,7 +214,7 @@ for (const target of storageTargets()) {
         [[REDIRECT], 'invalid_client_metadata'],
         ['"a string"', 'invalid_client_metadata'],
       ];
-      const clientsBefore = await server.ctx.db.selectFrom('clients').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const clientsBefore = await server.db.selectFrom('clients').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       for (const [body, error] of cases) {
         const response = await register(server, body);
         assert.equal(response.status, 400, JSON.stringify(body));
@@ -223,7 +223,7 @@ for (const target of storageTargets()) {
         assert.equal(answer.error, error, JSON.stringify(body));
         assert.ok(answer.error_description.length > 10, answer.error_description);
       }
-      const clientsAfter = await server.ctx.db.selectFrom('clients').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const clientsAfter = await server.db.selectFrom('clients').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(clientsAfter.n), Number(clientsBefore.n), 'nothing was stored');
     });
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, Agent } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FULL_ACCESS, saveGrant } from '../../packages/server/src/core/oauth/authorizations.js';
+import { saveAuthorization } from '../../packages/server/src/core/oauth/authorizations.js';
+import { FULL_ACCESS } from '../../packages/server/src/core/oauth/narrowing.js';
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { redirectUriMatches } from '../../packages/server/src/core/oauth/redirect-uri.js';
 import { generateToken } from '../../packages/server/src/core/crypto/token-formats.js';
@@ -201,7 +202,7 @@ describe('fuzzing every endpoint', () => {
     const publicClient = await seedClient(server.ctx, { redirectUris: [PUBLIC_REDIRECT], isPublic: true, name: 'Native App' });
     registered = [REDIRECT, PUBLIC_REDIRECT];
     // An existing grant lets a valid authorization request reach the redirect that carries a code.
-    await saveGrant(server.ctx.db, { userId: user.id, clientId: confidential.client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, server.ctx.now());
+    await server.ctx.store.transaction((tx) => saveAuthorization(tx, { userId: user.id, clientId: confidential.client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, server.ctx.now()));
 
     const browser = new UserAgent(server.url);
     const csrf = await browser.signIn(user.email, PASSWORD);

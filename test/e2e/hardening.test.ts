@@ -156,6 +156,6 @@ describe('secret comparisons', () => {
         }
       }
     }
-    assert.deepEqual(findings, [], 'use constantTimeEqual (core/crypto) for secrets');
+    assert.deepEqual(findings, [], 'use constantTimeEqual (packages/server/src/core/oauth/tokens.ts) for secrets');
   });
 });

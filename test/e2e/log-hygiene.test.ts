@@ -58,7 +58,7 @@ describe('log hygiene', () => {
     remember('password', password);
     const signup = await page('/signup');
     assert.equal((await browse('/signup', { form: { _csrf: signup.csrf, email, password, name: 'Log Test' } })).status, 200);
-    const [mail] = await listMail(server.ctx.db, { to: email });
+    const [mail] = await listMail(server.ctx.store, { to: email });
     const link = /https?:\/\/\S+\/signup\/confirm\?token=(\S+)/.exec(mail!.body);
     remember('sign-up confirmation token', link?.[1]);
     const confirmPage = await page(`/signup/confirm?token=${link![1]}`);
@@ -133,7 +133,7 @@ describe('log hygiene', () => {
     // Account recovery: a reset link (a token in a GET URL) and a new password.
     const forgot = await page('/password/forgot');
     assert.equal((await browse('/password/forgot', { form: { _csrf: forgot.csrf, email } })).status, 200);
-    const resetMail = (await listMail(server.ctx.db, { to: email })).find((mail) => mail.body.includes('/password/reset?token='));
+    const resetMail = (await listMail(server.ctx.store, { to: email })).find((mail) => mail.body.includes('/password/reset?token='));
     const resetToken = /\/password\/reset\?token=(\S+)/.exec(resetMail!.body)![1]!;
     remember('password reset token', resetToken);
     const newPassword = `new-pw-${randomBytes(12).toString('hex')}`;

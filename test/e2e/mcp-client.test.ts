@@ -137,7 +137,7 @@ for (const target of storageTargets()) {
       const { clientId } = await authorizeAndRefresh(provider);
       assert.match(clientId, /^pca_/);
       assert.equal((provider.savedClient as { client_secret?: string }).client_secret, undefined, 'a public client gets no secret');
-      const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirstOrThrow();
       assert.equal(row.kind, 'dynamic');
       assert.equal(row.name, 'Claude-like Agent');
       assert.equal(row.is_public, 1);
@@ -151,7 +151,7 @@ for (const target of storageTargets()) {
       assert.equal(await auth(provider, { serverUrl: server.url, authorizationCode: provider.authorizationCode! }), 'AUTHORIZED');
       assert.match(provider.savedTokens!.access_token, /^pha_/);
       assert.equal(await auth(provider, { serverUrl: server.url }), 'AUTHORIZED', 'refreshes with the secret');
-      const row = await server.ctx.db.selectFrom('clients').selectAll().where('id', '=', provider.savedClient!.client_id).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('clients').selectAll().where('id', '=', provider.savedClient!.client_id).executeTakeFirstOrThrow();
       assert.equal(row.is_public, 0);
     });
 
@@ -160,8 +160,8 @@ for (const target of storageTargets()) {
       const provider = new ConsentingProvider(agent, server.url, clientMetadata({ client_name: 'Hosted Agent' }), clientMetadataUrl);
       const { clientId } = await authorizeAndRefresh(provider);
       assert.equal(clientId, clientMetadataUrl, 'the document URL is the client id');
-      assert.equal(await server.ctx.db.selectFrom('clients').select('id').where('name', '=', 'Hosted Agent').executeTakeFirst(), undefined, 'nothing was registered');
-      const cached = await server.ctx.db.selectFrom('cimd_documents').select('client_id').where('client_id', '=', clientMetadataUrl).executeTakeFirst();
+      assert.equal(await server.db.selectFrom('clients').select('id').where('name', '=', 'Hosted Agent').executeTakeFirst(), undefined, 'nothing was registered');
+      const cached = await server.db.selectFrom('cimd_documents').select('client_id').where('client_id', '=', clientMetadataUrl).executeTakeFirst();
       assert.equal(cached?.client_id, clientMetadataUrl);
     });
   });

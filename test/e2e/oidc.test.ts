@@ -194,12 +194,12 @@ for (const target of storageTargets()) {
       const agent = new UserAgent(server.url);
       const email = `new-${Date.now()}@example.com`;
       // Created by an operator without --verified: the address is sent a verification link.
-      await createUser(server.ctx.db, { email, password: PASSWORD, name: 'Grace Hopper' }, server.ctx.now(), { sendVerificationFrom: server.config });
+      await createUser(server.ctx.store, { email, password: PASSWORD, name: 'Grace Hopper' }, server.ctx.now(), { sendVerificationFrom: server.config });
       await agent.signIn(email, PASSWORD);
       const { tokens } = await signIn(config, agent, 'openid email');
       assert.equal(tokens.claims()!.email_verified, false);
 
-      const [mail] = await server.ctx.db.selectFrom('outbox').selectAll().where('to_address', '=', email).execute();
+      const [mail] = await server.db.selectFrom('outbox').selectAll().where('to_address', '=', email).execute();
       const link = new URL(/https?:\/\/\S+/.exec(mail!.body)![0]);
       assert.equal(link.origin, server.url);
       // Following the link shows a confirmation button; the GET alone verifies nothing.

@@ -37,7 +37,7 @@ for (const target of storageTargets()) {
       const a = await seedOrganization(ctx, user.id, 'Acme', ['Web', 'Mobile']);
       const stranger = await seedUser(ctx);
       const g = await seedOrganization(ctx, stranger.id, 'Globex', ['Shop']);
-      await addMember(ctx.db, { organizationId: g.organization.id, userId: user.id, role: 'member' }, ctx.now());
+      await addMember(ctx.store, { organizationId: g.organization.id, userId: user.id, role: 'member' }, ctx.now());
       const f = await seedOrganization(ctx, stranger.id, 'Initech', ['Secret']);
       acme = { id: a.organization.id, web: a.projects[0]!.id, mobile: a.projects[1]!.id };
       globex = { id: g.organization.id, shop: g.projects[0]!.id };
@@ -231,12 +231,12 @@ for (const target of storageTargets()) {
     });
 
     it('gives personal API keys exactly the same rules', async () => {
-      const { key } = await createApiKey(server.ctx.db, { userId, label: 'cli', scopes: ['project:read', 'organization:read'], narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [acme.web] } }, server.ctx.now());
+      const { key } = await createApiKey(server.ctx.store, { userId, label: 'cli', scopes: ['project:read', 'organization:read'], narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [acme.web] } }, server.ctx.now());
       assert.equal((await api(key, `/api/projects/${acme.web}`)).status, 200);
       assert.equal((await api(key, `/api/projects/${acme.mobile}`)).status, 403);
       assert.equal((await api(key, `/api/organizations/${acme.id}`)).status, 403);
       assert.equal((await api(key, `/api/projects/${acme.web}/annotations`)).status, 403);
-      const row = await server.ctx.db.selectFrom('api_keys').select('last_used_at').where('user_id', '=', userId).executeTakeFirstOrThrow();
+      const row = await server.db.selectFrom('api_keys').select('last_used_at').where('user_id', '=', userId).executeTakeFirstOrThrow();
       assert.ok(row.last_used_at !== null);
     });
 
@@ -257,7 +257,7 @@ for (const target of storageTargets()) {
     it('answers the event query from real events, and lists event definitions', async () => {
       const tokens = await tokenFor({ access_level: 'all' });
       const now = server.ctx.now();
-      const inserted = await seedSampleEvents(server.ctx.db, acme.web, now, 10);
+      const inserted = await seedSampleEvents(server.ctx.store, acme.web, now, 10);
       const definitions = await api(tokens.access_token, `/api/projects/${acme.web}/event_definitions`);
       assert.deepEqual(definitions.body.results.map((d: { name: string }) => d.name), ['$pageview', 'purchase', 'signed_up']);
 
@@ -266,11 +266,11 @@ for (const target of storageTargets()) {
       assert.equal(all.status, 200);
       assert.equal(all.body.totals.count, inserted);
       assert.equal(all.body.results.reduce((sum: number, day: { count: number }) => sum + day.count, 0), inserted);
-      const distinct = await server.ctx.db.selectFrom('events').select('distinct_id').distinct().where('project_id', '=', acme.web).execute();
+      const distinct = await server.db.selectFrom('events').select('distinct_id').distinct().where('project_id', '=', acme.web).execute();
       assert.equal(all.body.totals.unique_visitors, distinct.length);
 
       const views = await api(tokens.access_token, `/api/projects/${acme.web}/query`, { method: 'POST', body: { event: '$pageview', date_from: from } });
-      const viewCount = await server.ctx.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', acme.web).where('event', '=', '$pageview').executeTakeFirstOrThrow();
+      const viewCount = await server.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', acme.web).where('event', '=', '$pageview').executeTakeFirstOrThrow();
       assert.equal(views.body.totals.count, Number(viewCount.n));
       assert.equal((await api(tokens.access_token, `/api/projects/${acme.mobile}/query`, { method: 'POST', body: {} })).body.totals.count, 0);
       assert.equal((await api(tokens.access_token, `/api/projects/${acme.web}/query`, { method: 'POST', body: { date_from: 'yesterday' } })).status, 400);

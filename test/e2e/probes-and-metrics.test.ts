@@ -39,14 +39,14 @@ for (const target of storageTargets()) {
     });
 
     it('is not ready while a migration this build knows is missing', async () => {
-      const [latest] = await server.ctx.db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never, 'desc').limit(1).execute() as Array<{ name: string }>;
-      await server.ctx.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', latest!.name as never).execute();
+      const [latest] = await server.db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never, 'desc').limit(1).execute() as Array<{ name: string }>;
+      await server.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', latest!.name as never).execute();
       try {
         const ready = await fetch(`${server.url}/readyz`);
         assert.equal(ready.status, 503);
         assert.deepEqual(((await ready.json()) as { database: unknown }).database, { status: 'up', schema: 'behind', pending: [latest!.name] });
       } finally {
-        await server.ctx.db.insertInto('kysely_migration' as never).values({ name: latest!.name, timestamp: new Date().toISOString() } as never).execute();
+        await server.db.insertInto('kysely_migration' as never).values({ name: latest!.name, timestamp: new Date().toISOString() } as never).execute();
       }
       assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
     });

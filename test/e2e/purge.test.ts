@@ -18,9 +18,9 @@ for (const target of storageTargets()) {
     it('deletes an expired session within a few seconds, and keeps a live one', async () => {
       const user = await seedUser(server.ctx);
       const now = server.ctx.now();
-      const expired = await createSession(server.ctx.db, user.id, ['pwd'], now - 7200_000, 3600);
-      const live = await createSession(server.ctx.db, user.id, ['pwd'], now, 3600);
-      const present = async (token: string) => (await server.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(token)).executeTakeFirst()) !== undefined;
+      const expired = await createSession(server.ctx.store, user.id, ['pwd'], now - 7200_000, 3600);
+      const live = await createSession(server.ctx.store, user.id, ['pwd'], now, 3600);
+      const present = async (token: string) => (await server.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(token)).executeTakeFirst()) !== undefined;
       const deadline = Date.now() + 10_000;
       while ((await present(expired)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(await present(expired), false);

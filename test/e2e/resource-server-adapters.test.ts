@@ -66,7 +66,7 @@ describe('resource-server adapters in a Fastify and an Express app', () => {
     const { client, clientSecret } = await seedClient(tessera.ctx, { redirectUris: [REDIRECT_URI] });
     const oauth = await TestOAuthClient.discover(tessera.url, { clientId: client.id, clientSecret, redirectUri: REDIRECT_URI });
     const agent = new UserAgent(tessera.url);
-    await agent.signIn((await tessera.ctx.db.selectFrom('users').select('email').where('id', '=', user.id).executeTakeFirstOrThrow()).email, PASSWORD);
+    await agent.signIn((await tessera.db.selectFrom('users').select('email').where('id', '=', user.id).executeTakeFirstOrThrow()).email, PASSWORD);
     issue = async (resource, scope, choice = {}) => {
       const { url, codeVerifier, state } = await oauth.authorizationUrl(scope, { resource, prompt: 'consent' });
       return (await oauth.exchange(await agent.authorize(url.href, choice), codeVerifier, state)).access_token;

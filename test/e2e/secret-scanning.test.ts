@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createApiKey, findActiveApiKey } from '../../packages/server/src/platform/api-keys.js';
 import { listAudit } from '../../packages/server/src/core/audit.js';
 import { listMail } from '../../packages/server/src/platform/mail.js';
-import { FULL_ACCESS } from '../../packages/server/src/core/oauth/authorizations.js';
+import { FULL_ACCESS } from '../../packages/server/src/core/oauth/narrowing.js';
 import { generateToken, hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { storageTargets } from '../support/database.js';
 import { basicAuth, TestOAuthClient } from '../support/oauth-client.js';
@@ -100,7 +100,7 @@ for (const target of storageTargets()) {
     it('revokes reported tokens of every kind and labels each report', async () => {
       const leakedAccess = await issueTokens();
       const leakedRefresh = await issueTokens();
-      const { key: apiKey } = await createApiKey(server.ctx.db, { userId, label: 'CI', scopes: ['project:read'], narrowing: FULL_ACCESS }, server.ctx.now());
+      const { key: apiKey } = await createApiKey(server.ctx.store, { userId, label: 'CI', scopes: ['project:read'], narrowing: FULL_ACCESS }, server.ctx.now());
       const unknown = generateToken('accessToken');
       const wellFormed = generateToken('refreshToken');
       const wrongChecksum = wellFormed.slice(0, -1) + (wellFormed.endsWith('0') ? '1' : '0');
@@ -123,9 +123,9 @@ for (const target of storageTargets()) {
       assert.equal(refreshed.status, 400);
       assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant');
       assert.equal(await introspect(leakedRefresh.access_token), false);
-      assert.equal(await findActiveApiKey(server.ctx.db, apiKey), undefined);
+      assert.equal(await findActiveApiKey(server.ctx.store, apiKey), undefined);
 
-      const events = await listAudit(server.ctx.db, { userId, type: 'secret_scanning.revoked' });
+      const events = await listAudit(server.ctx.store, { userId, type: 'secret_scanning.revoked' });
       assert.deepEqual(events.map((event) => JSON.parse(event.detail).token_type).sort(), ['access_token', 'personal_api_key', 'refresh_token']);
       for (const event of events) {
         assert.equal(event.actor, 'system:secret-scanning');
@@ -133,7 +133,7 @@ for (const target of storageTargets()) {
         for (const token of tokens) assert.ok(!event.detail.includes(token), 'the audit trail never holds a token');
       }
 
-      const mail = await listMail(server.ctx.db, { to: email });
+      const mail = await listMail(server.ctx.store, { to: email });
       assert.equal(mail.length, 3);
       for (const [index, name] of ['OAuth access token', 'OAuth refresh token', 'personal API key'].entries()) {
         const message = mail.find((item) => item.subject.includes(name));
@@ -146,7 +146,7 @@ for (const target of storageTargets()) {
       // Reported again: still ours, nothing left to revoke, nobody mailed twice.
       const again = await report(body, signed(body, githubKey));
       assert.deepEqual(((await again.json()) as Array<{ label: string }>).map((verdict) => verdict.label).slice(0, 3), ['true_positive', 'true_positive', 'true_positive']);
-      assert.equal((await listMail(server.ctx.db, { to: email })).length, 3);
+      assert.equal((await listMail(server.ctx.store, { to: email })).length, 3);
     });
 
     it('refuses reports without a valid signature and revokes nothing', async () => {

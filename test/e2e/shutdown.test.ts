@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { seedFamilies } from '../../bench/tessera-seed.js';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
-import { createRuntime } from '../../packages/server/src/server.js';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { logLines, startTesseraProcess, type TesseraProcess } from '../support/child-server.js';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
@@ -85,7 +85,7 @@ describe('graceful shutdown', () => {
     // The answer given during the shutdown was committed.
     const runtime = await createRuntime(loadConfig({ DATABASE_URL: database.url, TESSERA_RATE_LIMITS: 'false' }));
     try {
-      const row = await runtime.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', '=', hashToken(issued.refresh_token)).executeTakeFirst();
+      const row = await runtime.store.kysely.selectFrom('refresh_tokens').select('token_hash').where('token_hash', '=', hashToken(issued.refresh_token)).executeTakeFirst();
       assert.ok(row, 'the rotation answered during the shutdown is in the database');
     } finally {
       await runtime.close();

@@ -54,7 +54,7 @@ describe('SQLite locked by another process', () => {
       const started = Date.now();
       assertUnavailable(await refresh(server, seeded, seeded.refreshTokens[0]!));
       assert.ok(Date.now() - started < LOCK_TIMEOUT_MS + 1500, `answered after ${Date.now() - started} ms`);
-      assert.match(server.db.availability.reason ?? '', /^SQLITE_BUSY/);
+      assert.match(server.store.availability.reason ?? '', /^SQLITE_BUSY/);
       // Reads go on beside the lock (WAL).
       const introspection = await fetch(`${server.url}/oauth/introspect`, {
         method: 'POST',
@@ -66,8 +66,8 @@ describe('SQLite locked by another process', () => {
       locker.prepare('ROLLBACK').run();
       locker.close();
     }
-    assert.equal((await findRefreshToken(server.ctx.db, seeded.refreshTokens[0]))?.rotatedAt, null, 'no rotation was written');
-    await assertNothingHalfWritten(server.ctx.db);
+    assert.equal((await findRefreshToken(server.ctx.store, seeded.refreshTokens[0]))?.rotatedAt, null, 'no rotation was written');
+    await assertNothingHalfWritten(server.db);
     const after = await refresh(server, seeded, seeded.refreshTokens[0]!);
     assert.equal(after.status, 200, JSON.stringify(after.body));
   });
@@ -77,7 +77,7 @@ describe('SQLite locked by another process', () => {
     const started = Date.now();
     try {
       locker.prepare('BEGIN IMMEDIATE').run();
-      const write = () => server.ctx.transaction((trx) => trx.updateTable('clients').set({ updated_at: Date.now() }).where('id', '=', seeded.clientId).execute());
+      const write = () => server.ctx.store.transaction((tx) => tx.clients.update(seeded.clientId, { updated_at: Date.now() }));
       const outcomes = await Promise.allSettled([write(), write(), write(), write(), write()]);
       for (const outcome of outcomes) {
         assert.equal(outcome.status, 'rejected');
@@ -147,18 +147,18 @@ describe('SQLite on a full disk', { skip: mounted ? false : 'cannot mount a smal
         continue;
       }
       assertUnavailable(answer);
-      assert.match(server.db.availability.reason ?? '', /^SQLITE_(FULL|IOERR)/);
+      assert.match(server.store.availability.reason ?? '', /^SQLITE_(FULL|IOERR)/);
       failedToken = token;
       break;
     }
     assert.ok(failedToken, `${rotations} rotations all fitted on the full disk`);
-    await assertNothingHalfWritten(server.ctx.db);
+    await assertNothingHalfWritten(server.db);
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200, 'reads still work');
 
     rmSync(filler);
     const again = await refresh(server, seeded, failedToken);
     assert.equal(again.status, 200, JSON.stringify(again.body));
-    const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(server.ctx.db);
+    const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(server.db);
     assert.deepEqual(integrity.rows, [{ integrity_check: 'ok' }]);
     t.diagnostic(`${rotations} rotations fitted after the disk was filled; the next was answered 503 and rotated once room was made`);
   });

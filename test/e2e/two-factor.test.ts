@@ -16,11 +16,12 @@ import { listAudit } from '../../packages/server/src/core/audit.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { ACR_PASSWORD, ACR_TWO_FACTOR } from '../../packages/server/src/core/oidc/acr.js';
 import { tesseraCli } from '../support/cli.js';
-import { cliDatabaseUrl, storageTargets } from '../support/database.js';
+import { storageTargets } from '../support/database.js';
 import { PASSWORD, seedClient, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { UserAgent } from '../support/user-agent.js';
 
+/** The CLI's DATABASE_URL for a test server: on PostgreSQL it names the suite's own schema. */
 const REDIRECT_URI = 'http://127.0.0.1:9999/callback';
 
 /** The code an authenticator app shows at the server's current time (its clock can be moved). */
@@ -78,7 +79,7 @@ for (const target of storageTargets()) {
       const page = await (await agent.request('/settings/security/two-factor/start', { form: { _csrf: csrf } })).text();
       assert.match(page, /<img class="qr" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
       const secret = /id="totp-secret">([A-Z2-7]+)</.exec(page)![1]!;
-      const stored = await server.ctx.db.selectFrom('two_factor').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+      const stored = await server.db.selectFrom('two_factor').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
       assert.equal(stored.confirmed_at, null);
       assert.ok(!stored.secret_sealed.includes(secret), 'the secret is sealed at rest');
 
@@ -88,12 +89,12 @@ for (const target of storageTargets()) {
       const codes = [...(await confirmed.text()).matchAll(/<li><code>([a-z2-7-]+)<\/code><\/li>/g)].map((match) => match[1]!);
       assert.equal(codes.length, 10);
       assert.equal(new Set(codes).size, 10);
-      const hashes = (await server.ctx.db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', user.id).execute()).map((row) => row.code_hash);
+      const hashes = (await server.db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', user.id).execute()).map((row) => row.code_hash);
       assert.deepEqual(hashes.sort(), codes.map((code) => hashToken(code.replaceAll('-', ''))).sort());
       const security = await (await agent.request('/settings/security')).text();
       assert.match(security, /<strong>On\.<\/strong>/);
       assert.doesNotMatch(security, new RegExp(codes[0]!), 'recovery codes are shown only once');
-      assert.ok((await listAudit(server.ctx.db, { userId: user.id })).some((event) => event.type === 'two_factor.enabled'));
+      assert.ok((await listAudit(server.ctx.store, { userId: user.id })).some((event) => event.type === 'two_factor.enabled'));
     });
 
     it('asks for the code after the password; the pending step can be neither skipped nor replayed', async () => {
@@ -116,7 +117,7 @@ for (const target of storageTargets()) {
       assert.equal(right.status, 303);
       assert.equal(right.headers.get('location'), '/settings/security');
       assert.ok(sessionCookie(right));
-      const session = await server.ctx.db.selectFrom('sessions').select('amr').where('user_id', '=', user.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+      const session = await server.db.selectFrom('sessions').select('amr').where('user_id', '=', user.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
       assert.equal(session.amr, 'pwd otp');
 
       // The pending sign-in was used up: replaying its cookie gets nowhere.
@@ -153,7 +154,7 @@ for (const target of storageTargets()) {
       const first = await signInWithCode(new UserAgent(server.url), user.email, codes[3]!.toUpperCase());
       assert.equal(first.status, 303);
       assert.equal((await signInWithCode(new UserAgent(server.url), user.email, codes[3]!)).status, 401, 'a recovery code works once');
-      assert.ok((await listAudit(server.ctx.db, { userId: user.id })).some((event) => event.type === 'two_factor.recovery_code_used'));
+      assert.ok((await listAudit(server.ctx.store, { userId: user.id })).some((event) => event.type === 'two_factor.recovery_code_used'));
       assert.match(await (await (await (async () => {
         const agent = new UserAgent(server.url);
         await signInWithCode(agent, user.email, codes[4]!);
@@ -177,19 +178,19 @@ for (const target of storageTargets()) {
       assert.match(await off.text(), /Two-factor sign-in is off/);
       const plain = await signInWithCode(new UserAgent(server.url), user.email, undefined);
       assert.equal(plain.headers.get('location'), '/');
-      const types = (await listAudit(server.ctx.db, { userId: user.id })).map((event) => event.type);
+      const types = (await listAudit(server.ctx.store, { userId: user.id })).map((event) => event.type);
       assert.ok(types.includes('two_factor.disabled') && types.includes('two_factor.recovery_codes_regenerated'));
     });
 
     it('lets an instance admin reset two-factor sign-in with tessera user reset-2fa', async () => {
       const { user } = await enrolledUser();
-      const tessera = tesseraCli({ databaseUrl: cliDatabaseUrl({ url: server.config.databaseUrl, schema: server.db.schema }) });
-      const result = tessera('user', 'reset-2fa', '--email', user.email.toUpperCase(), '--json');
+      const tessera = tesseraCli({ databaseUrl: server.cliDatabaseUrl });
+      const result = await tessera('user', 'reset-2fa', '--email', user.email.toUpperCase(), '--json');
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(result.json(), { email: user.email, two_factor_reset: true });
-      assert.equal(tessera('user', 'reset-2fa', '--email', 'nobody@example.com').status, 2);
-      assert.equal((await server.ctx.db.selectFrom('two_factor').select('user_id').where('user_id', '=', user.id).execute()).length, 0);
-      const reset = (await listAudit(server.ctx.db, { userId: user.id })).find((event) => event.type === 'two_factor.reset');
+      assert.equal((await tessera('user', 'reset-2fa', '--email', 'nobody@example.com')).status, 2);
+      assert.equal((await server.db.selectFrom('two_factor').select('user_id').where('user_id', '=', user.id).execute()).length, 0);
+      const reset = (await listAudit(server.ctx.store, { userId: user.id })).find((event) => event.type === 'two_factor.reset');
       assert.equal(reset?.actor, 'system:cli');
       assert.equal((await signInWithCode(new UserAgent(server.url), user.email, undefined)).headers.get('location'), '/');
     });
@@ -253,7 +254,7 @@ for (const target of storageTargets()) {
         const config = await relyingParty();
         const { user, agent } = await enrolledUser();
         // A session from before enrolment: password only.
-        await server.ctx.db.updateTable('sessions').set({ amr: 'pwd' }).where('user_id', '=', user.id).execute();
+        await server.db.updateTable('sessions').set({ amr: 'pwd' }).where('user_id', '=', user.id).execute();
         const { url } = await authorizationUrl(config, { acr_values: ACR_TWO_FACTOR });
         const stepUp = await agent.authorize(url.href);
         assert.equal(stepUp.pathname, '/login');
@@ -267,8 +268,8 @@ for (const target of storageTargets()) {
         const { organization, projects } = await seedOrganization(server.ctx, owner.id, 'Strict Org', ['Secrets']);
         const { organization: relaxed } = await seedOrganization(server.ctx, owner.id, 'Relaxed Org', []);
         const member = await seedUser(server.ctx);
-        await addMember(server.ctx.db, { organizationId: organization.id, userId: member.id, role: 'member' }, server.ctx.now());
-        await addMember(server.ctx.db, { organizationId: relaxed.id, userId: member.id, role: 'member' }, server.ctx.now());
+        await addMember(server.ctx.store, { organizationId: organization.id, userId: member.id, role: 'member' }, server.ctx.now());
+        await addMember(server.ctx.store, { organizationId: relaxed.id, userId: member.id, role: 'member' }, server.ctx.now());
 
         // Only an owner may require it.
         const memberAgent = new UserAgent(server.url);
@@ -278,7 +279,7 @@ for (const target of storageTargets()) {
         const required = await ownerAgent.request('/settings/security/organizations', { form: { _csrf: ownerCsrf, organization_id: organization.id, require: 'on' } });
         assert.equal(required.status, 200);
         assert.match(unescapeHtml(await required.text()), /Two-factor sign-in required/);
-        assert.ok((await listAudit(server.ctx.db, { userId: owner.id })).some((event) => event.type === 'organization.two_factor_required'));
+        assert.ok((await listAudit(server.ctx.store, { userId: owner.id })).some((event) => event.type === 'organization.two_factor_required'));
 
         const { client, clientSecret } = await seedClient(server.ctx, { redirectUris: [REDIRECT_URI] });
         const config = await oidc.discovery(new URL(server.url), client.id, { client_secret: clientSecret! }, oidc.ClientSecretPost(clientSecret!), { execute: [oidc.allowInsecureRequests] });
@@ -344,7 +345,7 @@ for (const target of storageTargets()) {
       }
       // Five wrong codes end the first pending sign-in; the seventh failure locks the account.
       assert.deepEqual(statuses, [303, 401, 401, 401, 401, 303, 303, 401, 429, 429, 429, 429]);
-      const mail = await server.ctx.db.selectFrom('outbox').select('body').where('to_address', '=', user.email).where('subject', 'like', '%paused%').execute();
+      const mail = await server.db.selectFrom('outbox').select('body').where('to_address', '=', user.email).where('subject', 'like', '%paused%').execute();
       assert.equal(mail.length, 1);
       assert.match(mail[0]!.body, /right password was entered/);
     });

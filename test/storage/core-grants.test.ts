@@ -7,18 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { createSession } from '../../packages/server/src/platform/accounts/sessions.js';
 import { sendVerificationEmail } from '../../packages/server/src/platform/accounts/email-verification.js';
 import type { User } from '../../packages/server/src/store/schema.js';
-import { issueAuthorizationCode, type AuthorizationRequest } from '../../packages/server/src/core/oauth/authorize/request.js';
+import { issueCode } from '../../packages/server/src/core/oauth/authorize/issue.js';
+import type { AuthorizationRequest } from '../../packages/server/src/core/oauth/authorize/request.js';
 import type { OAuthClient } from '../../packages/server/src/core/clients/client.js';
-import { FULL_ACCESS, saveGrant, type Narrowing } from '../../packages/server/src/core/oauth/authorizations.js';
+import { saveAuthorization, type Consent } from '../../packages/server/src/core/oauth/authorizations.js';
+import { FULL_ACCESS, type Narrowing } from '../../packages/server/src/core/oauth/narrowing.js';
 import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
-import { exchangeAuthorizationCode } from '../../packages/server/src/core/oauth/grant-types/authorization-code.js';
-import { refreshTokens } from '../../packages/server/src/core/oauth/grant-types/refresh-token.js';
+import { authorizationCodeGrant } from '../../packages/server/src/core/oauth/grant-types/authorization-code.js';
+import { refreshTokenGrant } from '../../packages/server/src/core/oauth/grant-types/refresh-token.js';
 import { introspectToken } from '../../packages/server/src/core/oauth/introspect.js';
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
-import { purgeExpired } from '../../packages/server/src/core/purge.js';
 import { revokeToken } from '../../packages/server/src/core/oauth/revoke.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
-import { migrateToLatest } from '../../packages/server/src/store/database.js';
 import { storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { seedClient, seedOrganization, seedUser } from '../support/seed.js';
@@ -53,10 +53,15 @@ for (const target of storageTargets()) {
     });
     after(() => rt.dispose());
 
+    const saveGrant = (consent: Consent) => rt.ctx.store.transaction((tx) => saveAuthorization(tx, consent, rt.ctx.now()));
+    const refreshTokens = (forClient: OAuthClient, params: { refresh_token?: string; scope?: string; resource?: string }) =>
+      refreshTokenGrant.handle(rt.ctx, forClient, params, {});
+    const purgeExpired = (batchSize?: number) => rt.store.purgeExpired(rt.ctx.now(), batchSize === undefined ? {} : { batchSize });
+
     async function code(options: { scopes?: string[]; narrowing?: Narrowing; forClient?: OAuthClient } = {}) {
       const forClient = options.forClient ?? client;
       const scopes = options.scopes ?? ['project:read', 'annotation:write'];
-      const grant = await saveGrant(rt.ctx.db, { userId: user.id, clientId: forClient.id, scopes, narrowing: options.narrowing ?? FULL_ACCESS }, rt.ctx.now());
+      const grant = await saveGrant({ userId: user.id, clientId: forClient.id, scopes, narrowing: options.narrowing ?? FULL_ACCESS });
       const request: AuthorizationRequest = {
         client: forClient,
         redirectUri: REDIRECT,
@@ -71,15 +76,15 @@ for (const target of storageTargets()) {
         projectHint: undefined,
         acr: undefined,
       };
-      const location = new URL(await issueAuthorizationCode(rt.ctx, request, user, grant, { authTime: rt.ctx.now(), amr: ['pwd'] }));
+      const location = new URL(await issueCode(rt.ctx, rt.ctx.store, request, { userId: user.id, email: user.email, authTime: rt.ctx.now(), amr: ['pwd'] }, grant));
       return location.searchParams.get('code')!;
     }
 
     const redeem = (value: string, overrides: Record<string, string | undefined> = {}, forClient = client) =>
-      exchangeAuthorizationCode(rt.ctx, forClient, { code: value, redirect_uri: REDIRECT, code_verifier: VERIFIER, ...overrides });
+      authorizationCodeGrant.handle(rt.ctx, forClient, { code: value, redirect_uri: REDIRECT, code_verifier: VERIFIER, ...overrides }, {});
 
     it('migrations are idempotent', async () => {
-      const again = await migrateToLatest(rt.db);
+      const again = await rt.store.migrate();
       assert.deepEqual(again.results, []);
     });
 
@@ -97,9 +102,9 @@ for (const target of storageTargets()) {
       const value = await code();
       const tokens = await redeem(value);
       const rows = JSON.stringify([
-        await rt.ctx.db.selectFrom('authorization_codes').selectAll().execute(),
-        await rt.ctx.db.selectFrom('access_tokens').selectAll().execute(),
-        await rt.ctx.db.selectFrom('refresh_tokens').selectAll().execute(),
+        await rt.db.selectFrom('authorization_codes').selectAll().execute(),
+        await rt.db.selectFrom('access_tokens').selectAll().execute(),
+        await rt.db.selectFrom('refresh_tokens').selectAll().execute(),
       ]);
       for (const secret of [value, tokens.access_token, tokens.refresh_token!]) assert.ok(!rows.includes(secret));
     });
@@ -109,8 +114,8 @@ for (const target of storageTargets()) {
       const tokens = await redeem(value);
       await rejects(redeem(value), 'invalid_grant', /already been used/);
       assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tokens.refresh_token }), 'invalid_grant');
-      const events = await rt.ctx.db.selectFrom('audit_events').select('type').where('type', '=', 'authorization_code.replay_detected').execute();
+      await rejects(refreshTokens(client, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+      const events = await rt.db.selectFrom('audit_events').select('type').where('type', '=', 'authorization_code.replay_detected').execute();
       assert.ok(events.length >= 1);
     });
 
@@ -141,8 +146,8 @@ for (const target of storageTargets()) {
 
     it('rotates refresh tokens: a new pair on every use', async () => {
       const first = await redeem(await code());
-      const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
-      const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
+      const second = await refreshTokens(client, { refresh_token: first.refresh_token });
+      const third = await refreshTokens(client, { refresh_token: second.refresh_token });
       assert.equal(new Set([first.refresh_token, second.refresh_token, third.refresh_token]).size, 3);
       assert.equal(new Set([first.access_token, second.access_token, third.access_token]).size, 3);
       assert.equal((await introspectToken(rt.ctx, client, { token: third.access_token })).active, true);
@@ -150,55 +155,55 @@ for (const target of storageTargets()) {
 
     it('answers a reuse within the grace window with the same successor pair', async () => {
       const first = await redeem(await code());
-      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      const successor = await refreshTokens(client, { refresh_token: first.refresh_token });
       rt.advance(119_000);
-      const retried = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      const retried = await refreshTokens(client, { refresh_token: first.refresh_token });
       assert.equal(retried.access_token, successor.access_token);
       assert.equal(retried.refresh_token, successor.refresh_token);
       // The family stays valid: the successor still rotates.
-      const next = await refreshTokens(rt.ctx, client, { refresh_token: successor.refresh_token });
+      const next = await refreshTokens(client, { refresh_token: successor.refresh_token });
       assert.equal((await introspectToken(rt.ctx, client, { token: next.access_token })).active, true);
     });
 
     it('treats a retry of a token whose successor was itself rotated as reuse, even inside the grace window', async () => {
       const r0 = await redeem(await code());
-      const r1 = await refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token });
+      const r1 = await refreshTokens(client, { refresh_token: r0.refresh_token });
       // R1 not rotated yet: a retry of R0 (a lost answer, a parallel request) still gets R1.
-      assert.equal((await refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token })).refresh_token, r1.refresh_token);
-      const r2 = await refreshTokens(rt.ctx, client, { refresh_token: r1.refresh_token });
+      assert.equal((await refreshTokens(client, { refresh_token: r0.refresh_token })).refresh_token, r1.refresh_token);
+      const r2 = await refreshTokens(client, { refresh_token: r1.refresh_token });
       rt.advance(10_000);
       // R1 was used, so whoever still presents R0 is not the client that holds the chain.
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: r0.refresh_token }), 'invalid_grant', /family has been revoked/);
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: r2.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(client, { refresh_token: r0.refresh_token }), 'invalid_grant', /family has been revoked/);
+      await rejects(refreshTokens(client, { refresh_token: r2.refresh_token }), 'invalid_grant');
       assert.deepEqual(await introspectToken(rt.ctx, client, { token: r2.access_token }), { active: false });
-      const family = await rt.ctx.db.selectFrom('token_families').select('revoked_reason').where('id', '=', (await rt.ctx.db.selectFrom('access_tokens').select('family_id').where('token_hash', '=', hashToken(r2.access_token)).executeTakeFirstOrThrow()).family_id).executeTakeFirstOrThrow();
+      const family = await rt.db.selectFrom('token_families').select('revoked_reason').where('id', '=', (await rt.db.selectFrom('access_tokens').select('family_id').where('token_hash', '=', hashToken(r2.access_token)).executeTakeFirstOrThrow()).family_id).executeTakeFirstOrThrow();
       assert.match(family.revoked_reason ?? '', /reused/);
     });
 
     it('never answers a retry in the grace window with more scope than it asks for', async () => {
       const first = await redeem(await code());
-      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      const successor = await refreshTokens(client, { refresh_token: first.refresh_token });
       assert.equal(successor.scope, 'project:read annotation:write');
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'project:read' }), 'invalid_scope', /retry/);
+      await rejects(refreshTokens(client, { refresh_token: first.refresh_token, scope: 'project:read' }), 'invalid_scope', /retry/);
       // The refusal changes nothing: the same retry with the scope it first asked for still gets the pair.
-      const retried = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'annotation:write project:read' });
+      const retried = await refreshTokens(client, { refresh_token: first.refresh_token, scope: 'annotation:write project:read' });
       assert.equal(retried.refresh_token, successor.refresh_token);
       // A retry may get less than it asks for (the answer says so), as a narrower first request gave.
       const narrowFirst = await redeem(await code());
-      const narrowed = await refreshTokens(rt.ctx, client, { refresh_token: narrowFirst.refresh_token, scope: 'project:read' });
-      const wideRetry = await refreshTokens(rt.ctx, client, { refresh_token: narrowFirst.refresh_token });
+      const narrowed = await refreshTokens(client, { refresh_token: narrowFirst.refresh_token, scope: 'project:read' });
+      const wideRetry = await refreshTokens(client, { refresh_token: narrowFirst.refresh_token });
       assert.equal(wideRetry.refresh_token, narrowed.refresh_token);
       assert.equal(wideRetry.scope, 'project:read');
     });
 
     it('revokes the whole family when a rotated token is reused after the grace window', async () => {
       const first = await redeem(await code());
-      const successor = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
+      const successor = await refreshTokens(client, { refresh_token: first.refresh_token });
       rt.advance(121_000);
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token }), 'invalid_grant', /family has been revoked/);
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: successor.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(client, { refresh_token: first.refresh_token }), 'invalid_grant', /family has been revoked/);
+      await rejects(refreshTokens(client, { refresh_token: successor.refresh_token }), 'invalid_grant');
       assert.deepEqual(await introspectToken(rt.ctx, client, { token: successor.access_token }), { active: false });
-      const events = await rt.ctx.db.selectFrom('audit_events').select('type').where('type', '=', 'refresh_token.reuse_detected').execute();
+      const events = await rt.db.selectFrom('audit_events').select('type').where('type', '=', 'refresh_token.reuse_detected').execute();
       assert.ok(events.length >= 1);
     });
 
@@ -207,14 +212,14 @@ for (const target of storageTargets()) {
       const narrowing: Narrowing = { accessLevel: 'organization', organizationIds: [organization.id], projectIds: [] };
       const first = await redeem(await code({ narrowing }));
       assert.deepEqual(first.scoped_organizations, [organization.id]);
-      const narrower = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token, scope: 'project:read' });
+      const narrower = await refreshTokens(client, { refresh_token: first.refresh_token, scope: 'project:read' });
       assert.equal(narrower.scope, 'project:read');
       assert.deepEqual(narrower.scoped_organizations, [organization.id]);
       assert.equal(narrower.access_level, 'organization');
       // annotation:write covers annotation:read, so asking for the read scope is a narrowing too.
-      const read = await refreshTokens(rt.ctx, client, { refresh_token: narrower.refresh_token, scope: 'annotation:read' });
+      const read = await refreshTokens(client, { refresh_token: narrower.refresh_token, scope: 'annotation:read' });
       assert.equal(read.scope, 'annotation:read');
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: read.refresh_token, scope: 'query:read' }), 'invalid_scope');
+      await rejects(refreshTokens(client, { refresh_token: read.refresh_token, scope: 'query:read' }), 'invalid_scope');
     });
 
     it('revokes, in the consent that narrows a grant, the token families it no longer covers, and only those', async () => {
@@ -228,36 +233,36 @@ for (const target of storageTargets()) {
       assert.deepEqual([await live(project), await live(organization), await live(full)], [true, true, true]);
 
       const narrowed = { userId: user.id, clientId: client.id, scopes: ['project:read'] };
-      await saveGrant(rt.ctx.db, { ...narrowed, narrowing: { accessLevel: 'organization', organizationIds: [kept.id], projectIds: [] } }, rt.ctx.now());
+      await saveGrant({ ...narrowed, narrowing: { accessLevel: 'organization', organizationIds: [kept.id], projectIds: [] } });
       assert.deepEqual([await live(project), await live(organization), await live(full)], [true, true, false]);
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: full.refresh_token! }), 'invalid_grant');
-      const stillKept = await refreshTokens(rt.ctx, client, { refresh_token: organization.refresh_token! });
+      await rejects(refreshTokens(client, { refresh_token: full.refresh_token! }), 'invalid_grant');
+      const stillKept = await refreshTokens(client, { refresh_token: organization.refresh_token! });
       assert.equal(stillKept.access_level, 'organization');
 
-      await saveGrant(rt.ctx.db, { ...narrowed, narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [inDropped!.id] } }, rt.ctx.now());
+      await saveGrant({ ...narrowed, narrowing: { accessLevel: 'project', organizationIds: [], projectIds: [inDropped!.id] } });
       assert.deepEqual([await live(project), await live(stillKept)], [false, false]);
-      const families = await rt.ctx.db.selectFrom('token_families').select('revoked_reason').where('user_id', '=', user.id).where('client_id', '=', client.id).where('revoked_reason', '=', 'consent narrowed').execute();
+      const families = await rt.db.selectFrom('token_families').select('revoked_reason').where('user_id', '=', user.id).where('client_id', '=', client.id).where('revoked_reason', '=', 'consent narrowed').execute();
       assert.ok(families.length >= 3);
-      const events = await rt.ctx.db.selectFrom('audit_events').select('detail').where('user_id', '=', user.id).where('type', '=', 'consent.granted').orderBy('at', 'desc').limit(2).execute();
+      const events = await rt.db.selectFrom('audit_events').select('detail').where('user_id', '=', user.id).where('type', '=', 'consent.granted').orderBy('at', 'desc').limit(2).execute();
       assert.deepEqual(events.map((event) => JSON.parse(event.detail).revoked_families).sort(), [1, 2]);
     });
 
     it('bounds a refresh by the client\'s ceiling as it is now (a CIMD document that dropped a scope, say)', async () => {
       const first = await redeem(await code());
       const lowered: OAuthClient = { ...client, scopeCeiling: ['project:read', 'annotation:read'] };
-      const refreshed = await refreshTokens(rt.ctx, lowered, { refresh_token: first.refresh_token! });
+      const refreshed = await refreshTokens(lowered, { refresh_token: first.refresh_token! });
       assert.equal(refreshed.scope, 'project:read annotation:read');
-      await rejects(refreshTokens(rt.ctx, lowered, { refresh_token: refreshed.refresh_token!, scope: 'annotation:write' }), 'invalid_scope', /not allowed for this client/);
-      await rejects(refreshTokens(rt.ctx, { ...client, scopeCeiling: ['query:read'] }, { refresh_token: refreshed.refresh_token! }), 'invalid_scope', /none of the scopes/);
+      await rejects(refreshTokens(lowered, { refresh_token: refreshed.refresh_token!, scope: 'annotation:write' }), 'invalid_scope', /not allowed for this client/);
+      await rejects(refreshTokens({ ...client, scopeCeiling: ['query:read'] }, { refresh_token: refreshed.refresh_token! }), 'invalid_scope', /none of the scopes/);
     });
 
     it('refuses a refresh token of another client, an expired one, and a forged one', async () => {
       const first = await redeem(await code());
-      await rejects(refreshTokens(rt.ctx, other, { refresh_token: first.refresh_token }), 'invalid_grant');
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tamper(first.refresh_token!) }), 'invalid_grant');
-      await rejects(refreshTokens(rt.ctx, client, {}), 'invalid_request');
+      await rejects(refreshTokens(other, { refresh_token: first.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(client, { refresh_token: tamper(first.refresh_token!) }), 'invalid_grant');
+      await rejects(refreshTokens(client, {}), 'invalid_request');
       rt.advance(31 * 24 * 3600 * 1000);
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(client, { refresh_token: first.refresh_token }), 'invalid_grant');
     });
 
     it('revokes a refresh token with its family, access tokens included', async () => {
@@ -265,14 +270,14 @@ for (const target of storageTargets()) {
       const result = await revokeToken(rt.ctx, client, { token: tokens.refresh_token, token_type_hint: 'refresh_token' });
       assert.equal(result.revoked, 'family');
       assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
-      await rejects(refreshTokens(rt.ctx, client, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(client, { refresh_token: tokens.refresh_token }), 'invalid_grant');
     });
 
     it('revokes an access token alone', async () => {
       const tokens = await redeem(await code());
       assert.equal((await revokeToken(rt.ctx, client, { token: tokens.access_token })).revoked, 'access_token');
       assert.deepEqual(await introspectToken(rt.ctx, client, { token: tokens.access_token }), { active: false });
-      assert.ok(await refreshTokens(rt.ctx, client, { refresh_token: tokens.refresh_token }));
+      assert.ok(await refreshTokens(client, { refresh_token: tokens.refresh_token }));
     });
 
     it('ignores revocation of unknown tokens and of other clients’ tokens', async () => {
@@ -310,47 +315,47 @@ for (const target of storageTargets()) {
       const tokens = await redeem(await code({ forClient: short }), {}, short);
       assert.equal(tokens.expires_in, 60);
       rt.advance(121_000);
-      await rejects(refreshTokens(rt.ctx, short, { refresh_token: tokens.refresh_token }), 'invalid_grant');
+      await rejects(refreshTokens(short, { refresh_token: tokens.refresh_token }), 'invalid_grant');
     });
 
     // Last: it moves the clock a month on.
     it('purges expired tokens, old codes, expired sessions and verification links, and keeps what can still be used', async () => {
       const spentCode = await code();
       const first = await redeem(spentCode);
-      const second = await refreshTokens(rt.ctx, client, { refresh_token: first.refresh_token });
-      const session = await createSession(rt.ctx.db, user.id, ['pwd'], rt.ctx.now(), 3600);
-      await sendVerificationEmail(rt.ctx.db, rt.config, user, rt.ctx.now());
+      const second = await refreshTokens(client, { refresh_token: first.refresh_token });
+      const session = await createSession(rt.ctx.store, user.id, ['pwd'], rt.ctx.now(), 3600);
+      await sendVerificationEmail(rt.ctx.store, rt.config, user, rt.ctx.now());
       const stored = async () => ({
-        accessTokens: (await rt.ctx.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
-        refreshTokens: (await rt.ctx.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token!, second.refresh_token!].map(hashToken)).execute()).length,
-        authorizationCodes: (await rt.ctx.db.selectFrom('authorization_codes').select('code_hash').where('code_hash', '=', hashToken(spentCode)).execute()).length,
-        sessions: (await rt.ctx.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(session)).execute()).length,
-        emailVerifications: (await rt.ctx.db.selectFrom('email_verifications').select('token_hash').where('user_id', '=', user.id).execute()).length,
+        accessTokens: (await rt.db.selectFrom('access_tokens').select('token_hash').where('token_hash', 'in', [first.access_token, second.access_token].map(hashToken)).execute()).length,
+        refreshTokens: (await rt.db.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', [first.refresh_token!, second.refresh_token!].map(hashToken)).execute()).length,
+        authorizationCodes: (await rt.db.selectFrom('authorization_codes').select('code_hash').where('code_hash', '=', hashToken(spentCode)).execute()).length,
+        sessions: (await rt.db.selectFrom('sessions').select('id_hash').where('id_hash', '=', hashToken(session)).execute()).length,
+        emailVerifications: (await rt.db.selectFrom('email_verifications').select('token_hash').where('user_id', '=', user.id).execute()).length,
       });
       const expiredLeft = async () => {
         const now = rt.ctx.now();
         const count = async (table: 'access_tokens' | 'refresh_tokens' | 'sessions') =>
-          Number((await rt.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('expires_at', '<=', now).executeTakeFirstOrThrow()).n);
+          Number((await rt.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('expires_at', '<=', now).executeTakeFirstOrThrow()).n);
         return [await count('access_tokens'), await count('refresh_tokens'), await count('sessions')];
       };
 
       // Two hours on: the access tokens and the session have expired; the code is expired but kept for a day.
       rt.advance(2 * 3600_000);
-      const firstPurge = await purgeExpired(rt.ctx, 2); // small batches: many rounds
+      const firstPurge = await purgeExpired(2); // small batches: many rounds
       assert.ok(firstPurge.accessTokens >= 2 && firstPurge.sessions >= 1, JSON.stringify(firstPurge));
       assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 2, authorizationCodes: 1, sessions: 0, emailVerifications: 1 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
       // The rotated refresh token is kept so that its reuse is still caught; the live one still works.
-      const third = await refreshTokens(rt.ctx, client, { refresh_token: second.refresh_token });
+      const third = await refreshTokens(client, { refresh_token: second.refresh_token });
       assert.match(third.refresh_token!, /^phr_/);
 
       // A month on: everything issued above has expired.
       rt.advance(31 * 24 * 3600_000);
-      const secondPurge = await purgeExpired(rt.ctx, 2);
+      const secondPurge = await purgeExpired(2);
       assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1 && secondPurge.emailVerifications >= 1, JSON.stringify(secondPurge));
       assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
-      assert.deepEqual(await purgeExpired(rt.ctx), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
+      assert.deepEqual(await purgeExpired(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
     });
   });
 }

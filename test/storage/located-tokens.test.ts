@@ -9,18 +9,19 @@ import { describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { createUser } from '../../packages/server/src/platform/accounts/users.js';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { FULL_ACCESS, saveGrant } from '../../packages/server/src/core/oauth/authorizations.js';
+import { saveAuthorization } from '../../packages/server/src/core/oauth/authorizations.js';
+import { FULL_ACCESS } from '../../packages/server/src/core/oauth/narrowing.js';
 import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
-import { refreshTokens } from '../../packages/server/src/core/oauth/grant-types/refresh-token.js';
+import { refreshTokenGrant } from '../../packages/server/src/core/oauth/grant-types/refresh-token.js';
+import type { OAuthClient } from '../../packages/server/src/core/clients/client.js';
+import type { Context } from '../../packages/server/src/core/context.js';
 import { introspectToken } from '../../packages/server/src/core/oauth/introspect.js';
 import { revokeToken } from '../../packages/server/src/core/oauth/revoke.js';
 import { createFamily, mintTokens } from '../../packages/server/src/core/oauth/tokens.js';
 import { hashToken, parseToken, tokenRowId, withChecksum } from '../../packages/server/src/core/crypto/token-formats.js';
-import { openDatabase } from '../../packages/server/src/store/database.js';
+import { openStore, type OpenedStore } from '../../packages/server/src/store/index.js';
 import { migrations } from '../../packages/server/src/store/migrations/index.js';
-import type { Database } from '../../packages/server/src/store/schema.js';
-import { createRuntime } from '../../packages/server/src/server.js';
-import type { Kysely } from 'kysely';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { storageTargets } from '../support/database.js';
 import { createTestRuntime } from '../support/runtime.js';
 import { seedClient, seedUser } from '../support/seed.js';
@@ -28,19 +29,24 @@ import { randomBody } from '../support/tokens.js';
 
 const SCOPE = 'project:read';
 const isInvalidGrant = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_grant';
+const refreshTokens = (ctx: Context, client: OAuthClient, params: { refresh_token?: string }) => refreshTokenGrant.handle(ctx, client, params, {});
 
 /**
- * A user, a confidential client, its grant and `count` token families. The grant is written with the
- * modules of today; the client and family rows with the columns of their time (later ones get their defaults).
+ * A user, a confidential client, its grant and `count` token families. The user is written with the
+ * modules of today; the client, grant and family rows with the tables and columns of their time
+ * (later ones get their defaults; `grants` became `authorizations` in 013).
  */
-async function seedFamilies(db: Kysely<Database>, count: number, now: number) {
-  const user = await createUser(db, { email: 'legacy@example.com', password: 'correct horse battery staple' }, now);
+async function seedFamilies(store: OpenedStore, count: number, now: number) {
+  const db = store.kysely;
+  const user = await createUser(store, { email: 'legacy@example.com', password: 'correct horse battery staple' }, now);
   const client = { id: 'pca_legacy_app' };
   await db
     .insertInto('clients')
     .values({ ...client, kind: 'registered', name: 'Old App', redirect_uris: JSON.stringify(['http://127.0.0.1/cb']), is_public: 0, scope_ceiling: SCOPE, verified: 0, created_at: now, updated_at: now })
     .execute();
-  const grant = await saveGrant(db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, now);
+  const grant = { id: randomUUID() };
+  await sql`insert into grants (id, user_id, client_id, scope, access_level, organization_ids, project_ids, created_at, updated_at)
+    values (${grant.id}, ${user.id}, ${client.id}, ${SCOPE}, 'all', '[]', '[]', ${now}, ${now})`.execute(db);
   const families = [];
   for (let i = 0; i < count; i++) {
     const id = randomUUID();
@@ -59,12 +65,12 @@ for (const target of storageTargets()) {
       const now = Date.now();
       const legacy = { access: withChecksum('pha_' + randomBody()), refresh: withChecksum('phr_' + randomBody()), rotated: withChecksum('phr_' + randomBody()) };
       let seeded;
-      const before = openDatabase(database.url, options);
+      const before = openStore(database.url, options);
       try {
         const migrator = new Migrator({ db: before.kysely, provider: { getMigrations: async () => migrations }, ...(database.schema ? { migrationTableSchema: database.schema } : {}) });
         const { error } = await migrator.migrateTo('009_token_expiry_indexes');
         assert.ifError(error);
-        seeded = await seedFamilies(before.kysely, 2, now);
+        seeded = await seedFamilies(before, 2, now);
         const [live, retired] = [seeded.families[0]!, seeded.families[1]!];
         // Rows as the token store wrote them before 010: keyed by hash, the successor sealed on the old row.
         await sql`insert into access_tokens (token_hash, family_id, scope, expires_at, created_at)
@@ -107,9 +113,9 @@ for (const target of storageTargets()) {
       try {
         const user = await seedUser(rt.ctx);
         const { client } = await seedClient(rt.ctx, { scopeCeiling: [SCOPE] });
-        const grant = await saveGrant(rt.ctx.db, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, rt.ctx.now());
-        const family = await createFamily(rt.ctx.db, { userId: user.id, clientId: client.id, grantId: grant.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: null, authTime: rt.ctx.now() }, rt.ctx.now());
-        const real = await mintTokens(rt.ctx, rt.ctx.db, family, client, SCOPE);
+        const authorization = await rt.ctx.store.transaction((tx) => saveAuthorization(tx, { userId: user.id, clientId: client.id, scopes: [SCOPE], narrowing: FULL_ACCESS }, rt.ctx.now()));
+        const family = await createFamily(rt.ctx.store, { userId: user.id, clientId: client.id, authorizationId: authorization.id, scopes: [SCOPE], narrowing: FULL_ACCESS, resource: null, authTime: rt.ctx.now() }, rt.ctx.now());
+        const real = await mintTokens(rt.ctx, rt.ctx.store, family, client, SCOPE);
         // Same prefix and locator, a fresh secret, a valid checksum: well-formed, but not the token.
         const forge = (token: string) => withChecksum(token.slice(0, 4 + 22) + randomBody());
         const forged = { access: forge(real.accessToken), refresh: forge(real.refreshToken!) };

@@ -31,11 +31,11 @@ for (const target of storageTargets()) {
       const { ctx } = server;
       const { client } = await seedClient(ctx);
       const family = await createFamily(
-        ctx.db,
-        { userId, clientId: client.id, grantId: 'g', scopes: ['openid'], narrowing: { accessLevel: 'all', organizationIds: [], projectIds: [] }, resource: null, authTime: ctx.now() },
+        ctx.store,
+        { userId, clientId: client.id, authorizationId: 'g', scopes: ['openid'], narrowing: { accessLevel: 'all', organizationIds: [], projectIds: [] }, resource: null, authTime: ctx.now() },
         ctx.now(),
       );
-      const token = (await ctx.idTokens.issue(ctx.db, { family, client, accessToken: generateToken('accessToken'), nonce: null }))!;
+      const token = (await ctx.idTokens.issue(ctx.store, { family, client, accessToken: generateToken('accessToken'), nonce: null }))!;
       return { token, clientId: client.id, kid: decodeProtectedHeader(token).kid! };
     }
 
@@ -55,7 +55,7 @@ for (const target of storageTargets()) {
     }
 
     it('keeps private keys sealed under the configured secret', async () => {
-      const rows = await server.ctx.db.selectFrom('signing_keys').selectAll().execute();
+      const rows = await server.db.selectFrom('signing_keys').selectAll().execute();
       assert.ok(rows.length >= 2);
       for (const row of rows) {
         assert.ok(!row.private_jwk_sealed.includes('"d"'));
@@ -69,7 +69,7 @@ for (const target of storageTargets()) {
       const beforeRotation = await idToken();
       const oldKid = beforeRotation.kid;
 
-      const { created } = await rotateSigningKey(ctx.db, ctx.config, 'RS256', ctx.now());
+      const { created } = await rotateSigningKey(ctx.store, ctx.config, 'RS256', ctx.now());
       ctx.signingKeys.invalidate();
       assert.equal(created.status, 'pending');
       assert.ok((await publishedKids()).includes(created.kid), 'the new key is published at once');
@@ -84,7 +84,7 @@ for (const target of storageTargets()) {
       assert.equal(afterRotation.kid, created.kid, 'new tokens use the new key');
       assert.ok(await verifies(beforeRotation), 'a token signed before the rotation still verifies');
       assert.ok(await verifies(afterRotation));
-      const statuses = Object.fromEntries((await listSigningKeys(ctx.db, ctx.config, ctx.now())).map((key) => [key.kid, key.status]));
+      const statuses = Object.fromEntries((await listSigningKeys(ctx.store, ctx.config, ctx.now())).map((key) => [key.kid, key.status]));
       assert.equal(statuses[oldKid], 'retired');
       assert.equal(statuses[created.kid], 'active');
 
@@ -97,18 +97,18 @@ for (const target of storageTargets()) {
       ctx.signingKeys.invalidate();
       assert.ok(!(await publishedKids()).includes(oldKid), 'gone once every token it signed has expired');
       assert.ok((await publishedKids()).includes(created.kid));
-      const { deleted } = await rotateSigningKey(ctx.db, ctx.config, 'RS256', ctx.now());
+      const { deleted } = await rotateSigningKey(ctx.store, ctx.config, 'RS256', ctx.now());
       assert.deepEqual(deleted, [oldKid], 'the next rotation deletes the expired key');
     });
 
     it('rotates at once for a compromised key, leaving the other algorithm alone', async () => {
       const { ctx } = server;
-      const es256Before = (await listSigningKeys(ctx.db, ctx.config, ctx.now())).filter((key) => key.alg === 'ES256' && key.status === 'active');
-      const { created } = await rotateSigningKey(ctx.db, ctx.config, 'RS256', ctx.now(), { immediately: true });
+      const es256Before = (await listSigningKeys(ctx.store, ctx.config, ctx.now())).filter((key) => key.alg === 'ES256' && key.status === 'active');
+      const { created } = await rotateSigningKey(ctx.store, ctx.config, 'RS256', ctx.now(), { immediately: true });
       ctx.signingKeys.invalidate();
       assert.equal(created.status, 'active');
       assert.equal((await idToken()).kid, created.kid);
-      const es256After = (await listSigningKeys(ctx.db, ctx.config, ctx.now())).filter((key) => key.alg === 'ES256' && key.status === 'active');
+      const es256After = (await listSigningKeys(ctx.store, ctx.config, ctx.now())).filter((key) => key.alg === 'ES256' && key.status === 'active');
       assert.deepEqual(es256After, es256Before);
     });
   });

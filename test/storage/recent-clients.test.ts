@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
-import { createRuntime } from '../../packages/server/src/server.js';
+import { createRuntime } from '../../packages/server/src/runtime.js';
 import { sqliteTarget, storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { seedClient } from '../support/seed.js';
@@ -24,7 +24,7 @@ for (const target of storageTargets()) {
     });
     after(() => rt.dispose());
 
-    const renameElsewhere = (clientId: string, name: string) => rt.ctx.db.updateTable('clients').set({ name }).where('id', '=', clientId).execute();
+    const renameElsewhere = (clientId: string, name: string) => rt.db.updateTable('clients').set({ name }).where('id', '=', clientId).execute();
 
     it('keeps a client read for authentication at most a second, and always reads it afresh for resolve', async () => {
       const { client } = await seedClient(rt.ctx, { name: 'Before' });
@@ -56,7 +56,7 @@ for (const target of storageTargets()) {
 
     it('does not keep an unknown id, so a client created elsewhere works at once', async () => {
       assert.equal(await rt.ctx.clients.resolveRecent('pca_not_yet'), undefined);
-      await rt.ctx.db
+      await rt.db
         .insertInto('clients')
         .values({ id: 'pca_not_yet', kind: 'registered', name: 'Late', redirect_uris: '[]', is_public: 1, verified: 0, created_at: 1, updated_at: 1 })
         .execute();
@@ -83,7 +83,7 @@ describe('client changes announced through Redis', { skip: redisUrl ? false : 'T
       const { client } = await seedClient(here.ctx, { name: 'Before' });
       assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
       const changedAt = Date.now();
-      await here.ctx.db.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
+      await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
       here.ctx.clients.forget(client.id);
 
       let seen = (await there.ctx.clients.resolveRecent(client.id))?.name;

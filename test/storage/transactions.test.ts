@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { FULL_ACCESS, saveGrant, touchGrant } from '../../packages/server/src/core/oauth/authorizations.js';
+import { saveAuthorization, touchAuthorization } from '../../packages/server/src/core/oauth/authorizations.js';
+import { FULL_ACCESS } from '../../packages/server/src/core/oauth/narrowing.js';
 import { affectedRows, firstRow, prepareQuery } from '../../packages/server/src/store/prepared.js';
 import type { Database } from '../../packages/server/src/store/schema.js';
 import { groupCommit, groupedReads } from '../../packages/server/src/store/transactions.js';
@@ -30,24 +31,24 @@ for (const target of storageTargets()) {
     after(() => rt.dispose());
 
     it('runs a prepared query with fresh values each time', async () => {
-      await insertOrganization(rt.ctx.db, { id: 'org-p1', name: 'One', now: 1 });
-      await insertOrganization(rt.ctx.db, { id: 'org-p2', name: 'Two', now: 2 });
-      assert.deepEqual(await firstRow(selectOrganization(rt.ctx.db, { id: 'org-p2' })), { id: 'org-p2', name: 'Two' });
-      assert.equal(await affectedRows(renameOrganization(rt.ctx.db, { id: 'org-p1', name: 'Uno' })), 1);
-      assert.equal(await affectedRows(renameOrganization(rt.ctx.db, { id: 'missing', name: 'x' })), 0);
-      assert.deepEqual(await firstRow(selectOrganization(rt.ctx.db, { id: 'org-p1' })), { id: 'org-p1', name: 'Uno' });
+      await insertOrganization(rt.db, { id: 'org-p1', name: 'One', now: 1 });
+      await insertOrganization(rt.db, { id: 'org-p2', name: 'Two', now: 2 });
+      assert.deepEqual(await firstRow(selectOrganization(rt.db, { id: 'org-p2' })), { id: 'org-p2', name: 'Two' });
+      assert.equal(await affectedRows(renameOrganization(rt.db, { id: 'org-p1', name: 'Uno' })), 1);
+      assert.equal(await affectedRows(renameOrganization(rt.db, { id: 'missing', name: 'x' })), 0);
+      assert.deepEqual(await firstRow(selectOrganization(rt.db, { id: 'org-p1' })), { id: 'org-p1', name: 'Uno' });
     });
 
     it('refuses a prepared query whose parameter is computed with rather than passed as a value', async () => {
       const computed = prepareQuery((db, p: { now: number }) => db.selectFrom('organizations').select('id').where('created_at', '<', p.now - 1000));
-      await assert.rejects(computed(rt.ctx.db, { now: 5 }), /not used as values: now/);
+      await assert.rejects(computed(rt.db, { now: 5 }), /not used as values: now/);
     });
 
     it('gives concurrent transactions their own results, and a failing one undoes only its own writes', async () => {
       const outcomes = await Promise.allSettled(
         ['a', 'b', 'fails', 'c'].map((name) =>
-          rt.ctx.transaction(async (trx) => {
-            await insertOrganization(trx, { id: `org-${name}`, name, now: 3 });
+          rt.ctx.store.transaction(async (tx) => {
+            await tx.organizations.insert({ id: `org-${name}`, name, created_at: 3, require_two_factor: 0 });
             if (name === 'fails') throw new Error('refused');
             return name.toUpperCase();
           }),
@@ -57,17 +58,17 @@ for (const target of storageTargets()) {
         outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : (outcome.reason as Error).message)),
         ['A', 'B', 'refused', 'C'],
       );
-      for (const name of ['a', 'b', 'c']) assert.ok(await firstRow(selectOrganization(rt.ctx.db, { id: `org-${name}` })));
-      assert.equal(await firstRow(selectOrganization(rt.ctx.db, { id: 'org-fails' })), undefined);
+      for (const name of ['a', 'b', 'c']) assert.ok(await firstRow(selectOrganization(rt.db, { id: `org-${name}` })));
+      assert.equal(await firstRow(selectOrganization(rt.db, { id: 'org-fails' })), undefined);
     });
 
     it('answers concurrent reads each with its own result, and a failing read fails alone', async () => {
-      await insertOrganization(rt.ctx.db, { id: 'org-r1', name: 'Read one', now: 5 });
+      await insertOrganization(rt.db, { id: 'org-r1', name: 'Read one', now: 5 });
       const outcomes = await Promise.allSettled(
         ['org-r1', 'missing', 'fails'].map((id) =>
-          rt.ctx.reads(async (db) => {
+          rt.ctx.store.reads(async (tx) => {
             if (id === 'fails') throw new Error('refused');
-            return (await firstRow(selectOrganization(db, { id })))?.name ?? null;
+            return (await tx.organizations.find(id))?.name ?? null;
           }),
         ),
       );
@@ -80,13 +81,13 @@ for (const target of storageTargets()) {
     it('writes a grant\'s last use at most once a minute', async () => {
       const user = await seedUser(rt.ctx);
       const { client } = await seedClient(rt.ctx);
-      const grant = await saveGrant(rt.ctx.db, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, 1_000);
-      const lastUsed = async () => (await rt.ctx.db.selectFrom('grants').select('last_used_at').where('id', '=', grant.id).executeTakeFirstOrThrow()).last_used_at;
-      await touchGrant(rt.ctx.db, grant.id, 10_000);
+      const grant = await rt.ctx.store.transaction((tx) => saveAuthorization(tx, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, 1_000));
+      const lastUsed = async () => (await rt.db.selectFrom('authorizations').select('last_used_at').where('id', '=', grant.id).executeTakeFirstOrThrow()).last_used_at;
+      await touchAuthorization(rt.ctx.store, grant.id, 10_000);
       assert.equal(await lastUsed(), 10_000);
-      await touchGrant(rt.ctx.db, grant.id, 50_000);
+      await touchAuthorization(rt.ctx.store, grant.id, 50_000);
       assert.equal(await lastUsed(), 10_000);
-      await touchGrant(rt.ctx.db, grant.id, 70_001);
+      await touchAuthorization(rt.ctx.store, grant.id, 70_001);
       assert.equal(await lastUsed(), 70_001);
     });
   });

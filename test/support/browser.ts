@@ -3,11 +3,13 @@ import { existsSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startCallbackServer, type CallbackServer } from './callback-server.js';
+import { skipWhen } from './skips.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Options for a browser suite: skipped, with a message, when Chromium is not installed. */
-export const browserSuite = { skip: existsSync(CHROMIUM_PATH) ? false : `Chromium not installed at ${CHROMIUM_PATH}` };
+// skips (test/support/skips.ts): the reason reads `browser tests — …` in the run's summary.
+export const browserSuite = skipWhen('browser tests', existsSync(CHROMIUM_PATH) ? undefined : `Chromium not found at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`);
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

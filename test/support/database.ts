@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { registerSkippedSuite } from './skips.js';
 
 export interface StorageTarget {
   name: 'sqlite' | 'postgres';
@@ -60,6 +61,10 @@ export function cliDatabaseUrl(database: { url: string; schema?: string | undefi
 /** SQLite, plus PostgreSQL when TEST_DATABASE_URL names one. */
 export function storageTargets(): StorageTarget[] {
   const url = process.env.TEST_DATABASE_URL;
+  // skips (test/support/skips.ts): the PostgreSQL variant registers as a skipped suite, with why.
+  // TEST_DATABASE_SKIP_REASON is set by scripts/test.mjs when TEST_DATABASE_URL did not answer.
+  if (!url) registerSkippedSuite('PostgreSQL variant', 'PostgreSQL storage variants', process.env.TEST_DATABASE_SKIP_REASON ?? 'TEST_DATABASE_URL is not set');
+  // end skips
   return url ? [sqliteTarget, postgresTarget(url)] : [sqliteTarget];
 }
 

@@ -8,19 +8,19 @@ import { createClient, type NewClientInput } from '../../packages/server/src/cor
 export const PASSWORD = 'correct horse battery staple';
 
 export async function seedUser(ctx: Context, email = `user-${randomBytes(4).toString('hex')}@example.com`) {
-  return createUser(ctx.db, { email, password: PASSWORD, name: 'Ada Lovelace' }, ctx.now());
+  return createUser(ctx.store, { email, password: PASSWORD, name: 'Ada Lovelace' }, ctx.now());
 }
 
 export async function seedOrganization(ctx: Context, ownerId: string, name = 'Acme', projects: string[] = ['Web', 'Mobile']) {
-  const organization = await createOrganization(ctx.db, { name, ownerId }, ctx.now());
+  const organization = await createOrganization(ctx.store, { name, ownerId }, ctx.now());
   const created = [];
-  for (const project of projects) created.push(await createProject(ctx.db, { organizationId: organization.id, name: project }, ctx.now()));
+  for (const project of projects) created.push(await createProject(ctx.store, { organizationId: organization.id, name: project }, ctx.now()));
   return { organization, projects: created };
 }
 
 export async function seedClient(ctx: Context, input: Partial<NewClientInput> = {}) {
   return createClient(
-    ctx.db,
+    ctx.store,
     {
       kind: 'registered',
       name: 'Test App',

@@ -8,6 +8,7 @@ import { cacheLifetimeSeconds } from '../../packages/server/src/core/clients/cim
 import { parseClientIdUrl } from '../../packages/server/src/core/clients/cimd/client-id-url.js';
 import { clientFromDocument } from '../../packages/server/src/core/clients/cimd/document.js';
 import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
+import { platformScopes } from '../../packages/server/src/platform/scopes.js';
 
 const invalidClient = (error: unknown) => error instanceof OAuthError && error.code === 'invalid_client';
 
@@ -140,11 +141,12 @@ describe('CIMD address policy', () => {
 
 describe('CIMD document validation', () => {
   const config = loadConfig({ TESSERA_PLATFORM_NAME: 'Acme Analytics' });
+  const rules = { platformName: config.platformName, scopes: platformScopes };
   const ID = 'https://app.example.com/oauth/client.json';
   const valid = { client_id: ID, client_name: 'Example App', redirect_uris: ['https://app.example.com/callback', 'http://127.0.0.1/cb', 'com.example.app:/cb'] };
 
   it('turns a valid document into a public, unverified client without a ceiling', () => {
-    const client = clientFromDocument(ID, { ...valid, logo_uri: 'https://app.example.com/logo.png', unknown_field: { nested: true } }, config);
+    const client = clientFromDocument(ID, { ...valid, logo_uri: 'https://app.example.com/logo.png', unknown_field: { nested: true } }, rules);
     assert.deepEqual(client, {
       id: ID,
       kind: 'cimd',
@@ -165,7 +167,7 @@ describe('CIMD document validation', () => {
   });
 
   it('takes the document\'s grant_types, passing over grant types this server does not know', () => {
-    const grantTypes = (value: unknown) => clientFromDocument(ID, { ...valid, grant_types: value }, config).grantTypes;
+    const grantTypes = (value: unknown) => clientFromDocument(ID, { ...valid, grant_types: value }, rules).grantTypes;
     assert.deepEqual(grantTypes(['authorization_code']), ['authorization_code']);
     assert.deepEqual(grantTypes(['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']), ['authorization_code', 'refresh_token']);
     for (const refused of [['refresh_token'], ['client_credentials'], [], 'authorization_code', [42]]) {
@@ -174,25 +176,25 @@ describe('CIMD document validation', () => {
   });
 
   it('takes the document\'s scope as the ceiling, passing over scopes this server does not know', () => {
-    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'openid project:read' }, config).scopeCeiling, ['openid', 'project:read']);
-    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'project:read files:write project:read' }, config).scopeCeiling, ['project:read']);
-    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'files:write' }, config).scopeCeiling, [], 'nothing this server knows: nothing to ask for');
-    assert.throws(() => clientFromDocument(ID, { ...valid, scope: ['project:read'] }, config), /scope as a space-separated string/);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'openid project:read' }, rules).scopeCeiling, ['openid', 'project:read']);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'project:read files:write project:read' }, rules).scopeCeiling, ['project:read']);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, scope: 'files:write' }, rules).scopeCeiling, [], 'nothing this server knows: nothing to ask for');
+    assert.throws(() => clientFromDocument(ID, { ...valid, scope: ['project:read'] }, rules), /scope as a space-separated string/);
   });
 
   it('accepts token_endpoint_auth_method none, public keys and a jwks_uri', () => {
     const publicKey = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' };
     for (const extra of [{ token_endpoint_auth_method: 'none' }, { jwks: { keys: [publicKey] } }, { jwks_uri: 'https://app.example.com/jwks' }]) {
-      assert.equal(clientFromDocument(ID, { ...valid, ...extra }, config).isPublic, true, JSON.stringify(extra));
+      assert.equal(clientFromDocument(ID, { ...valid, ...extra }, rules).isPublic, true, JSON.stringify(extra));
     }
   });
 
   it('keeps logo_uri only when it follows the rule shared with apps and dynamic registration, and otherwise ignores it', () => {
     const longest = 'https://app.example.com/' + 'a'.repeat(2048 - 'https://app.example.com/'.length);
-    assert.equal(clientFromDocument(ID, { ...valid, logo_uri: longest }, config).logoUri, longest);
+    assert.equal(clientFromDocument(ID, { ...valid, logo_uri: longest }, rules).logoUri, longest);
     const ignored = ['http://app.example.com/logo.png', 'javascript:alert(1)', 'data:image/png;base64,AA', 'not a url', 42, 'https://user:pw@app.example.com/logo.png', `${longest}a`];
     for (const logo of ignored) {
-      assert.equal(clientFromDocument(ID, { ...valid, logo_uri: logo }, config).logoUri, null, String(logo));
+      assert.equal(clientFromDocument(ID, { ...valid, logo_uri: logo }, rules).logoUri, null, String(logo));
     }
   });
 
@@ -208,13 +210,13 @@ describe('CIMD document validation', () => {
     ];
     for (const [uris, reason] of refused) {
       assert.throws(
-        () => clientFromDocument(ID, { ...valid, redirect_uris: uris }, config),
+        () => clientFromDocument(ID, { ...valid, redirect_uris: uris }, rules),
         (error: unknown) => invalidClient(error) && /^client metadata document /.test((error as OAuthError).description) && reason.test((error as OAuthError).description),
         JSON.stringify(uris),
       );
     }
     const ten = Array.from({ length: 10 }, (_, i) => `https://app.example.com/${i}`);
-    assert.deepEqual(clientFromDocument(ID, { ...valid, redirect_uris: [...ten, ten[0]] }, config).redirectUris, ten);
+    assert.deepEqual(clientFromDocument(ID, { ...valid, redirect_uris: [...ten, ten[0]] }, rules).redirectUris, ten);
   });
 
   it('refuses invalid documents', () => {
@@ -254,7 +256,7 @@ describe('CIMD document validation', () => {
       ['a private key in jwks', { ...valid, jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret' }] } }],
       ['a lone private JWK as jwks', { ...valid, jwks: { kty: 'RSA', n: 'n', e: 'AQAB', d: 'secret' } }],
     ];
-    for (const [name, document] of cases) assert.throws(() => clientFromDocument(ID, document, config), invalidClient, name);
+    for (const [name, document] of cases) assert.throws(() => clientFromDocument(ID, document, rules), invalidClient, name);
   });
 });
 

@@ -10,9 +10,11 @@ import { clientFromDocument } from '../../packages/server/src/core/clients/cimd/
 import { validateClientMetadata } from '../../packages/server/src/core/clients/dynamic-registration.js';
 import { clientNameProblem, normalizeClientName } from '../../packages/server/src/core/clients/metadata-rules.js';
 import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
+import { platformScopes } from '../../packages/server/src/platform/scopes.js';
 
 const PLATFORM = 'Tessera';
 const config = loadConfig({ TESSERA_PLATFORM_NAME: PLATFORM });
+const rules = { platformName: config.platformName, scopes: platformScopes };
 const CIMD_ID = 'https://app.example.com/oauth/client.json';
 const REDIRECTS = ['https://app.example.com/callback'];
 
@@ -29,8 +31,8 @@ function problems(name: string): Array<string | undefined> {
   };
   return [
     clientNameProblem(name, PLATFORM),
-    refusal(() => validateClientMetadata({ client_name: name, redirect_uris: REDIRECTS }, PLATFORM)),
-    refusal(() => clientFromDocument(CIMD_ID, { client_id: CIMD_ID, client_name: name, redirect_uris: REDIRECTS }, config)),
+    refusal(() => validateClientMetadata({ client_name: name, redirect_uris: REDIRECTS }, rules)),
+    refusal(() => clientFromDocument(CIMD_ID, { client_id: CIMD_ID, client_name: name, redirect_uris: REDIRECTS }, rules)),
   ];
 }
 
@@ -65,7 +67,7 @@ describe('client names that pass for the platform', () => {
 
   it('keeps the name as NFKC shows it, which is what was checked', () => {
     assert.equal(normalizeClientName('  \uFF2E\uFF4F\uFF54\uFF45\uFF42\uFF4F\uFF4F\uFF4B  '), 'Notebook');
-    assert.equal(validateClientMetadata({ client_name: '\uFB01le sync', redirect_uris: REDIRECTS }, PLATFORM).clientName, 'file sync');
-    assert.equal(clientFromDocument(CIMD_ID, { client_id: CIMD_ID, client_name: '\uFF2E\uFF4F\uFF54\uFF45', redirect_uris: REDIRECTS }, config).name, 'Note');
+    assert.equal(validateClientMetadata({ client_name: '\uFB01le sync', redirect_uris: REDIRECTS }, rules).clientName, 'file sync');
+    assert.equal(clientFromDocument(CIMD_ID, { client_id: CIMD_ID, client_name: '\uFF2E\uFF4F\uFF54\uFF45', redirect_uris: REDIRECTS }, rules).name, 'Note');
   });
 });

@@ -8,7 +8,8 @@ import { readClientCredentials } from '../../packages/server/src/core/oauth/clie
 import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
 import { s256, validateChallenge, verifyCodeVerifier } from '../../packages/server/src/core/oauth/pkce.js';
 import { appendParams, redirectUriMatches } from '../../packages/server/src/core/oauth/redirect-uri.js';
-import { boundScopes, describeScopes, parseScope, scopeSatisfies, SUPPORTED_SCOPES, validateRequestedScope } from '../../packages/server/src/core/oauth/scopes.js';
+import { boundScopes, parseScope, scopeSatisfies, validateRequestedScope } from '../../packages/server/src/core/oauth/scopes.js';
+import { describeScopes, platformScopes, SUPPORTED_SCOPES } from '../../packages/server/src/platform/scopes.js';
 import { seal, unseal } from '../../packages/server/src/core/crypto/seal.js';
 import { base62, constantTimeEqual, generateToken, hashToken, parseToken, scanningPatterns, tokenRowId, TOKEN_PREFIXES, withChecksum } from '../../packages/server/src/core/crypto/token-formats.js';
 import { secureRandomBytes } from '../../packages/server/src/core/crypto/random.js';
@@ -136,10 +137,10 @@ describe('scopes', () => {
   });
 
   it('refuses unknown scopes and scopes beyond the client ceiling with invalid_scope', () => {
-    assert.throws(() => validateRequestedScope(['project:read', 'admin'], null), oauthError('invalid_scope'));
-    assert.throws(() => validateRequestedScope(['project:write'], ['project:read']), oauthError('invalid_scope'));
-    assert.throws(() => validateRequestedScope([], null), oauthError('invalid_scope'));
-    assert.deepEqual(validateRequestedScope(['project:read'], ['project:write']), ['project:read']);
+    assert.throws(() => validateRequestedScope(['project:read', 'admin'], null, platformScopes), oauthError('invalid_scope'));
+    assert.throws(() => validateRequestedScope(['project:write'], ['project:read'], platformScopes), oauthError('invalid_scope'));
+    assert.throws(() => validateRequestedScope([], null, platformScopes), oauthError('invalid_scope'));
+    assert.deepEqual(validateRequestedScope(['project:read'], ['project:write'], platformScopes), ['project:read']);
   });
 
   it('parses scope strings and describes them in plain words without repeating read under write', () => {

@@ -4,8 +4,10 @@ import { describe, it } from 'node:test';
 import { validateClientMetadata } from '../../packages/server/src/core/clients/dynamic-registration.js';
 import { OAuthError } from '../../packages/server/src/core/oauth/errors.js';
 import { redirectUriRegistrationProblem } from '../../packages/server/src/core/oauth/redirect-uri.js';
+import { platformScopes } from '../../packages/server/src/platform/scopes.js';
 
 const PLATFORM = 'Acme Analytics';
+const RULES = { platformName: PLATFORM, scopes: platformScopes };
 const VALID = { client_name: 'Notebook Sync', redirect_uris: ['https://app.example.com/callback'] };
 
 /** An https URI exactly `length` characters long. */
@@ -16,7 +18,7 @@ function uriOfLength(length: number): string {
 
 function refusal(metadata: unknown): { code: string; description: string } {
   try {
-    validateClientMetadata(metadata, PLATFORM);
+    validateClientMetadata(metadata, RULES);
   } catch (error) {
     assert.ok(error instanceof OAuthError, String(error));
     return { code: error.code, description: error.description };
@@ -60,7 +62,7 @@ describe('redirect URIs a client may register', () => {
   for (const uri of accepted) {
     it(`accepts ${uri}`, () => {
       assert.equal(redirectUriRegistrationProblem(uri), undefined);
-      assert.deepEqual(validateClientMetadata({ ...VALID, redirect_uris: [uri] }, PLATFORM).redirectUris, [uri]);
+      assert.deepEqual(validateClientMetadata({ ...VALID, redirect_uris: [uri] }, RULES).redirectUris, [uri]);
     });
   }
   for (const [uri, reason] of refused) {
@@ -75,7 +77,7 @@ describe('redirect URIs a client may register', () => {
 
 describe('length, count and user info: rules shared with developer apps and CIMD', () => {
   it('accepts a redirect URI and a logo_uri of 2048 characters', () => {
-    const registration = validateClientMetadata({ ...VALID, redirect_uris: [uriOfLength(2048)], logo_uri: uriOfLength(2048) }, PLATFORM);
+    const registration = validateClientMetadata({ ...VALID, redirect_uris: [uriOfLength(2048)], logo_uri: uriOfLength(2048) }, RULES);
     assert.deepEqual(registration.redirectUris, [uriOfLength(2048)]);
     assert.equal(registration.logoUri, uriOfLength(2048));
   });
@@ -96,13 +98,13 @@ describe('length, count and user info: rules shared with developer apps and CIMD
 
   it('accepts 10 redirect URIs, counting one listed twice once', () => {
     const uris = Array.from({ length: 10 }, (_, i) => `https://app.example.com/${i}`);
-    assert.deepEqual(validateClientMetadata({ ...VALID, redirect_uris: [...uris, uris[0]] }, PLATFORM).redirectUris, uris);
+    assert.deepEqual(validateClientMetadata({ ...VALID, redirect_uris: [...uris, uris[0]] }, RULES).redirectUris, uris);
   });
 });
 
 describe('client metadata', () => {
   it('fills in the defaults: client_secret_basic (RFC 7591), authorization_code with refresh_token, code', () => {
-    assert.deepEqual(validateClientMetadata(VALID, PLATFORM), {
+    assert.deepEqual(validateClientMetadata(VALID, RULES), {
       redirectUris: VALID.redirect_uris,
       tokenEndpointAuthMethod: 'client_secret_basic',
       grantTypes: ['authorization_code', 'refresh_token'],
@@ -129,7 +131,7 @@ describe('client metadata', () => {
         software_id: 'notebook-sync',
         contacts: ['ops@example.com'],
       },
-      PLATFORM,
+      RULES,
     );
     assert.equal(registration.clientName, 'Notebook Sync');
     assert.equal(registration.tokenEndpointAuthMethod, 'none');
@@ -140,13 +142,13 @@ describe('client metadata', () => {
   });
 
   it('keeps the grant types a client registers: without refresh_token it gets no refresh tokens', () => {
-    assert.deepEqual(validateClientMetadata({ ...VALID, grant_types: ['authorization_code'] }, PLATFORM).grantTypes, ['authorization_code']);
-    assert.deepEqual(validateClientMetadata({ ...VALID, grant_types: ['refresh_token', 'authorization_code'], response_types: ['code'] }, PLATFORM).grantTypes, ['refresh_token', 'authorization_code']);
+    assert.deepEqual(validateClientMetadata({ ...VALID, grant_types: ['authorization_code'] }, RULES).grantTypes, ['authorization_code']);
+    assert.deepEqual(validateClientMetadata({ ...VALID, grant_types: ['refresh_token', 'authorization_code'], response_types: ['code'] }, RULES).grantTypes, ['refresh_token', 'authorization_code']);
   });
 
   it('accepts each token endpoint authentication method', () => {
     for (const method of ['none', 'client_secret_basic', 'client_secret_post']) {
-      assert.equal(validateClientMetadata({ ...VALID, token_endpoint_auth_method: method }, PLATFORM).tokenEndpointAuthMethod, method);
+      assert.equal(validateClientMetadata({ ...VALID, token_endpoint_auth_method: method }, RULES).tokenEndpointAuthMethod, method);
     }
   });
 

@@ -1,139 +1,14 @@
-/** Opens the database, runs migrations, wires the context and starts listening. */
+/** The HTTP server over a runtime (runtime.ts): the app, the metrics listener, purges, and the start that waits for the database. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createAccountLimits } from './platform/accounts/account-limits.js';
-import { silentLogger } from './ops/availability.js';
 import type { Config } from './config.js';
-import type { Context } from './core/context.js';
-import type { Health, Readiness } from './ops/health.js';
 import { buildApp, type AppOptions } from './http/app.js';
 import { startMetricsListener } from './http/metrics.js';
 import { createLogger } from './http/security.js';
-import { Metrics } from './ops/metrics.js';
-import { createClientResolver } from './core/clients/resolver.js';
-import { shareClientChanges } from './core/clients/shared-changes.js';
-import { createCimdResolver } from './core/clients/cimd/resolver.js';
-import { createIdTokenIssuer } from './core/oidc/id-tokens.js';
-import { purgeExpired } from './core/purge.js';
-import { ensureSigningKeys, KeyRing } from './core/oidc/signing-keys.js';
-import { connectRedis } from './ops/redis.js';
-import { checkDatabase, migrateToLatest, openDatabase, type Db, type OpenOptions } from './store/database.js';
+import type { PlatformContext } from './platform/context.js';
+import { openRuntime, type Runtime } from './runtime.js';
 import { unavailabilityReason } from './store/unavailable.js';
-
-/** How long the readiness probe waits for the database's answer. */
-const READINESS_DEADLINE_MS = 1000;
-
-export interface Runtime {
-  ctx: Context;
-  db: Db;
-  redis: Redis | undefined;
-  health: Health;
-  /** Applies pending migrations and creates the first signing keys; the runtime serves from then on. */
-  prepare(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * Everything the server and the CLI share: the database, Redis if configured, the context. Nothing
- * here waits on the database or Redis (they connect on first use), so a server can listen, and
- * say it is not ready, while they are away; `prepare` then migrates.
- */
-export function openRuntime(config: Config, options: OpenOptions = {}): Runtime {
-  const log = options.log ?? silentLogger;
-  const db = openDatabase(config.databaseUrl, { ...options, log, timeoutMs: options.timeoutMs ?? config.databaseTimeoutMs });
-  const redisConnection = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
-  const redis = redisConnection?.redis;
-  const metrics = new Metrics();
-  const now = () => Date.now();
-  const signingKeys = new KeyRing(db.kysely, config, () => ctx.now());
-  const cimd = createCimdResolver({ db: db.kysely, config, redis, metrics, now: () => ctx.now() });
-  const localClients = createClientResolver(db.kysely, cimd, () => ctx.now());
-  const shared = redis ? shareClientChanges(localClients, redis, `${config.redisKeyPrefix}client-changed`) : undefined;
-  const clients = shared?.clients ?? localClients;
-  const ctx: Context = {
-    config,
-    db: db.kysely,
-    dialect: db.dialect,
-    transaction: db.transaction,
-    reads: db.reads,
-    clients,
-    signingKeys,
-    idTokens: createIdTokenIssuer(config, signingKeys, () => ctx.now()),
-    accountLimits: createAccountLimits(config, redis),
-    metrics,
-    now,
-  };
-  metrics.watchDependencies({
-    databaseUp: () => !db.availability.isDown,
-    ...(db.poolUsage ? { pool: db.poolUsage } : {}),
-    ...(redisConnection ? { redisUp: () => redisConnection.availability.state === 'up' } : {}),
-  });
-
-  const health: Health = {
-    phase: 'starting',
-    async readiness(): Promise<Readiness> {
-      const redisState = { status: redisConnection ? (redisConnection.availability.state === 'up' ? 'up' : 'down') : 'off' };
-      if (health.phase === 'stopping') return { ready: false, status: 'stopping', redis: redisState };
-      const database = await checkDatabase(db, READINESS_DEADLINE_MS);
-      const ready = health.phase === 'serving' && database.status === 'up' && database.schema === 'current';
-      // Redis is optional: reported, never a reason to take this instance out of service.
-      return { ready, status: ready ? 'ready' : health.phase === 'starting' ? 'starting' : 'unavailable', database, redis: redisState };
-    },
-  };
-
-  let closing: Promise<void> | undefined;
-  return {
-    ctx,
-    db,
-    redis,
-    health,
-    async prepare() {
-      await applyMigrations(config, db, options);
-      await ensureSigningKeys(db.kysely, config, now());
-      if (health.phase === 'starting') health.phase = 'serving';
-    },
-    close() {
-      closing ??= (async () => {
-        health.phase = 'stopping';
-        shared?.close();
-        redisConnection?.close();
-        await db.close();
-      })();
-      return closing;
-    },
-  };
-}
-
-/** A runtime whose database is migrated: what the CLI and tests use. */
-export async function createRuntime(config: Config, options: OpenOptions = {}): Promise<Runtime> {
-  const runtime = openRuntime(config, options);
-  try {
-    await runtime.prepare();
-  } catch (error) {
-    await runtime.close();
-    throw error;
-  }
-  return runtime;
-}
-
-/**
- * Migrations may run longer than a request may wait on a statement, so on PostgreSQL they run on
- * a connection of their own without the statement timeout (the wait for the connection stays bounded).
- */
-async function applyMigrations(config: Config, db: Db, options: OpenOptions): Promise<void> {
-  if (db.dialect === 'sqlite') {
-    await migrateToLatest(db);
-    return;
-  }
-  const migrating = openDatabase(config.databaseUrl, { ...options, log: silentLogger, poolSize: 1, timeoutMs: config.databaseTimeoutMs, statementsUnbounded: true });
-  try {
-    await migrateToLatest(migrating);
-  } finally {
-    await migrating.close();
-  }
-}
 
 export async function createServer(runtime: Runtime, options: Omit<AppOptions, 'redis' | 'health'> = {}): Promise<FastifyInstance> {
   const app = await buildApp(runtime.ctx, { ...options, health: runtime.health, ...(runtime.redis ? { redis: runtime.redis } : {}) });
@@ -160,14 +35,14 @@ declare module 'fastify' {
   }
 }
 
-/** Purges what has expired (src/oauth/purge.ts) every `purgeIntervalSeconds`; returns the way to stop, which waits for a purge under way. */
-function schedulePurges(app: FastifyInstance, ctx: Context): () => Promise<void> {
+/** Purges what has expired (store/repositories/purge.ts) every `purgeIntervalSeconds`; returns the way to stop, which waits for a purge under way. */
+function schedulePurges(app: FastifyInstance, ctx: PlatformContext): () => Promise<void> {
   const interval = ctx.config.purgeIntervalSeconds;
   if (interval === 0) return async () => undefined;
   const stopping = new AbortController();
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running ??= purgeExpired(ctx, undefined, stopping.signal)
+    running ??= ctx.store.purgeExpired(ctx.now(), { stop: stopping.signal })
       .then((counts) => app.log.info({ purged: counts }, 'purged expired rows'))
       .catch((error: Error) => app.log.warn({ err: { message: error.message } }, 'purge failed; the next one retries'))
       .finally(() => {

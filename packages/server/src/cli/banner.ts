@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
-import type { Runtime } from '../server.js';
+import type { Runtime } from '../runtime.js';
 
 /** Where a database or Redis URL points, without its user's password. */
 function describeServer(url: string): string {
@@ -25,7 +25,7 @@ export function describeDatabase(databaseUrl: string): string {
 }
 
 export async function startBanner(config: Config, runtime: Runtime, metricsPort: number | undefined): Promise<string> {
-  const hasUsers = (await runtime.ctx.db.selectFrom('users').select('id').limit(1).execute()).length > 0;
+  const hasUsers = await runtime.store.accounts.hasUsers();
   const lines = [
     '',
     `Tessera is ready. Issuer (the URL for clients and browsers): ${config.issuer}`,

@@ -1,7 +1,7 @@
 /** `tessera cimd block|unblock|list`: the instance admin's blocklist of Client ID Metadata Document clients. */
 import type { Command } from 'commander';
-import { block, listBlocked, parseBlockPattern, unblock } from '../core/clients/cimd/blocklist.js';
-import { json, print, UsageError, withRuntime, type Output } from './program.js';
+import { listBlocked, parseBlockPattern } from '../core/clients/cimd/blocklist.js';
+import { json, UsageError, type Cli, type Output } from './output.js';
 
 function blockPattern(input: string): string {
   const pattern = parseBlockPattern(input);
@@ -9,7 +9,7 @@ function blockPattern(input: string): string {
   return pattern;
 }
 
-export function addCimdCommands(program: Command): void {
+export function addCimdCommands(program: Command, cli: Cli): void {
   const cimd = program.command('cimd').description('Client ID Metadata Document clients');
   cimd
     .command('block')
@@ -19,8 +19,8 @@ export function addCimdCommands(program: Command): void {
     .addOption(json())
     .action(async (input: string, options: Output & { reason?: string }) => {
       const pattern = blockPattern(input);
-      await withRuntime(({ ctx }) => block(ctx.db, pattern, options.reason ?? null, ctx.now()));
-      print(options, { pattern, reason: options.reason ?? null }, `blocked ${pattern}`);
+      await cli.withRuntime(({ ctx }) => ctx.store.cimd.block(pattern, options.reason ?? null, ctx.now()));
+      cli.print(options, { pattern, reason: options.reason ?? null }, `blocked ${pattern}`);
     });
   cimd
     .command('unblock')
@@ -29,18 +29,18 @@ export function addCimdCommands(program: Command): void {
     .addOption(json())
     .action(async (input: string, options: Output) => {
       const pattern = blockPattern(input);
-      const removed = await withRuntime(({ ctx }) => unblock(ctx.db, pattern));
+      const removed = await cli.withRuntime(({ ctx }) => ctx.store.cimd.unblock(pattern));
       if (!removed) throw new UsageError(`${pattern} is not blocked`);
-      print(options, { pattern }, `unblocked ${pattern}`);
+      cli.print(options, { pattern }, `unblocked ${pattern}`);
     });
   cimd
     .command('list')
     .description('list the blocklist')
     .addOption(json())
     .action(async (options: Output) => {
-      const entries = await withRuntime(({ ctx }) => listBlocked(ctx.db));
+      const entries = await cli.withRuntime(({ ctx }) => listBlocked(ctx.store));
       const blocked = entries.map((entry) => ({ pattern: entry.pattern, reason: entry.reason, created_at: new Date(entry.createdAt).toISOString() }));
       const human = blocked.length ? blocked.map((entry) => [entry.pattern, entry.created_at, entry.reason].filter(Boolean).join('  ')).join('\n') : 'no blocked client ids';
-      print(options, { blocked }, human);
+      cli.print(options, { blocked }, human);
     });
 }

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { ID_TOKEN_ALGS, isIdTokenAlg } from '../core/clients/client.js';
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../core/oidc/signing-keys.js';
-import { json, print, UsageError, withRuntime, type Output } from './program.js';
+import { json, UsageError, type Cli, type Output } from './output.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -15,15 +15,15 @@ function line(key: SigningKeyInfo): string {
   return `${key.kid}  ${key.alg}  ${key.status.padEnd(7)}  ${when}`;
 }
 
-export function addKeyCommands(program: Command): void {
+export function addKeyCommands(program: Command, cli: Cli): void {
   const keys = program.command('keys').description('manage ID token signing keys');
   keys
     .command('list')
     .description('list signing keys and their status')
     .addOption(json())
     .action(async (options: Output) => {
-      const listed = await withRuntime(({ ctx }) => listSigningKeys(ctx.db, ctx.config, ctx.now()));
-      print(options, { keys: listed.map(describe) }, listed.map(line).join('\n'));
+      const listed = await cli.withRuntime(({ ctx }) => listSigningKeys(ctx.store, ctx.config, ctx.now()));
+      cli.print(options, { keys: listed.map(describe) }, listed.map(line).join('\n'));
     });
   keys
     .command('rotate')
@@ -34,8 +34,8 @@ export function addKeyCommands(program: Command): void {
     .action(async (options: Output & { alg: string; immediately?: boolean }) => {
       if (!isIdTokenAlg(options.alg)) throw new UsageError(`--alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
       const alg = options.alg;
-      const result = await withRuntime(({ ctx }) => rotateSigningKey(ctx.db, ctx.config, alg, ctx.now(), { immediately: options.immediately ?? false }));
+      const result = await cli.withRuntime(({ ctx }) => rotateSigningKey(ctx.store, ctx.config, alg, ctx.now(), { immediately: options.immediately ?? false }));
       const human = [`new ${alg} key ${result.created.kid}: published now, ${line(result.created)}`, ...result.deleted.map((kid) => `deleted expired key ${kid}`)].join('\n');
-      print(options, { created: describe(result.created), deleted: result.deleted }, human);
+      cli.print(options, { created: describe(result.created), deleted: result.deleted }, human);
     });
 }

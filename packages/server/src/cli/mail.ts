@@ -1,9 +1,9 @@
 /** `tessera mail list`: read the outbox (how development instances deliver mail). */
 import type { Command } from 'commander';
 import { listMail } from '../platform/mail.js';
-import { json, parseLimit, print, withRuntime, type Output } from './program.js';
+import { json, parseLimit, type Cli, type Output } from './output.js';
 
-export function addMailCommands(program: Command): void {
+export function addMailCommands(program: Command, cli: Cli): void {
   program
     .command('mail')
     .description('read outgoing mail')
@@ -14,8 +14,8 @@ export function addMailCommands(program: Command): void {
     .addOption(json())
     .action(async (options: Output & { to?: string; limit: string }) => {
       const limit = parseLimit(options.limit, 1000);
-      const messages = await withRuntime(({ ctx }) => listMail(ctx.db, { ...(options.to ? { to: options.to.trim().toLowerCase() } : {}), limit }));
+      const messages = await cli.withRuntime(({ ctx }) => listMail(ctx.store, { ...(options.to ? { to: options.to.trim().toLowerCase() } : {}), limit }));
       const rows = messages.map((m) => ({ id: m.id, to: m.to_address, subject: m.subject, body: m.body, created_at: new Date(m.created_at).toISOString() }));
-      print(options, { messages: rows }, rows.map((m) => `--- ${m.created_at} to ${m.to}: ${m.subject}\n${m.body}`).join('\n') || 'the outbox is empty');
+      cli.print(options, { messages: rows }, rows.map((m) => `--- ${m.created_at} to ${m.to}: ${m.subject}\n${m.body}`).join('\n') || 'the outbox is empty');
     });
 }

@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { findUserByEmail } from '../platform/accounts/users.js';
 import { AUDIT_EVENT_TYPES, listAudit, type AuditEventType } from '../core/audit.js';
 import { scanningPatterns } from '../core/crypto/token-formats.js';
-import { json, parseLimit, print, UsageError, withRuntime, type Output } from './program.js';
+import { json, parseLimit, UsageError, type Cli, type Output } from './output.js';
 
 const MAX_AUDIT_LIMIT = 1000;
 
-export function addSecurityCommands(program: Command): void {
+export function addSecurityCommands(program: Command, cli: Cli): void {
   const secretScanning = program.command('secret-scanning').description('secret scanning (GitHub partner program)');
   secretScanning
     .command('patterns')
@@ -15,7 +15,7 @@ export function addSecurityCommands(program: Command): void {
     .addOption(json())
     .action((options: Output) => {
       const patterns = scanningPatterns();
-      print(options, { patterns }, patterns.map((pattern) => `${pattern.kind.padEnd(16)} ${pattern.regex}`).join('\n'));
+      cli.print(options, { patterns }, patterns.map((pattern) => `${pattern.kind.padEnd(16)} ${pattern.regex}`).join('\n'));
     });
 
   program
@@ -31,13 +31,13 @@ export function addSecurityCommands(program: Command): void {
       const type = parseAuditType(options.type);
       const since = options.since === undefined ? undefined : parseDate(options.since);
       const limit = parseLimit(options.limit, MAX_AUDIT_LIMIT);
-      const events = await withRuntime(async ({ ctx }) => {
-        const user = options.user === undefined ? undefined : await findUserByEmail(ctx.db, options.user);
+      const events = await cli.withRuntime(async ({ ctx }) => {
+        const user = options.user === undefined ? undefined : await findUserByEmail(ctx.store, options.user);
         if (options.user !== undefined && !user) throw new UsageError(`no user with email ${options.user}`);
-        const rows = await listAudit(ctx.db, { userId: user?.id, clientId: options.client, type, since, limit });
+        const rows = await listAudit(ctx.store, { userId: user?.id, clientId: options.client, type, since, limit });
         return rows.map((row) => ({ ...row, at: new Date(row.at).toISOString(), detail: JSON.parse(row.detail) as Record<string, unknown> }));
       });
-      print(options, { events }, events.length ? events.map(describeEvent).join('\n') : 'no audit events');
+      cli.print(options, { events }, events.length ? events.map(describeEvent).join('\n') : 'no audit events');
     });
 }
 

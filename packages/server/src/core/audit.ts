@@ -2,10 +2,9 @@
  * The audit trail: who did what, to which client, from where and when. Events are written in the
  * same transaction as the change they describe, so neither exists without the other.
  */
-import type { Kysely } from 'kysely';
+import type { Repositories } from '../store/index.js';
+import type { AuditEventsTable } from '../store/schema.js';
 import { secureRandomBytes } from './crypto/random.js';
-import { prepareQuery } from '../store/prepared.js';
-import type { AuditEventsTable, Database } from '../store/schema.js';
 
 export const AUDIT_EVENT_TYPES = [
   'consent.granted',
@@ -64,21 +63,9 @@ function eventId(now: number): string {
   return `${now.toString(16).padStart(12, '0')}-${secureRandomBytes(10).toString('hex')}`;
 }
 
-const insertAuditEvent = prepareQuery((db, row: AuditEventsTable) =>
-  db.insertInto('audit_events').values({
-    id: row.id,
-    at: row.at,
-    type: row.type,
-    user_id: row.user_id,
-    actor: row.actor,
-    client_id: row.client_id,
-    ip: row.ip,
-    detail: row.detail,
-  }),
-);
-
-export async function recordAudit(db: Kysely<Database>, event: AuditEvent, now: number): Promise<void> {
-  await insertAuditEvent(db, {
+/** Records an event through `tx`, the repositories of the transaction that makes the change. */
+export async function recordAudit(tx: Repositories, event: AuditEvent, now: number): Promise<void> {
+  await tx.audit.insert({
     id: eventId(now),
     at: now,
     type: event.type,
@@ -98,11 +85,7 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export async function listAudit(db: Kysely<Database>, query: AuditQuery = {}): Promise<AuditEventsTable[]> {
-  let select = db.selectFrom('audit_events').selectAll().orderBy('at', 'desc').orderBy('id').limit(Math.min(query.limit ?? 100, 1000));
-  if (query.userId) select = select.where('user_id', '=', query.userId);
-  if (query.clientId) select = select.where('client_id', '=', query.clientId);
-  if (query.type) select = select.where('type', '=', query.type);
-  if (query.since !== undefined) select = select.where('at', '>=', query.since);
-  return select.execute();
+/** Newest first, at most 1000. */
+export function listAudit(store: Repositories, query: AuditQuery = {}): Promise<AuditEventsTable[]> {
+  return store.audit.list({ ...query, limit: Math.min(query.limit ?? 100, 1000) });
 }

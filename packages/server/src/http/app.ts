@@ -13,10 +13,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { isHttps } from '../config.js';
-import type { Context } from '../core/context.js';
+import type { PlatformContext } from '../platform/context.js';
 import type { Health } from '../ops/health.js';
 import { AuthorizationPageError } from '../core/oauth/authorize/request.js';
-import { FEATURES, type Feature } from './features.js';
 import { OAuthError } from '../core/oauth/errors.js';
 import { ErrorPage } from './pages/error.js';
 import { sendPage } from './pages/render.js';
@@ -34,6 +33,15 @@ import { introspectRoutes } from './routes/introspect.js';
 import { probeRoutes } from './routes/probes.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { tokenRoutes } from './routes/token.js';
+import { oidcRoutes } from './routes/oidc.js';
+import { registerRoutes } from './routes/register.js';
+import { platformApiRoutes } from './routes/platform-api.js';
+import { securitySettingsRoutes } from './routes/security-settings.js';
+import { connectedAppsRoutes } from './routes/connected-apps.js';
+import { apiKeysRoutes } from './routes/api-keys.js';
+import { secretScanningRoutes } from './routes/secret-scanning.js';
+import { developerAppsRoutes } from './routes/developer-apps.js';
+import { activityRoutes } from './routes/activity.js';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
@@ -42,11 +50,9 @@ export interface AppOptions {
   /** The runtime's phase and readiness, for the probes and the request gate. */
   health: Health;
   redis?: Redis;
-  /** The capabilities on top of the core; every one in `FEATURES` unless a test picks. */
-  features?: Feature[];
 }
 
-export async function buildApp(ctx: Context, options: AppOptions): Promise<FastifyInstance> {
+export async function buildApp(ctx: PlatformContext, options: AppOptions): Promise<FastifyInstance> {
   const logging: Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> = options.loggerInstance
     ? { loggerInstance: options.loggerInstance }
     : { logger: loggerOptions(options.logger) };
@@ -112,15 +118,22 @@ export async function buildApp(ctx: Context, options: AppOptions): Promise<Fasti
     sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Not found', message: 'There is nothing at this address.' }), 404),
   );
 
-  const features = options.features ?? FEATURES;
   await probeRoutes(app, options.health);
-  await discoveryRoutes(app, ctx, features.flatMap((feature) => (feature.metadata ? [feature.metadata] : [])));
+  await discoveryRoutes(app, ctx);
   await tokenRoutes(app, ctx);
   await revokeRoutes(app, ctx);
   await introspectRoutes(app, ctx);
   await authorizeRoutes(app, ctx);
-  await accountRoutes(app, ctx, features.flatMap((feature) => feature.homeLinks ?? []));
+  await registerRoutes(app, ctx);
+  await oidcRoutes(app, ctx);
+  await accountRoutes(app, ctx);
   await passwordResetRoutes(app, ctx);
-  for (const feature of features) await feature.routes?.(app, ctx);
+  await securitySettingsRoutes(app, ctx);
+  await connectedAppsRoutes(app, ctx);
+  await apiKeysRoutes(app, ctx);
+  await developerAppsRoutes(app, ctx);
+  await activityRoutes(app, ctx);
+  await platformApiRoutes(app, ctx);
+  await secretScanningRoutes(app, ctx);
   return app;
 }

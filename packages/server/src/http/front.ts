@@ -22,7 +22,7 @@ import { ErrorPage } from './pages/error.js';
 import { RegionPickerPage } from './pages/region-picker.js';
 import { sendPage } from './pages/render.js';
 import { cachedFor } from '../platform/regions/cache.js';
-import { FRONT_ENDPOINTS, METADATA_PATHS } from '../platform/regions/endpoints.js';
+import { ENDPOINTS, METADATA_PATHS } from '../core/endpoints.js';
 import { frontMetadata, mergeJwks, RegionMetadataError } from '../platform/regions/metadata.js';
 import { chooseRegion, pickerLink, REGION_COOKIE, regionLabel } from '../platform/regions/picker.js';
 import { classifyIntrospection, classifyRevocation, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, unavailableAnswer, type Classifier } from '../platform/regions/routing.js';
@@ -118,7 +118,7 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
   const jwks = cachedFor(CACHE_MS, async () => {
     await Promise.all(
       config.regions.map(async (region) => {
-        const answer = await ask(region, get(FRONT_ENDPOINTS.jwks));
+        const answer = await ask(region, get(ENDPOINTS.jwks));
         const keys = !isUnreachable(answer) && answer.status === 200 ? jsonBody(answer)?.keys : undefined;
         if (Array.isArray(keys)) lastKeys.set(region.name, keys as JWK[]);
       }),
@@ -128,13 +128,13 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
       complete: config.regions.every((region) => lastKeys.has(region.name)),
     };
   });
-  app.get(FRONT_ENDPOINTS.jwks, async (request, reply) => {
+  app.get(ENDPOINTS.jwks, async (request, reply) => {
     const { body, complete } = await jwks();
     // Without some region's keys, relying parties must not keep this set: they would refuse its ID tokens.
     return sendJwks(request, reply, body, complete ? `public, max-age=${FRONT_JWKS_MAX_AGE}` : 'no-cache');
   });
 
-  app.get(FRONT_ENDPOINTS.authorize, async (request, reply) => {
+  app.get(ENDPOINTS.authorize, async (request, reply) => {
     const queryStart = request.url.indexOf('?');
     const choice = chooseRegion(config.regions, queryStart < 0 ? '' : request.url.slice(queryStart + 1), request.cookies[REGION_COOKIE]);
     if (choice.kind === 'refused') {
@@ -145,23 +145,23 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
       return sendPage(reply, RegionPickerPage({ platformName: config.platformName, regions }));
     }
     if (choice.chosenNow) {
-      reply.setCookie(REGION_COOKIE, choice.region.name, { path: FRONT_ENDPOINTS.authorize, httpOnly: true, sameSite: 'lax', secure, maxAge: REMEMBER_REGION_SECONDS });
+      reply.setCookie(REGION_COOKIE, choice.region.name, { path: ENDPOINTS.authorize, httpOnly: true, sameSite: 'lax', secure, maxAge: REMEMBER_REGION_SECONDS });
     }
     return reply.header('cache-control', 'no-store').redirect(choice.location, 302);
   });
 
   const inTurn = (path: string, classifier: Classifier) => async (request: FastifyRequest, reply: FastifyReply) =>
     relay(reply, await routeInTurn(config.regions, (region) => ask(region, forwarded(request, path)), classifier));
-  app.post(FRONT_ENDPOINTS.token, inTurn(FRONT_ENDPOINTS.token, classifyToken));
-  app.post(FRONT_ENDPOINTS.introspect, inTurn(FRONT_ENDPOINTS.introspect, classifyIntrospection));
-  app.get(FRONT_ENDPOINTS.userinfo, inTurn(FRONT_ENDPOINTS.userinfo, classifyUserInfo));
-  app.post(FRONT_ENDPOINTS.userinfo, inTurn(FRONT_ENDPOINTS.userinfo, classifyUserInfo));
-  app.post(FRONT_ENDPOINTS.revoke, async (request, reply) =>
-    relay(reply, await routeToEvery(config.regions, (region) => ask(region, forwarded(request, FRONT_ENDPOINTS.revoke)), classifyRevocation)),
+  app.post(ENDPOINTS.token, inTurn(ENDPOINTS.token, classifyToken));
+  app.post(ENDPOINTS.introspect, inTurn(ENDPOINTS.introspect, classifyIntrospection));
+  app.get(ENDPOINTS.userinfo, inTurn(ENDPOINTS.userinfo, classifyUserInfo));
+  app.post(ENDPOINTS.userinfo, inTurn(ENDPOINTS.userinfo, classifyUserInfo));
+  app.post(ENDPOINTS.revoke, async (request, reply) =>
+    relay(reply, await routeToEvery(config.regions, (region) => ask(region, forwarded(request, ENDPOINTS.revoke)), classifyRevocation)),
   );
   // A new client is registered in one region, the first listed; its id works through the front everywhere it is routed.
-  app.post(FRONT_ENDPOINTS.register, async (request, reply) => {
-    const answer = await ask(config.regions[0]!, forwarded(request, FRONT_ENDPOINTS.register));
+  app.post(ENDPOINTS.register, async (request, reply) => {
+    const answer = await ask(config.regions[0]!, forwarded(request, ENDPOINTS.register));
     return relay(reply, isUnreachable(answer) ? unavailableAnswer() : answer);
   });
   return app;

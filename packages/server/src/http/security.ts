@@ -7,10 +7,9 @@ import cors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CROSS_ORIGIN_ENDPOINTS } from '../core/endpoints.js';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
-/** Endpoints any origin may call from a browser, besides every `/.well-known/` document. */
-const CORS_ENDPOINTS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/userinfo', '/oauth/register'];
 const WELL_KNOWN = '/.well-known/';
 
 /**
@@ -19,7 +18,7 @@ const WELL_KNOWN = '/.well-known/';
  */
 export function answersPrograms(url: string): boolean {
   const path = url.split('?')[0]!;
-  return CORS_ENDPOINTS.includes(path) || path.startsWith(WELL_KNOWN) || path.startsWith('/api/') || path === '/healthz' || path === '/readyz';
+  return CROSS_ORIGIN_ENDPOINTS.includes(path) || path.startsWith(WELL_KNOWN) || path.startsWith('/api/') || path === '/healthz' || path === '/readyz';
 }
 
 /**
@@ -113,8 +112,8 @@ const OPEN_CORS: FastifyCorsOptions = { origin: '*', methods: ['GET', 'POST'], a
 export async function registerCors(app: FastifyInstance): Promise<void> {
   await app.register(cors, { hook: 'onRequest', origin: false });
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(WELL_KNOWN) || CORS_ENDPOINTS.includes(route.url)) route.config = { ...route.config, cors: OPEN_CORS };
+    if (route.url.startsWith(WELL_KNOWN) || CROSS_ORIGIN_ENDPOINTS.includes(route.url)) route.config = { ...route.config, cors: OPEN_CORS };
   });
   // Answered by @fastify/cors in its hook; the handler runs only for an OPTIONS that is no preflight.
-  for (const path of [`${WELL_KNOWN}*`, ...CORS_ENDPOINTS]) app.options(path, (_request, reply) => reply.code(204).send());
+  for (const path of [`${WELL_KNOWN}*`, ...CROSS_ORIGIN_ENDPOINTS]) app.options(path, (_request, reply) => reply.code(204).send());
 }

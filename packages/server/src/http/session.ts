@@ -1,35 +1,36 @@
 /** The browser session cookie: HttpOnly, SameSite=Lax, Secure when the issuer is https. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createSession, deleteSession, findSession, type AuthenticationMethod, type BrowserSession } from '../platform/accounts/sessions.js';
+import { createSession, deleteSession, findSession, type BrowserSession } from '../platform/accounts/sessions.js';
+import type { AuthenticationMethod } from '../core/oidc/acr.js';
 import { isHttps } from '../config.js';
-import type { Context } from '../core/context.js';
+import type { PlatformContext } from '../platform/context.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 
 const loaded = new WeakMap<FastifyRequest, Promise<BrowserSession | undefined>>();
 
-export function currentSession(ctx: Context, request: FastifyRequest): Promise<BrowserSession | undefined> {
+export function currentSession(ctx: PlatformContext, request: FastifyRequest): Promise<BrowserSession | undefined> {
   let session = loaded.get(request);
   if (!session) {
-    session = findSession(ctx.db, request.cookies[SESSION_COOKIE], ctx.now());
+    session = findSession(ctx.store, request.cookies[SESSION_COOKIE], ctx.now());
     loaded.set(request, session);
   }
   return session;
 }
 
-export function cookieOptions(ctx: Context) {
+export function cookieOptions(ctx: PlatformContext) {
   return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: isHttps(ctx.config.baseUrl) };
 }
 
 /** Starts a new session (a new id every sign-in) and ends the one the browser had before. */
-export async function signIn(ctx: Context, request: FastifyRequest, reply: FastifyReply, userId: string, amr: AuthenticationMethod[]): Promise<void> {
-  await deleteSession(ctx.db, request.cookies[SESSION_COOKIE]);
-  const token = await createSession(ctx.db, userId, amr, ctx.now(), ctx.config.ttl.session);
+export async function signIn(ctx: PlatformContext, request: FastifyRequest, reply: FastifyReply, userId: string, amr: AuthenticationMethod[]): Promise<void> {
+  await deleteSession(ctx.store, request.cookies[SESSION_COOKIE]);
+  const token = await createSession(ctx.store, userId, amr, ctx.now(), ctx.config.ttl.session);
   reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(ctx), maxAge: ctx.config.ttl.session });
 }
 
-export async function signOut(ctx: Context, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  await deleteSession(ctx.db, request.cookies[SESSION_COOKIE]);
+export async function signOut(ctx: PlatformContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  await deleteSession(ctx.store, request.cookies[SESSION_COOKIE]);
   reply.clearCookie(SESSION_COOKIE, cookieOptions(ctx));
 }
 

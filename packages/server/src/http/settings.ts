@@ -1,14 +1,14 @@
 /** Helpers for the signed-in settings pages. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Membership } from '../platform/accounts/organizations.js';
+import type { Membership } from '../core/oauth/narrowing.js';
 import { checkPassword } from '../platform/accounts/password-checks.js';
 import type { BrowserSession } from '../platform/accounts/sessions.js';
-import type { Context } from '../core/context.js';
+import type { PlatformContext } from '../platform/context.js';
 import type { SettingsPageBase } from './pages/settings/layout.js';
 import { currentSession } from './session.js';
 
 /** The session, or a redirect to sign in that comes back to this page. */
-export async function requireSession(ctx: Context, request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
+export async function requireSession(ctx: PlatformContext, request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
   const session = await currentSession(ctx, request);
   if (!session) {
     const path = request.method === 'GET' ? request.url : '/';
@@ -19,7 +19,7 @@ export async function requireSession(ctx: Context, request: FastifyRequest, repl
 }
 
 /** The fields every settings page gets: platform, who is signed in, a CSRF token for its forms. */
-export function settingsPageBase(ctx: Context, session: BrowserSession, reply: FastifyReply): SettingsPageBase {
+export function settingsPageBase(ctx: PlatformContext, session: BrowserSession, reply: FastifyReply): SettingsPageBase {
   return { platformName: ctx.config.platformName, email: session.user.email, csrfToken: reply.generateCsrf() };
 }
 
@@ -29,7 +29,7 @@ export function settingsPageBase(ctx: Context, session: BrowserSession, reply: F
  * otherwise the status and message to show (429 sets Retry-After).
  */
 export async function recheckPassword(
-  ctx: Context,
+  ctx: PlatformContext,
   request: FastifyRequest,
   reply: FastifyReply,
   session: BrowserSession,
@@ -48,7 +48,7 @@ export async function recheckPassword(
 }
 
 /** True when the user proved their password within `seconds` (sensitive actions ask again otherwise). */
-export function recentlyAuthenticated(ctx: Context, session: BrowserSession, seconds = 600): boolean {
+export function recentlyAuthenticated(ctx: PlatformContext, session: BrowserSession, seconds = 600): boolean {
   return ctx.now() - session.authTime <= seconds * 1000;
 }
 

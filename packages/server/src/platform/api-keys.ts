@@ -3,23 +3,24 @@
  * organization/project narrowing an OAuth grant can have. Shown once, stored as a hash.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { recordAudit, type RequestMeta } from '../core/audit.js';
-import type { Narrowing } from '../core/oauth/authorizations.js';
-import { formatScope, validateRequestedScope } from '../core/oauth/scopes.js';
 import { generateToken, hashToken, isToken, maskToken } from '../core/crypto/token-formats.js';
-import type { ApiKey, Database } from '../store/schema.js';
+import { narrowingColumns, type Narrowing } from '../core/oauth/narrowing.js';
+import { formatScope, validateRequestedScope } from '../core/oauth/scopes.js';
+import type { Repositories, Store } from '../store/index.js';
+import type { ApiKey } from '../store/schema.js';
 import { AccountError } from './accounts/users.js';
+import { platformScopes } from './scopes.js';
 
 export async function createApiKey(
-  db: Kysely<Database>,
+  store: Store,
   input: { userId: string; label: string; scopes: string[]; narrowing: Narrowing },
   now: number,
   meta: RequestMeta = {},
 ): Promise<{ key: string; record: ApiKey }> {
   const label = input.label.trim();
   if (!label || label.length > 100) throw new AccountError('Give the key a label of at most 100 characters.');
-  const scopes = validateRequestedScope(input.scopes, null);
+  const scopes = validateRequestedScope(input.scopes, null, platformScopes);
   const key = generateToken('personalApiKey');
   const record: ApiKey = {
     id: randomUUID(),
@@ -28,48 +29,40 @@ export async function createApiKey(
     label,
     mask: maskToken(key),
     scope: formatScope(scopes),
-    access_level: input.narrowing.accessLevel,
-    organization_ids: JSON.stringify(input.narrowing.organizationIds),
-    project_ids: JSON.stringify(input.narrowing.projectIds),
+    ...narrowingColumns(input.narrowing),
     created_at: now,
     last_used_at: null,
     revoked_at: null,
   };
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('api_keys').values(record).execute();
-    await recordAudit(trx, { type: 'api_key.created', userId: input.userId, actor: meta.actorUserId ?? input.userId, ip: meta.ip, detail: { key_id: record.id, label, scope: record.scope } }, now);
+  await store.transaction(async (tx) => {
+    await tx.apiKeys.insert(record);
+    await recordAudit(tx, { type: 'api_key.created', userId: input.userId, actor: meta.actorUserId ?? input.userId, ip: meta.ip, detail: { key_id: record.id, label, scope: record.scope } }, now);
   });
   return { key, record };
 }
 
-export async function listApiKeys(db: Kysely<Database>, userId: string): Promise<ApiKey[]> {
-  return db.selectFrom('api_keys').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('created_at', 'desc').execute();
+export function listApiKeys(store: Repositories, userId: string): Promise<ApiKey[]> {
+  return store.apiKeys.listActive(userId);
 }
 
 /** Revokes one of a user's keys; false when the user has no such active key. */
-export async function revokeApiKey(db: Kysely<Database>, input: { userId: string; id: string }, now: number, meta: RequestMeta = {}): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const result = await trx
-      .updateTable('api_keys')
-      .set({ revoked_at: now })
-      .where('id', '=', input.id)
-      .where('user_id', '=', input.userId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (result.numUpdatedRows !== 1n) return false;
-    await recordAudit(trx, { type: 'api_key.revoked', userId: input.userId, actor: meta.actorUserId ?? input.userId, ip: meta.ip, detail: { key_id: input.id } }, now);
+export async function revokeApiKey(store: Store, input: { userId: string; id: string }, now: number, meta: RequestMeta = {}): Promise<boolean> {
+  return store.transaction(async (tx) => {
+    if (!(await tx.apiKeys.revoke(input.id, now, input.userId))) return false;
+    await recordAudit(tx, { type: 'api_key.revoked', userId: input.userId, actor: meta.actorUserId ?? input.userId, ip: meta.ip, detail: { key_id: input.id } }, now);
     return true;
   });
 }
 
 /** The active key a presented secret belongs to, if any. */
-export async function findActiveApiKey(db: Kysely<Database>, key: unknown): Promise<ApiKey | undefined> {
+export async function findActiveApiKey(store: Repositories, key: unknown): Promise<ApiKey | undefined> {
   if (!isToken(key, 'personalApiKey')) return undefined;
-  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashToken(key)).where('revoked_at', 'is', null).executeTakeFirst();
+  const found = await store.apiKeys.findByHash(hashToken(key));
+  return found?.revoked_at === null ? found : undefined;
 }
 
 /** Records use; written at most once a minute per key so reads stay cheap. */
-export async function touchApiKey(db: Kysely<Database>, key: ApiKey, now: number): Promise<void> {
+export async function touchApiKey(store: Repositories, key: ApiKey, now: number): Promise<void> {
   if (key.last_used_at !== null && now - key.last_used_at < 60_000) return;
-  await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', key.id).execute();
+  await store.apiKeys.touch(key.id, now);
 }

@@ -1,13 +1,13 @@
 /**
  * Connected apps: the apps a user has authorized, as the settings page lists them, and revoking
- * one, which ends the user's grant and every token the app holds for that user.
+ * one, which ends the user's authorization and every token the app holds for that user.
  */
-import type { Kysely } from 'kysely';
 import { recordAudit, type RequestMeta } from '../core/audit.js';
-import type { AccessLevel, Database } from '../store/schema.js';
-import { narrowingOf } from '../core/oauth/authorizations.js';
+import type { Context } from '../core/context.js';
+import { narrowingOf } from '../core/oauth/narrowing.js';
 import { parseScope } from '../core/oauth/scopes.js';
-import { revokeFamiliesOf } from '../core/oauth/tokens.js';
+import type { Repositories } from '../store/index.js';
+import type { AccessLevel } from '../store/schema.js';
 
 export interface ConnectedApp {
   clientId: string;
@@ -29,21 +29,12 @@ function documentName(document: string | null): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
-export async function listConnectedApps(db: Kysely<Database>, userId: string): Promise<ConnectedApp[]> {
-  const rows = await db
-    .selectFrom('grants')
-    .leftJoin('clients', 'clients.id', 'grants.client_id')
-    .leftJoin('cimd_documents', 'cimd_documents.client_id', 'grants.client_id')
-    .selectAll('grants')
-    .select(['clients.name as client_name', 'clients.logo_uri', 'clients.verified', 'cimd_documents.document'])
-    .where('grants.user_id', '=', userId)
-    .orderBy('grants.created_at', 'desc')
-    .execute();
-  return rows.map((row) => {
+export async function listConnectedApps(store: Repositories, userId: string): Promise<ConnectedApp[]> {
+  return (await store.authorizations.listForUser(userId)).map((row) => {
     const narrowing = narrowingOf(row);
     return {
       clientId: row.client_id,
-      name: row.client_name ?? documentName(row.document) ?? row.client_id,
+      name: row.client_name ?? documentName(row.cimd_document) ?? row.client_id,
       logoUri: row.logo_uri ?? null,
       verified: row.verified === 1,
       scopes: parseScope(row.scope),
@@ -56,13 +47,15 @@ export async function listConnectedApps(db: Kysely<Database>, userId: string): P
   });
 }
 
-/** Ends a user's grant to an app and every token it holds for them; undefined when there was none, else how many token families were revoked. */
-export async function revokeConnectedApp(db: Kysely<Database>, input: { userId: string; clientId: string }, now: number, meta: RequestMeta = {}): Promise<{ revokedFamilies: number } | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const removed = await trx.deleteFrom('grants').where('user_id', '=', input.userId).where('client_id', '=', input.clientId).executeTakeFirst();
-    const families = await revokeFamiliesOf(trx, { clientId: input.clientId, userId: input.userId }, 'revoked by the user', now);
-    if (removed.numDeletedRows === 0n && families === 0) return undefined;
-    await recordAudit(trx, { type: 'connected_app.revoked', userId: input.userId, actor: input.userId, clientId: input.clientId, ip: meta.ip, detail: { token_families: families } }, now);
-    return { revokedFamilies: families };
+/** Ends a user's authorization of an app and every token it holds for them; false when there was none. */
+export async function revokeConnectedApp(ctx: Context, input: { userId: string; clientId: string }, meta: RequestMeta = {}): Promise<boolean> {
+  const now = ctx.now();
+  return ctx.store.transaction(async (tx) => {
+    const removed = await tx.authorizations.delete(input.userId, input.clientId);
+    const families = await tx.tokens.revokeFamiliesOf({ clientId: input.clientId, userId: input.userId }, 'revoked by the user', now);
+    if (!removed && families === 0) return false;
+    await recordAudit(tx, { type: 'connected_app.revoked', userId: input.userId, actor: input.userId, clientId: input.clientId, ip: meta.ip, detail: { token_families: families } }, now);
+    tx.afterCommit(() => ctx.metrics.revoked('user', families));
+    return true;
   });
 }

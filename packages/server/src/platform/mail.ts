@@ -4,8 +4,8 @@
  * Nothing is written to the log: a message may carry a one-time link.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database, OutboxTable } from '../store/schema.js';
+import type { Repositories } from '../store/index.js';
+import type { OutboxTable } from '../store/schema.js';
 
 export interface Mail {
   to: string;
@@ -13,12 +13,12 @@ export interface Mail {
   body: string;
 }
 
-export async function sendMail(db: Kysely<Database>, mail: Mail, now: number): Promise<void> {
-  await db.insertInto('outbox').values({ id: randomUUID(), to_address: mail.to, subject: mail.subject, body: mail.body, created_at: now, sent_at: null }).execute();
+/** Writes a message to the outbox through `tx`, the repositories of the transaction that makes the change. */
+export async function sendMail(tx: Repositories, mail: Mail, now: number): Promise<void> {
+  await tx.outbox.insert({ id: randomUUID(), to_address: mail.to, subject: mail.subject, body: mail.body, created_at: now, sent_at: null });
 }
 
-export async function listMail(db: Kysely<Database>, filter: { to?: string; limit?: number } = {}): Promise<OutboxTable[]> {
-  let query = db.selectFrom('outbox').selectAll().orderBy('created_at', 'desc').limit(filter.limit ?? 50);
-  if (filter.to) query = query.where('to_address', '=', filter.to);
-  return query.execute();
+/** Newest first. */
+export function listMail(store: Repositories, filter: { to?: string; limit?: number } = {}): Promise<OutboxTable[]> {
+  return store.outbox.list({ to: filter.to, limit: filter.limit ?? 50 });
 }

@@ -4,12 +4,12 @@
  * reported token `true_positive` (one of ours, known to the database) or `false_positive`.
  */
 import { verify } from 'node:crypto';
-import { findUserById } from './accounts/users.js';
 import { recordAudit, type RequestMeta } from '../core/audit.js';
 import type { Context } from '../core/context.js';
 import { sendMail } from './mail.js';
 import { OAuthError } from '../core/oauth/errors.js';
-import { findAccessToken, findRefreshToken, isActiveAccessToken, revokeAccessToken, revokeFamily, type Executor } from '../core/oauth/tokens.js';
+import { findAccessToken, findRefreshToken, isActiveAccessToken } from '../core/oauth/tokens.js';
+import type { Repositories } from '../store/index.js';
 import { hashToken, maskToken, parseToken, type TokenKind } from '../core/crypto/token-formats.js';
 
 /** GitHub sends at most this many matches per request; more is not a report from GitHub. */
@@ -130,7 +130,6 @@ export async function revokeReportedTokens(ctx: Context, items: ReportedToken[],
   for (const item of items) {
     const kind = parseToken(item.token);
     const finding: Finding = isScannedKind(kind) ? await revokeReported(ctx, kind, item, meta) : { known: false };
-    if (finding.known && finding.revoked) ctx.metrics.revoked('secret_scanning');
     verdicts.push({ token_hash: hashToken(item.token), token_type: item.type ?? 'unknown', label: finding.known ? 'true_positive' : 'false_positive' });
   }
   return verdicts;
@@ -138,12 +137,12 @@ export async function revokeReportedTokens(ctx: Context, items: ReportedToken[],
 
 async function revokeReported(ctx: Context, kind: ScannedKind, item: ReportedToken, meta: RequestMeta): Promise<Finding> {
   const now = ctx.now();
-  return ctx.transaction(async (trx) => {
-    const finding = await REVOKERS[kind](trx, item.token, now);
+  return ctx.store.transaction(async (tx) => {
+    const finding = await REVOKERS[kind](tx, item.token, now);
     if (finding.known && finding.revoked) {
       const { userId, clientId, detail } = finding.revoked;
       await recordAudit(
-        trx,
+        tx,
         {
           type: 'secret_scanning.revoked',
           userId,
@@ -154,40 +153,40 @@ async function revokeReported(ctx: Context, kind: ScannedKind, item: ReportedTok
         },
         now,
       );
-      await notifyOwner(ctx, trx, kind, item, userId, now);
+      await notifyOwner(ctx, tx, kind, item, userId, now);
+      tx.afterCommit(() => ctx.metrics.revoked('secret_scanning'));
     }
     return finding;
   });
 }
 
-const REVOKERS: Record<ScannedKind, (trx: Executor, token: string, now: number) => Promise<Finding>> = {
+const REVOKERS: Record<ScannedKind, (tx: Repositories, token: string, now: number) => Promise<Finding>> = {
   /** Only the leaked access token dies; its refresh token did not leak and keeps the app working. */
-  async accessToken(trx, token, now) {
-    const record = await findAccessToken(trx, token);
+  async accessToken(tx, token, now) {
+    const record = await findAccessToken(tx, token);
     if (!record) return { known: false };
     if (!isActiveAccessToken(record, now)) return { known: true };
-    await revokeAccessToken(trx, record.id, now);
+    await tx.tokens.revokeAccessToken(record.id, now);
     return { known: true, revoked: { userId: record.family.user_id, clientId: record.family.client_id, detail: { family_id: record.family.id } } };
   },
   /** A leaked refresh token can mint access tokens, so the whole family dies. */
-  async refreshToken(trx, token, now) {
-    const record = await findRefreshToken(trx, token);
+  async refreshToken(tx, token, now) {
+    const record = await findRefreshToken(tx, token);
     if (!record) return { known: false };
     const { family } = record;
-    if (!(await revokeFamily(trx, family.id, 'exposed publicly (secret scanning)', now))) return { known: true };
+    if (!(await tx.tokens.revokeFamily(family.id, 'exposed publicly (secret scanning)', now))) return { known: true };
     return { known: true, revoked: { userId: family.user_id, clientId: family.client_id, detail: { family_id: family.id } } };
   },
-  async personalApiKey(trx, token, now) {
-    const key = await trx.selectFrom('api_keys').select(['id', 'user_id', 'revoked_at']).where('key_hash', '=', hashToken(token)).executeTakeFirst();
+  async personalApiKey(tx, token, now) {
+    const key = await tx.apiKeys.findByHash(hashToken(token));
     if (!key) return { known: false };
-    const result = await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', key.id).where('revoked_at', 'is', null).executeTakeFirst();
-    if (result.numUpdatedRows !== 1n) return { known: true };
+    if (!(await tx.apiKeys.revoke(key.id, now))) return { known: true };
     return { known: true, revoked: { userId: key.user_id, clientId: null, detail: { key_id: key.id } } };
   },
 };
 
-async function notifyOwner(ctx: Context, trx: Executor, kind: ScannedKind, item: ReportedToken, userId: string, now: number): Promise<void> {
-  const owner = await findUserById(trx, userId);
+async function notifyOwner(ctx: Context, tx: Repositories, kind: ScannedKind, item: ReportedToken, userId: string, now: number): Promise<void> {
+  const owner = await tx.accounts.findUser(userId);
   if (!owner) return;
   const { name, consequence } = DESCRIPTIONS[kind];
   const body = [
@@ -200,5 +199,5 @@ async function notifyOwner(ctx: Context, trx: Executor, kind: ScannedKind, item:
     consequence,
     'Remove the token from where it was published; it cannot be used again.',
   ].join('\n');
-  await sendMail(trx, { to: owner.email, subject: `Your ${name} was found in public and has been revoked`, body }, now);
+  await sendMail(tx, { to: owner.email, subject: `Your ${name} was found in public and has been revoked`, body }, now);
 }

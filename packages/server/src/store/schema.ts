@@ -81,8 +81,8 @@ export interface ClientsTable {
   updated_at: number;
 }
 
-/** A user's consent to a client: the scopes and the organization/project narrowing. */
-export interface GrantsTable {
+/** A user's consent to a client (an authorization): the scopes and the organization/project narrowing. */
+export interface AuthorizationsTable {
   id: string;
   user_id: string;
   client_id: string;
@@ -100,7 +100,7 @@ export interface AuthorizationCodesTable {
   code_hash: string;
   client_id: string;
   user_id: string;
-  grant_id: string;
+  authorization_id: string;
   /** The family every token redeemed from this code joins, so a replay can revoke them. */
   family_id: string;
   redirect_uri: string;
@@ -123,7 +123,7 @@ export interface TokenFamiliesTable {
   id: string;
   user_id: string;
   client_id: string;
-  grant_id: string;
+  authorization_id: string;
   scope: string;
   access_level: AccessLevel;
   organization_ids: string;
@@ -323,7 +323,7 @@ export interface Database {
   memberships: MembershipsTable;
   projects: ProjectsTable;
   clients: ClientsTable;
-  grants: GrantsTable;
+  authorizations: AuthorizationsTable;
   authorization_codes: AuthorizationCodesTable;
   token_families: TokenFamiliesTable;
   access_tokens: AccessTokensTable;
@@ -352,7 +352,7 @@ export type User = Selectable<UsersTable>;
 export type Client = Selectable<ClientsTable>;
 export type NewClient = Insertable<ClientsTable>;
 export type ClientUpdate = Updateable<ClientsTable>;
-export type Grant = Selectable<GrantsTable>;
+export type Authorization = Selectable<AuthorizationsTable>;
 export type TokenFamily = Selectable<TokenFamiliesTable>;
 export type AuthorizationCode = Selectable<AuthorizationCodesTable>;
 export type Organization = Selectable<OrganizationsTable>;

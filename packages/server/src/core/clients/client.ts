@@ -1,7 +1,15 @@
 /** The one shape every kind of client takes once resolved: registered, app, dynamic or CIMD. */
 import type { ClientKind } from '../../store/schema.js';
-import type { AuthMethod } from '../oauth/client-auth.js';
-import type { GrantType } from '../oauth/grant-types/index.js';
+import type { GrantType } from '../oauth/grant-types/names.js';
+
+/** How a client authenticates at the token endpoint (RFC 7591 §2 token_endpoint_auth_method; oauth/client-auth.ts). */
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export const TOKEN_ENDPOINT_AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
+
+export function isAuthMethod(value: unknown): value is AuthMethod {
+  return (TOKEN_ENDPOINT_AUTH_METHODS as unknown[]).includes(value);
+}
 
 export interface OAuthClient {
   id: string;

@@ -5,12 +5,12 @@
  */
 import { recordAudit, type RequestMeta } from '../audit.js';
 import type { Context } from '../context.js';
-import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from '../oauth/client-auth.js';
+import { isAuthMethod, TOKEN_ENDPOINT_AUTH_METHODS, type AuthMethod } from './client.js';
 import { OAuthError } from '../oauth/errors.js';
-import { formatScope, parseScope } from '../oauth/scopes.js';
+import { formatScope, parseScope, type ScopeRegistry } from '../oauth/scopes.js';
 import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
-import { DEFAULT_GRANT_TYPES, isGrantType, responseTypesFor, type GrantType } from '../oauth/grant-types/index.js';
-import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from './metadata-rules.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, responseTypesFor, type GrantType } from '../oauth/grant-types/names.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem, type ClientRules } from './metadata-rules.js';
 import { createClient } from './registered.js';
 
 /** The metadata Tessera keeps and echoes back; everything else a client sends is ignored (RFC 7591 §2). */
@@ -102,11 +102,11 @@ function clientName(metadata: Record<string, unknown>, platformName: string): st
   return name;
 }
 
-function scopeCeiling(metadata: Record<string, unknown>): string[] | null {
+function scopeCeiling(metadata: Record<string, unknown>, registry: ScopeRegistry): string[] | null {
   const value = optionalString(metadata, 'scope');
   if (value === undefined) return null;
   const scopes = parseScope(value);
-  const problem = scopeCeilingProblem(scopes);
+  const problem = scopeCeilingProblem(scopes, registry);
   if (problem) refuse(`scope ${problem}`);
   return scopes;
 }
@@ -127,7 +127,7 @@ function idTokenSignedResponseAlg(metadata: Record<string, unknown>): IdTokenAlg
 }
 
 /** Checks registration metadata and keeps what Tessera uses; throws `invalid_redirect_uri` or `invalid_client_metadata`. */
-export function validateClientMetadata(metadata: unknown, platformName: string): ClientRegistration {
+export function validateClientMetadata(metadata: unknown, rules: ClientRules): ClientRegistration {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) refuse('the request body must be a JSON object');
   const fields = metadata as Record<string, unknown>;
   const grants = grantTypes(fields);
@@ -136,8 +136,8 @@ export function validateClientMetadata(metadata: unknown, platformName: string):
     tokenEndpointAuthMethod: tokenEndpointAuthMethod(fields),
     grantTypes: grants,
     responseTypes: responseTypes(fields, grants),
-    clientName: clientName(fields, platformName),
-    scope: scopeCeiling(fields),
+    clientName: clientName(fields, rules.platformName),
+    scope: scopeCeiling(fields, rules.scopes),
     logoUri: logoUri(fields),
     idTokenSignedResponseAlg: idTokenSignedResponseAlg(fields),
   };
@@ -145,11 +145,11 @@ export function validateClientMetadata(metadata: unknown, platformName: string):
 
 /** Registers a client and returns the RFC 7591 §3.2.1 response; the secret appears here only. */
 export async function registerClient(ctx: Context, metadata: unknown, meta: RequestMeta): Promise<RegistrationResponse> {
-  const registration = validateClientMetadata(metadata, ctx.config.platformName);
+  const registration = validateClientMetadata(metadata, { platformName: ctx.config.platformName, scopes: ctx.scopes });
   const now = ctx.now();
-  const { client, clientSecret } = await ctx.transaction(async (trx) => {
+  const { client, clientSecret } = await ctx.store.transaction(async (tx) => {
     const created = await createClient(
-      trx,
+      tx,
       {
         kind: 'dynamic',
         name: registration.clientName,
@@ -164,7 +164,7 @@ export async function registerClient(ctx: Context, metadata: unknown, meta: Requ
       now,
     );
     await recordAudit(
-      trx,
+      tx,
       {
         type: 'client.registered',
         userId: null,

@@ -4,9 +4,15 @@
  * is laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
  * ("client_name", "The app"), or undefined; callers choose the error code and the wording.
  */
-import { GRANT_TYPES, isGrantType } from '../oauth/grant-types/index.js';
+import { GRANT_TYPES, isGrantType } from '../oauth/grant-types/names.js';
 import { redirectUriRegistrationProblem } from '../oauth/redirect-uri.js';
-import { isKnownScope } from '../oauth/scopes.js';
+import type { ScopeRegistry } from '../oauth/scopes.js';
+
+/** What a client's metadata is checked against: the platform's name (client names may not imitate it) and its scopes. */
+export interface ClientRules {
+  platformName: string;
+  scopes: ScopeRegistry;
+}
 import { hasHiddenCharacters, lookAlikeOf } from './look-alikes.js';
 
 export const MAX_CLIENT_NAME_LENGTH = 100;
@@ -86,9 +92,9 @@ export function grantTypesProblem(grantTypes: readonly string[]): string | undef
 }
 
 /** The scopes a client may ever ask for. */
-export function scopeCeilingProblem(scopes: readonly string[]): string | undefined {
+export function scopeCeilingProblem(scopes: readonly string[], registry: ScopeRegistry): string | undefined {
   if (scopes.length === 0) return 'must list at least one scope';
-  const unknown = scopes.filter((scope) => !isKnownScope(scope));
+  const unknown = scopes.filter((scope) => !registry.isKnown(scope));
   if (unknown.length) return `must list only known scopes, not ${unknown.join(' ')}`;
   return undefined;
 }

@@ -1,10 +1,9 @@
 /** Clients with a row in the clients table: CLI-registered, self-serve apps and dynamic ones. */
-import type { Kysely } from 'kysely';
-import { firstRow, prepareQuery } from '../../store/prepared.js';
-import type { Client, ClientKind, Database } from '../../store/schema.js';
+import type { Repositories } from '../../store/index.js';
+import type { Client, ClientKind } from '../../store/schema.js';
 import { parseScope } from '../oauth/scopes.js';
-import { isAuthMethod, type AuthMethod } from '../oauth/client-auth.js';
-import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../oauth/grant-types/index.js';
+import { isAuthMethod, type AuthMethod } from './client.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../oauth/grant-types/names.js';
 import { generateToken, hashToken } from '../crypto/token-formats.js';
 import { isIdTokenAlg, type IdTokenAlg, type OAuthClient } from './client.js';
 
@@ -28,10 +27,8 @@ export function toOAuthClient(row: Client): OAuthClient {
   };
 }
 
-const selectClient = prepareQuery((db, p: { clientId: string }) => db.selectFrom('clients').selectAll().where('id', '=', p.clientId));
-
-export async function findRegisteredClient(db: Kysely<Database>, clientId: string): Promise<OAuthClient | undefined> {
-  const row = await firstRow(selectClient(db, { clientId }));
+export async function findRegisteredClient(store: Repositories, clientId: string): Promise<OAuthClient | undefined> {
+  const row = await store.clients.find(clientId);
   return row && toOAuthClient(row);
 }
 
@@ -55,7 +52,7 @@ export interface NewClientInput {
 
 /** Creates a client; the secret (confidential clients only) is returned here and never again. */
 export async function createClient(
-  db: Kysely<Database>,
+  store: Repositories,
   input: NewClientInput,
   now: number,
 ): Promise<{ client: OAuthClient; clientSecret: string | undefined }> {
@@ -81,7 +78,7 @@ export async function createClient(
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto('clients').values(row).execute();
+  await store.clients.insert(row);
   return { client: toOAuthClient(row), clientSecret };
 }
 
@@ -91,14 +88,8 @@ function generateClientId(): string {
 }
 
 /** Replaces a confidential client's secret; the old one stops working at once. */
-export async function rotateClientSecret(db: Kysely<Database>, clientId: string, now: number): Promise<string> {
+export async function rotateClientSecret(store: Repositories, clientId: string, now: number): Promise<string> {
   const clientSecret = generateToken('clientSecret');
-  const result = await db
-    .updateTable('clients')
-    .set({ secret_hash: hashToken(clientSecret), updated_at: now })
-    .where('id', '=', clientId)
-    .where('is_public', '=', 0)
-    .executeTakeFirst();
-  if (result.numUpdatedRows !== 1n) throw new Error(`no confidential client ${clientId}`);
+  if (!(await store.clients.replaceSecret(clientId, hashToken(clientSecret), now))) throw new Error(`no confidential client ${clientId}`);
   return clientSecret;
 }

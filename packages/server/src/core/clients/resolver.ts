@@ -1,6 +1,5 @@
 /** Chooses where a client id is looked up: a URL is a Client ID Metadata Document, anything else a row. */
-import type { Kysely } from 'kysely';
-import type { Database } from '../../store/schema.js';
+import type { Repositories } from '../../store/index.js';
 import { ShortLivedCache } from '../short-lived-cache.js';
 import type { ClientDirectory, ClientResolver, OAuthClient } from './client.js';
 import { findRegisteredClient } from './registered.js';
@@ -11,7 +10,7 @@ import { findRegisteredClient } from './registered.js';
  */
 export const RECENT_CLIENT_MS = 1_000;
 
-export function createClientResolver(db: Kysely<Database>, cimd?: ClientResolver, now: () => number = Date.now): ClientDirectory {
+export function createClientResolver(store: Repositories, cimd?: ClientResolver, now: () => number = Date.now): ClientDirectory {
   const recent = new ShortLivedCache<OAuthClient>(RECENT_CLIENT_MS);
   // Bumped by every forget: a read that started before a change must not store the old row after it.
   let changes = 0;
@@ -19,7 +18,7 @@ export function createClientResolver(db: Kysely<Database>, cimd?: ClientResolver
   const resolve: ClientResolver['resolve'] = async (clientId, meta) => {
     if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 2048) return undefined;
     if (clientId.startsWith('https://')) return cimd?.resolve(clientId, meta);
-    return findRegisteredClient(db, clientId);
+    return findRegisteredClient(store, clientId);
   };
 
   return {

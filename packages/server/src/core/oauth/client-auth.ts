@@ -4,17 +4,9 @@
  * sends a secret anyway (integration platforms send a placeholder) is treated as public.
  */
 import type { Context } from '../context.js';
-import type { OAuthClient, ResolveMeta } from '../clients/client.js';
+import type { AuthMethod, OAuthClient, ResolveMeta } from '../clients/client.js';
 import { OAuthError } from './errors.js';
 import { constantTimeEqual, hashToken } from '../crypto/token-formats.js';
-
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
-
-export const TOKEN_ENDPOINT_AUTH_METHODS: AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
-
-export function isAuthMethod(value: unknown): value is AuthMethod {
-  return (TOKEN_ENDPOINT_AUTH_METHODS as unknown[]).includes(value);
-}
 
 export interface ClientCredentials {
   clientId: string | undefined;

@@ -1,24 +1,28 @@
-/** Authorization server metadata (RFC 8414). The issuer comes from configuration, never a Host header. */
-import type { Config } from '../../config.js';
-import { TOKEN_ENDPOINT_AUTH_METHODS } from './client-auth.js';
-import { SUPPORTED_SCOPES } from './scopes.js';
-import { GRANT_TYPES } from './grant-types/index.js';
+/**
+ * Authorization server metadata (RFC 8414), with OpenID Connect Discovery's fields, served at both
+ * well-known paths so the two never disagree. The issuer comes from configuration, never a Host
+ * header; a regional deployment serves its endpoints at its own URL under the shared (front)
+ * issuer, and names its region.
+ */
+import type { Context } from '../context.js';
+import { ENDPOINTS } from '../endpoints.js';
+import { openIdMetadata } from '../oidc/metadata.js';
+import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client.js';
+import { deploymentFields } from './deployment-fields.js';
+import { GRANT_TYPES } from './grant-types/names.js';
 
 export type Metadata = Record<string, unknown>;
 
-/** Sections added by other capabilities (OpenID Connect, registration, CIMD) register here. */
-export type MetadataContributor = (config: Config) => Metadata;
-
-export function authorizationServerMetadata(config: Config, contributors: MetadataContributor[] = []): Metadata {
-  // A regional deployment serves its endpoints at its own URL under the shared (front) issuer.
-  const base = config.baseUrl;
-  const metadata: Metadata = {
-    issuer: config.issuer,
-    authorization_endpoint: `${base}/oauth/authorize`,
-    token_endpoint: `${base}/oauth/token`,
-    revocation_endpoint: `${base}/oauth/revoke`,
-    introspection_endpoint: `${base}/oauth/introspect`,
-    scopes_supported: SUPPORTED_SCOPES,
+export function authorizationServerMetadata(ctx: Pick<Context, 'config' | 'scopes'>): Metadata {
+  const endpoint = (name: keyof typeof ENDPOINTS) => `${ctx.config.baseUrl}${ENDPOINTS[name]}`;
+  return {
+    issuer: ctx.config.issuer,
+    authorization_endpoint: endpoint('authorize'),
+    token_endpoint: endpoint('token'),
+    revocation_endpoint: endpoint('revoke'),
+    introspection_endpoint: endpoint('introspect'),
+    registration_endpoint: endpoint('register'),
+    scopes_supported: ctx.scopes.supported,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: [...GRANT_TYPES],
@@ -28,7 +32,9 @@ export function authorizationServerMetadata(config: Config, contributors: Metada
     introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    // Client ids that are https URLs are Client ID Metadata Documents (core/clients/cimd/).
+    client_id_metadata_document_supported: true,
+    ...openIdMetadata(endpoint),
+    ...deploymentFields(ctx.config),
   };
-  for (const contribute of contributors) Object.assign(metadata, contribute(config));
-  return metadata;
 }

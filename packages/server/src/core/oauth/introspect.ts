@@ -5,7 +5,7 @@
 import type { Context } from '../context.js';
 import type { TokenFamily } from '../../store/schema.js';
 import type { OAuthClient } from '../clients/client.js';
-import { narrowingOf } from './authorizations.js';
+import { narrowingOf } from './narrowing.js';
 import { OAuthError } from './errors.js';
 import { findActiveAccessToken, findRefreshToken } from './tokens.js';
 import { parseToken } from '../crypto/token-formats.js';
@@ -36,10 +36,10 @@ export async function introspectToken(ctx: Context, client: OAuthClient, params:
   const kind = parseToken(token);
   let found: { scope: string; expiresAt: number; createdAt: number; family: TokenFamily; tokenType: 'Bearer' | 'refresh_token' } | undefined;
   if (kind === 'accessToken') {
-    const active = await ctx.reads((db) => findActiveAccessToken(db, token, now));
+    const active = await ctx.store.reads((store) => findActiveAccessToken(store, token, now));
     if (active) found = { ...active, tokenType: 'Bearer' };
   } else if (kind === 'refreshToken') {
-    const record = await ctx.reads((db) => findRefreshToken(db, token));
+    const record = await ctx.store.reads((store) => findRefreshToken(store, token));
     const usable = record && record.revokedAt === null && record.family.revoked_at === null && record.expiresAt > now
       && (record.rotatedAt === null || now - record.rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000);
     if (usable) found = { scope: record.family.scope, expiresAt: record.expiresAt, createdAt: record.createdAt, family: record.family, tokenType: 'refresh_token' };

@@ -7,7 +7,7 @@ import { recordAudit, type RequestMeta } from '../audit.js';
 import type { Context } from '../context.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from './errors.js';
-import { findActiveAccessToken, findRefreshToken, revokeAccessToken, revokeFamily } from './tokens.js';
+import { findActiveAccessToken, findRefreshToken } from './tokens.js';
 import { parseToken } from '../crypto/token-formats.js';
 
 export type RevocationResult = { revoked: 'family' | 'access_token'; familyId: string; userId: string } | { revoked: 'nothing' };
@@ -27,24 +27,23 @@ export async function revokeToken(
   }
   const kind = parseToken(params.token);
   if (kind === 'refreshToken') {
-    const record = await findRefreshToken(ctx.db, params.token);
+    const record = await findRefreshToken(ctx.store, params.token);
     if (!record || record.family.client_id !== client.id) return { revoked: 'nothing' };
-    const revoked = await ctx.transaction(async (trx) => {
-      if (!(await revokeFamily(trx, record.family.id, 'revoked by client', now))) return false;
-      await recordAudit(trx, { type: 'token.revoked', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'refresh_token', family_id: record.family.id } }, now);
-      return true;
+    await ctx.store.transaction(async (tx) => {
+      if (!(await tx.tokens.revokeFamily(record.family.id, 'revoked by client', now))) return;
+      await recordAudit(tx, { type: 'token.revoked', userId: record.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'refresh_token', family_id: record.family.id } }, now);
+      tx.afterCommit(() => ctx.metrics.revoked('client_request'));
     });
-    if (revoked) ctx.metrics.revoked('client_request');
     return { revoked: 'family', familyId: record.family.id, userId: record.family.user_id };
   }
   if (kind === 'accessToken') {
-    const active = await findActiveAccessToken(ctx.db, params.token, now);
+    const active = await findActiveAccessToken(ctx.store, params.token, now);
     if (!active || active.family.client_id !== client.id) return { revoked: 'nothing' };
-    await ctx.transaction(async (trx) => {
-      await revokeAccessToken(trx, active.id, now);
-      await recordAudit(trx, { type: 'token.revoked', userId: active.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'access_token', family_id: active.family.id } }, now);
+    await ctx.store.transaction(async (tx) => {
+      await tx.tokens.revokeAccessToken(active.id, now);
+      await recordAudit(tx, { type: 'token.revoked', userId: active.family.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { token_type: 'access_token', family_id: active.family.id } }, now);
+      tx.afterCommit(() => ctx.metrics.revoked('client_request'));
     });
-    ctx.metrics.revoked('client_request');
     return { revoked: 'access_token', familyId: active.family.id, userId: active.family.user_id };
   }
   return { revoked: 'nothing' };

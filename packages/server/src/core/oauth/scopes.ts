@@ -1,50 +1,18 @@
 /**
- * The scope registry: every scope Tessera knows, with the plain words the consent page shows.
- * `<object>:write` implies `<object>:read`.
+ * Scopes (RFC 6749 §3.3): parsing, and the rule every check shares, `<object>:write` implies
+ * `<object>:read`. Which scopes exist, and the words the consent page uses for them, belong to the
+ * platform (platform/scopes.ts), which the core reaches through `ScopeRegistry`.
  */
 import { OAuthError } from './errors.js';
 
-export const SCOPE_OBJECTS = {
-  organization: 'organizations',
-  project: 'projects',
-  annotation: 'annotations',
-  event_definition: 'event definitions',
-  query: 'queries over your analytics data',
-  user: 'your user account',
-} as const;
+/** The OpenID Connect scopes (Core §5.4), known to every deployment. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const;
 
-export type ScopeObject = keyof typeof SCOPE_OBJECTS;
-
-export const OIDC_SCOPES = {
-  openid: 'Confirm who you are',
-  profile: 'See your name',
-  email: 'See your email address',
-} as const;
-
-function describe(object: ScopeObject, action: 'read' | 'write'): string {
-  const noun = SCOPE_OBJECTS[object];
-  if (object === 'query') return action === 'read' ? 'Run read-only queries over your analytics data' : 'Run and save queries over your analytics data';
-  if (object === 'user') return action === 'read' ? 'See your user account details' : 'Change your user account details';
-  return action === 'read' ? `See your ${noun}` : `Create, change and delete ${noun}`;
-}
-
-export const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = Object.freeze({
-  ...OIDC_SCOPES,
-  ...Object.fromEntries(
-    (Object.keys(SCOPE_OBJECTS) as ScopeObject[]).flatMap((object) => [
-      [`${object}:read`, describe(object, 'read')],
-      [`${object}:write`, describe(object, 'write')],
-    ]),
-  ),
-});
-
-export const SUPPORTED_SCOPES: readonly string[] = Object.keys(SCOPE_DESCRIPTIONS);
-
-/** The platform API's scopes (everything but the OpenID Connect ones): what API keys may carry. */
-export const RESOURCE_SCOPES: readonly string[] = SUPPORTED_SCOPES.filter((scope) => scope.includes(':'));
-
-export function isKnownScope(scope: string): boolean {
-  return Object.hasOwn(SCOPE_DESCRIPTIONS, scope);
+/** The scopes a deployment offers: the OpenID Connect ones and its API's. */
+export interface ScopeRegistry {
+  /** Every scope, in the order discovery lists them. */
+  readonly supported: readonly string[];
+  isKnown(scope: string): boolean;
 }
 
 /** Splits a scope parameter (RFC 6749 §3.3): space-delimited, case-sensitive, deduplicated. */
@@ -86,13 +54,13 @@ export function boundScopes(held: Iterable<string>, bound: Iterable<string>): st
 }
 
 /**
- * Checks a requested scope against the registry and the client's ceiling. Unknown scopes and
+ * Checks a requested scope against the platform's registry and the client's ceiling. Unknown scopes and
  * scopes beyond the ceiling are both `invalid_scope`: silently dropping them would hand the
  * client a token it did not expect.
  */
-export function validateRequestedScope(requested: string[], ceiling: string[] | null): string[] {
+export function validateRequestedScope(requested: string[], ceiling: string[] | null, registry: ScopeRegistry): string[] {
   if (requested.length === 0) throw new OAuthError('invalid_scope', 'scope is required');
-  const unknown = requested.filter((scope) => !isKnownScope(scope));
+  const unknown = requested.filter((scope) => !registry.isKnown(scope));
   if (unknown.length) throw new OAuthError('invalid_scope', `unknown scope: ${unknown.join(' ')}`);
   if (ceiling) {
     const beyond = requested.filter((scope) => !scopeSatisfies(ceiling, scope));
@@ -101,12 +69,4 @@ export function validateRequestedScope(requested: string[], ceiling: string[] | 
     }
   }
   return requested;
-}
-
-/** The consent page's lines: write scopes swallow their read scope so nothing is said twice. */
-export function describeScopes(scopes: string[]): Array<{ scope: string; description: string }> {
-  const set = new Set(scopes);
-  return scopes
-    .filter((scope) => !(scope.endsWith(':read') && set.has(scope.replace(/:read$/, ':write'))))
-    .map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope] ?? scope }));
 }

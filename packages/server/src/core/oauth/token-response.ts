@@ -1,11 +1,11 @@
 /** The token endpoint's success body (RFC 6749 §5.1), with the grant's narrowing added. */
-import type { RegionFields } from '../../platform/regions/fields.js';
 import type { TokenFamily } from '../../store/schema.js';
-import { narrowingOf } from './authorizations.js';
+import type { DeploymentFields } from './deployment-fields.js';
+import { narrowingOf } from './narrowing.js';
 import type { IssuedTokens } from './tokens.js';
 
-/** The region fields are added by the token endpoint (`handleTokenRequest`) to every grant's answer. */
-export interface TokenResponse extends RegionFields {
+/** The deployment's region fields are added by the token endpoint (`handleTokenRequest`) to every grant's answer. */
+export interface TokenResponse extends DeploymentFields {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;

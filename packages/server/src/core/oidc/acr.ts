@@ -9,8 +9,15 @@
  * A request is met by a sign-in at least as strong as the weakest class it names that Tessera
  * knows; the ID token's `acr` always says what the sign-in actually was.
  */
-import type { AuthenticationMethod } from '../../platform/accounts/sessions.js';
 import { OAuthError } from '../oauth/errors.js';
+
+/** How a user proved who they are (RFC 8176 §2): a password, and a one-time password (TOTP or a recovery code). */
+export type AuthenticationMethod = 'pwd' | 'otp';
+
+/** Stored `amr` text (sessions, codes, token families) as a list; rows from before it was recorded were password sign-ins. */
+export function parseAmr(stored: string | null): AuthenticationMethod[] {
+  return stored ? (stored.split(' ').filter((method) => method === 'pwd' || method === 'otp') as AuthenticationMethod[]) : ['pwd'];
+}
 
 export const ACR_PASSWORD = 'urn:tessera:acr:password';
 export const ACR_TWO_FACTOR = 'urn:tessera:acr:two-factor';

@@ -1,13 +1,10 @@
 /** ID tokens (OpenID Connect Core §2, §3.1.3.6) for the code flow and refreshes. */
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Kysely } from 'kysely';
-import { parseAmr } from '../../platform/accounts/sessions.js';
-import { findUserById } from '../../platform/accounts/users.js';
 import type { Config } from '../../config.js';
 import type { IdTokenIssuer } from '../context.js';
 import { parseScope } from '../oauth/scopes.js';
-import type { Database } from '../../store/schema.js';
+import { parseAmr } from './acr.js';
 import { userClaims } from './claims.js';
 import type { KeyRing } from './signing-keys.js';
 
@@ -18,12 +15,12 @@ export function accessTokenHash(accessToken: string): string {
 
 export function createIdTokenIssuer(config: Config, keys: KeyRing, now: () => number): IdTokenIssuer {
   return {
-    async issue(db: Kysely<Database>, { family, client, accessToken, nonce }) {
+    async issue(tx, { family, client, accessToken, nonce }) {
       const scopes = parseScope(family.scope);
       if (!scopes.includes('openid')) return undefined;
-      const user = await findUserById(db, family.user_id);
+      const user = await tx.accounts.findUser(family.user_id);
       if (!user) throw new Error(`token family ${family.id} has no user`);
-      const signing = await keys.signingKey(client.idTokenSignedResponseAlg, db);
+      const signing = await keys.signingKey(client.idTokenSignedResponseAlg, tx);
       const iat = Math.floor(now() / 1000);
       return new SignJWT({
         ...userClaims(user, scopes),

@@ -1,14 +1,13 @@
-/** What discovery says about OpenID Connect (Discovery 1.0 §3), merged into both metadata documents. */
-import type { Config } from '../../config.js';
+/** What discovery says about OpenID Connect (Discovery 1.0 §3). */
 import { ID_TOKEN_ALGS } from '../clients/client.js';
-import type { Metadata } from '../oauth/discovery.js';
+import type { Endpoint } from '../endpoints.js';
 import { ACR_VALUES_SUPPORTED } from './acr.js';
 import { CLAIMS_SUPPORTED } from './claims.js';
 
-export function openIdMetadata(config: Config): Metadata {
+export function openIdMetadata(endpoint: (name: Endpoint) => string): Record<string, unknown> {
   return {
-    userinfo_endpoint: `${config.baseUrl}/oauth/userinfo`,
-    jwks_uri: `${config.baseUrl}/.well-known/jwks.json`,
+    userinfo_endpoint: endpoint('userinfo'),
+    jwks_uri: endpoint('jwks'),
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
     claims_supported: CLAIMS_SUPPORTED,

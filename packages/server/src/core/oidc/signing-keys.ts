@@ -9,11 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
 import { ID_TOKEN_ALGS, type IdTokenAlg } from '../clients/client.js';
 import { seal, unseal } from '../crypto/seal.js';
-import type { Database, SigningKeysTable } from '../../store/schema.js';
+import type { Repositories, Store } from '../../store/index.js';
+import type { SigningKeysTable } from '../../store/schema.js';
 
 const SEAL_PURPOSE = 'signing key';
 /** How long an instance trusts its cached copy of the key table; a rotation reaches it this late at most. */
@@ -45,7 +45,7 @@ export function describeKeys(rows: SigningKeysTable[], config: Config, now: numb
   });
 }
 
-async function createKey(db: Kysely<Database>, config: Config, alg: IdTokenAlg, signsFrom: number, now: number): Promise<SigningKeysTable> {
+async function createKey(store: Repositories, config: Config, alg: IdTokenAlg, signsFrom: number, now: number): Promise<SigningKeysTable> {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const kid = randomUUID();
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
@@ -58,14 +58,14 @@ async function createKey(db: Kysely<Database>, config: Config, alg: IdTokenAlg, 
     created_at: now,
     signs_from: signsFrom,
   };
-  await db.insertInto('signing_keys').values(row).execute();
+  await store.signingKeys.insert(row);
   return row;
 }
 
 /** Creates a first key for every algorithm that has none, signing at once (nothing to rotate from). */
-export async function ensureSigningKeys(db: Kysely<Database>, config: Config, now: number): Promise<void> {
-  const present = new Set((await db.selectFrom('signing_keys').select('alg').distinct().execute()).map((row) => row.alg));
-  for (const alg of ID_TOKEN_ALGS) if (!present.has(alg)) await createKey(db, config, alg, now, now);
+export async function ensureSigningKeys(store: Repositories, config: Config, now: number): Promise<void> {
+  const present = await store.signingKeys.algorithms();
+  for (const alg of ID_TOKEN_ALGS) if (!present.has(alg)) await createKey(store, config, alg, now, now);
 }
 
 /**
@@ -74,24 +74,24 @@ export async function ensureSigningKeys(db: Kysely<Database>, config: Config, no
  * Keys whose tokens have all expired are deleted.
  */
 export async function rotateSigningKey(
-  db: Kysely<Database>,
+  store: Store,
   config: Config,
   alg: IdTokenAlg,
   now: number,
   options: { immediately?: boolean } = {},
 ): Promise<{ created: SigningKeyInfo; deleted: string[] }> {
-  return db.transaction().execute(async (trx) => {
+  return store.transaction(async (tx) => {
     const signsFrom = options.immediately ? now : now + config.signingKeyPublishDelay * 1000;
-    const row = await createKey(trx, config, alg, signsFrom, now);
-    const keys = describeKeys(await trx.selectFrom('signing_keys').selectAll().execute(), config, now);
+    const row = await createKey(tx, config, alg, signsFrom, now);
+    const keys = describeKeys(await tx.signingKeys.list(), config, now);
     const deleted = keys.filter((key) => key.status === 'expired').map((key) => key.kid);
-    if (deleted.length) await trx.deleteFrom('signing_keys').where('kid', 'in', deleted).execute();
+    await tx.signingKeys.delete(deleted);
     return { created: keys.find((key) => key.kid === row.kid)!, deleted };
   });
 }
 
-export async function listSigningKeys(db: Kysely<Database>, config: Config, now: number): Promise<SigningKeyInfo[]> {
-  return describeKeys(await db.selectFrom('signing_keys').selectAll().execute(), config, now);
+export async function listSigningKeys(store: Repositories, config: Config, now: number): Promise<SigningKeyInfo[]> {
+  return describeKeys(await store.signingKeys.list(), config, now);
 }
 
 export interface SigningKey {
@@ -109,15 +109,15 @@ export class KeyRing {
   private readonly privateKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly store: Repositories,
     private readonly config: Config,
     private readonly now: () => number,
   ) {}
 
-  private async rows(db: Kysely<Database>): Promise<SigningKeysTable[]> {
+  private async rows(store: Repositories): Promise<SigningKeysTable[]> {
     const now = this.now();
     if (!this.cached || now - this.cached.loadedAt > CACHE_MS || now < this.cached.loadedAt) {
-      this.cached = { rows: await db.selectFrom('signing_keys').selectAll().execute(), loadedAt: now };
+      this.cached = { rows: await store.signingKeys.list(), loadedAt: now };
     }
     return this.cached.rows;
   }
@@ -127,9 +127,9 @@ export class KeyRing {
     this.cached = undefined;
   }
 
-  /** `db` lets a caller inside a transaction read through it. */
-  async signingKey(alg: IdTokenAlg, db: Kysely<Database> = this.db): Promise<SigningKey> {
-    const rows = await this.rows(db);
+  /** `store`: a caller inside a transaction reads through its repositories. */
+  async signingKey(alg: IdTokenAlg, store: Repositories = this.store): Promise<SigningKey> {
+    const rows = await this.rows(store);
     const active = describeKeys(rows, this.config, this.now()).find((key) => key.alg === alg && key.status === 'active');
     if (!active) throw new Error(`no active ${alg} signing key; run tessera migrate or tessera keys rotate`);
     let key = this.privateKeys.get(active.kid);
@@ -143,7 +143,7 @@ export class KeyRing {
 
   /** Every key that is pending, active or retired-but-still-verifying (RFC 7517 JWK Set). */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const rows = await this.rows(this.db);
+    const rows = await this.rows(this.store);
     const published = new Set(describeKeys(rows, this.config, this.now()).filter((key) => key.status !== 'expired').map((key) => key.kid));
     return { keys: rows.filter((row) => published.has(row.kid)).map((row) => JSON.parse(row.public_jwk) as JWK) };
   }

@@ -1,4 +1,4 @@
-import type { Membership } from '../../platform/accounts/organizations.js';
+import type { Membership } from '../../core/oauth/narrowing.js';
 
 export interface AccessPickerProps {
   memberships: Membership[];

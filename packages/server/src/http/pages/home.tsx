@@ -7,10 +7,18 @@ export interface HomePageProps {
   /** Set right after a new verification link was sent. */
   verificationSent?: boolean;
   csrfToken: string;
-  links: Array<{ href: string; label: string }>;
 }
 
-export function HomePage({ platformName, email, emailVerified, verificationSent, csrfToken, links }: HomePageProps) {
+/** The settings pages a signed-in user can reach from home. */
+const SETTINGS_LINKS = [
+  { href: '/settings/security', label: 'Security: two-factor sign-in' },
+  { href: '/settings/connected-apps', label: 'Connected apps' },
+  { href: '/settings/api-keys', label: 'Personal API keys' },
+  { href: '/settings/developers/apps', label: 'Developer apps' },
+  { href: '/settings/activity', label: 'Recent activity' },
+];
+
+export function HomePage({ platformName, email, emailVerified, verificationSent, csrfToken }: HomePageProps) {
   return (
     <Layout title="Home" platformName={platformName} signedInAs={{ email, csrfToken }}>
       <h1>Signed in as {email}</h1>
@@ -22,7 +30,7 @@ export function HomePage({ platformName, email, emailVerified, verificationSent,
         </form>
       )}
       <ul class="links">
-        {links.map((link) => (
+        {SETTINGS_LINKS.map((link) => (
           <li key={link.href}>
             <a href={link.href}>{link.label}</a>
           </li>

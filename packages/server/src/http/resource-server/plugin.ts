@@ -17,8 +17,8 @@ import { hashToken } from '../../core/crypto/token-formats.js';
 import { ShortLivedCache } from '../../core/short-lived-cache.js';
 import type { Organization, Project } from '../../store/schema.js';
 import { DependencyUnavailableError } from '../../store/unavailable.js';
-import { checkOrganizationAccess, checkProjectAccess, requireScope, ResourceAccessError } from './access.js';
-import { loadPrincipal, type Principal } from './principal.js';
+import { checkOrganizationAccess, checkProjectAccess, requireScope, ResourceAccessError } from '../../platform/resource-server/access.js';
+import { loadPrincipal, type Principal } from '../../platform/resource-server/principal.js';
 
 type Param = (request: FastifyRequest) => string;
 
@@ -88,12 +88,12 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
       requireScope(principal, rule.scope);
       if (rule.organization) {
         const id = rule.organization(request);
-        request.organization = (await ctx.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+        request.organization = (await ctx.store.organizations.find(id)) ?? null;
         checkOrganizationAccess(principal, request.organization?.id ?? id);
       }
       if (rule.project) {
         const id = rule.project(request);
-        request.project = (await ctx.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
+        request.project = (await ctx.store.organizations.findProject(id)) ?? null;
         checkProjectAccess(principal, request.project ?? { id, organization_id: '' });
       }
       return undefined;

@@ -7,7 +7,7 @@ import { PasswordCheckUnavailable } from '../../platform/accounts/password-stren
 import { confirmSignup, requestSignup } from '../../platform/accounts/signup.js';
 import { hasTwoFactor } from '../../platform/accounts/two-factor.js';
 import { AccountError } from '../../platform/accounts/users.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import { HomePage } from '../pages/home.js';
 import { LoginPage } from '../pages/login.js';
 import { sendPage } from '../pages/render.js';
@@ -41,7 +41,7 @@ export function accountErrorStatus(error: unknown): 400 | 503 {
   throw error;
 }
 
-export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLinks: Array<{ href: string; label: string }>): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   const { platformName, signupEnabled } = ctx.config;
   const signupClosed = () => ErrorPage({ platformName, title: 'Sign-up is closed', message: 'Ask an administrator for an account.' });
 
@@ -50,7 +50,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
     if (!session) return reply.redirect('/login', 302);
     const { user } = session;
     const verificationSent = (request.query as Form).verification === 'sent';
-    return sendPage(reply, HomePage({ platformName, email: user.email, emailVerified: user.email_verified === 1, verificationSent, csrfToken: reply.generateCsrf(), links: homeLinks }));
+    return sendPage(reply, HomePage({ platformName, email: user.email, emailVerified: user.email_verified === 1, verificationSent, csrfToken: reply.generateCsrf() }));
   });
 
   app.get('/verify-email', async (request, reply) => {
@@ -59,7 +59,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   });
 
   app.post('/verify-email', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
-    const user = await confirmEmail(ctx.db, (request.body as Form).token, ctx.now());
+    const user = await confirmEmail(ctx.store, (request.body as Form).token, ctx.now());
     if (!user) {
       const message = 'This confirmation link is invalid, expired or already used. Sign in to send a new one.';
       return sendPage(reply, ErrorPage({ platformName, title: 'Link not valid', message }), 400);
@@ -70,7 +70,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
   app.post('/verify-email/resend', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
     const session = await currentSession(ctx, request);
     if (!session) return reply.redirect('/login', 303);
-    if (session.user.email_verified === 0) await sendVerificationEmail(ctx.db, ctx.config, session.user, ctx.now());
+    if (session.user.email_verified === 0) await sendVerificationEmail(ctx.store, ctx.config, session.user, ctx.now());
     return reply.redirect('/?verification=sent', 303);
   });
 
@@ -92,7 +92,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: Context, homeLink
       const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: locked ? LOCKED_MESSAGE : 'Incorrect email or password.', signupEnabled });
       return sendPage(reply, page, locked ? 429 : 401);
     }
-    if (await hasTwoFactor(ctx.db, checked.user.id)) {
+    if (await hasTwoFactor(ctx.store, checked.user.id)) {
       const pending = await startPendingSignIn(ctx, checked.user.id);
       reply.setCookie(PENDING_SIGN_IN_COOKIE, pending, { ...cookieOptions(ctx), path: '/login', maxAge: PENDING_SIGN_IN_SECONDS });
       return reply.redirect(`/login/two-factor${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`, 303);

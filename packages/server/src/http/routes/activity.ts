@@ -1,11 +1,10 @@
 /** Settings › Recent activity: the signed-in user's own audit events. */
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { listAudit, type AuditEventType } from '../../core/audit.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import { sendPage } from '../pages/render.js';
 import { ActivityPage, type ActivityEntry } from '../pages/settings/activity.js';
-import type { Database } from '../../store/schema.js';
+import type { Repositories } from '../../store/index.js';
 import { requireSession, settingsPageBase } from '../settings.js';
 
 const SHOWN_EVENTS = 100;
@@ -43,22 +42,12 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'organization.two_factor_not_required': 'An organization you own no longer requires two-factor sign-in',
 };
 
-/**
- * Names of the apps the events mention: a registered client's name, or for a client id that is a
- * URL (a metadata document), its host.
- */
-async function appNames(db: Kysely<Database>, clientIds: string[]): Promise<Map<string, string>> {
-  const names = new Map<string, string>();
-  if (clientIds.length === 0) return names;
-  const rows = await db.selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute();
-  for (const row of rows) names.set(row.id, row.name);
+async function listActivity(store: Repositories, userId: string): Promise<ActivityEntry[]> {
+  const events = await listAudit(store, { userId, limit: SHOWN_EVENTS });
+  const clientIds = [...new Set(events.flatMap((event) => (event.client_id ? [event.client_id] : [])))];
+  const names = await store.clients.names(clientIds);
+  // A client id that is a URL (a metadata document) has no row: its host names it.
   for (const id of clientIds) if (!names.has(id) && URL.canParse(id)) names.set(id, new URL(id).host);
-  return names;
-}
-
-async function listActivity(db: Kysely<Database>, userId: string): Promise<ActivityEntry[]> {
-  const events = await listAudit(db, { userId, limit: SHOWN_EVENTS });
-  const names = await appNames(db, [...new Set(events.flatMap((event) => (event.client_id ? [event.client_id] : [])))]);
   return events.map((event) => ({
     id: event.id,
     at: event.at,
@@ -68,11 +57,11 @@ async function listActivity(db: Kysely<Database>, userId: string): Promise<Activ
   }));
 }
 
-export async function activityRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function activityRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   app.get('/settings/activity', async (request, reply) => {
     const session = await requireSession(ctx, request, reply);
     if (!session) return reply;
-    const entries = await listActivity(ctx.db, session.user.id);
+    const entries = await listActivity(ctx.store, session.user.id);
     const page = ActivityPage({ ...settingsPageBase(ctx, session, reply), entries, limit: SHOWN_EVENTS });
     return sendPage(reply, page);
   });

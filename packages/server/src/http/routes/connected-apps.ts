@@ -1,8 +1,8 @@
 /** Settings › Connected apps: what the user authorized, and revoking it. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { listMemberships } from '../../platform/accounts/organizations.js';
+import { listMemberships } from '../../core/oauth/narrowing.js';
 import type { BrowserSession } from '../../platform/accounts/sessions.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import { listConnectedApps, revokeConnectedApp } from '../../platform/connected-apps.js';
 import { sendPage } from '../pages/render.js';
 import { ConfirmRevokePage, ConnectedAppsPage } from '../pages/settings/connected-apps.js';
@@ -11,9 +11,9 @@ import { membershipNames, recentlyAuthenticated, recheckPassword, requireSession
 
 type Form = Record<string, unknown>;
 
-export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function connectedAppsRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   async function listPage(reply: FastifyReply, session: BrowserSession, notice?: string) {
-    const [apps, memberships] = await Promise.all([listConnectedApps(ctx.db, session.user.id), listMemberships(ctx.db, session.user.id)]);
+    const [apps, memberships] = await Promise.all([listConnectedApps(ctx.store, session.user.id), listMemberships(ctx.store, session.user.id)]);
     const page = ConnectedAppsPage({ ...settingsPageBase(ctx, session, reply), apps, names: membershipNames(memberships), notice });
     return sendPage(reply, page);
   }
@@ -28,7 +28,7 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): P
     if (!session) return reply;
     const form = request.body as Form;
     const clientId = textParam(form, 'client_id');
-    const connected = (await listConnectedApps(ctx.db, session.user.id)).find((candidate) => candidate.clientId === clientId);
+    const connected = (await listConnectedApps(ctx.store, session.user.id)).find((candidate) => candidate.clientId === clientId);
     if (!connected) return listPage(reply, session, 'That app is not connected to your account.');
     // A session left open for a while must prove it is still its owner before cutting an app off.
     if (!recentlyAuthenticated(ctx, session)) {
@@ -39,8 +39,7 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: Context): P
         return sendPage(reply, page, refusal.status);
       }
     }
-    const revoked = await revokeConnectedApp(ctx.db, { userId: session.user.id, clientId }, ctx.now(), { ip: request.ip });
-    ctx.metrics.revoked('user', revoked?.revokedFamilies);
+    await revokeConnectedApp(ctx, { userId: session.user.id, clientId }, { ip: request.ip });
     return listPage(reply, session, `${connected.name} no longer has access to your account.`);
   });
 }

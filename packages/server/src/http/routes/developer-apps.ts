@@ -5,7 +5,7 @@
  */
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import {
   createApp,
   deleteApp,
@@ -96,7 +96,7 @@ function appSettings(form: Form): AppSettings {
 /** A mistake in the form (shown on the form again), as opposed to a missing app or permission. */
 const isFormError = (error: unknown): error is OAuthError => error instanceof OAuthError && error.status === 400;
 
-export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function developerAppsRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   const { platformName } = ctx.config;
   const meta = (request: FastifyRequest) => ({ ip: request.ip });
   const clientIdOf = (request: FastifyRequest) => (request.params as { clientId: string }).clientId;
@@ -117,7 +117,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
     scope.get(BASE, async (request, reply) => {
       const session = await requireSession(ctx, request, reply);
       if (!session) return reply;
-      const [apps, organizations] = await Promise.all([listAppsFor(ctx, session.user.id), organizationsManagedBy(ctx.db, session.user.id)]);
+      const [apps, organizations] = await Promise.all([listAppsFor(ctx, session.user.id), organizationsManagedBy(ctx.store, session.user.id)]);
       const notice = (request.query as Form).deleted === '1' ? 'The app was deleted.' : undefined;
       return sendPage(reply, DeveloperAppsPage({ ...settingsPageBase(ctx, session, reply), apps, canCreate: organizations.length > 0, notice }));
     });
@@ -125,7 +125,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
     scope.get(`${BASE}/new`, async (request, reply) => {
       const session = await requireSession(ctx, request, reply);
       if (!session) return reply;
-      const organizations = await organizationsManagedBy(ctx.db, session.user.id);
+      const organizations = await organizationsManagedBy(ctx.store, session.user.id);
       if (organizations.length === 0) throw new OAuthError('access_denied', 'Only owners and admins of an organization can create apps for it.');
       return sendPage(reply, NewAppPage({ ...settingsPageBase(ctx, session, reply), organizations, values: EMPTY_APP_FORM }));
     });
@@ -141,7 +141,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
         return sendPage(reply, page, 201);
       } catch (error) {
         if (!isFormError(error)) throw error;
-        const organizations = await organizationsManagedBy(ctx.db, session.user.id);
+        const organizations = await organizationsManagedBy(ctx.store, session.user.id);
         return sendPage(reply, NewAppPage({ ...settingsPageBase(ctx, session, reply), organizations, values, error: error.description }), 400);
       }
     });
@@ -199,7 +199,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: Context): P
   });
 
   app.get('/logos/:clientId', async (request, reply) => {
-    const logo = await findLogo(ctx.db, clientIdOf(request));
+    const logo = await findLogo(ctx.store, clientIdOf(request));
     if (!logo) return reply.status(404).header('cache-control', 'no-store').send();
     return reply
       .header('content-type', logo.contentType)

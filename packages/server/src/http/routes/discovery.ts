@@ -4,11 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../../core/context.js';
-import { authorizationServerMetadata, type MetadataContributor } from '../../core/oauth/discovery.js';
+import { METADATA_PATHS } from '../../core/endpoints.js';
+import { authorizationServerMetadata } from '../../core/oauth/discovery.js';
 
-export async function discoveryRoutes(app: FastifyInstance, ctx: Context, contributors: MetadataContributor[]): Promise<void> {
-  const metadata = authorizationServerMetadata(ctx.config, contributors);
-  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+export async function discoveryRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+  const metadata = authorizationServerMetadata(ctx);
+  for (const path of METADATA_PATHS) {
     app.get(path, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata));
   }
 }

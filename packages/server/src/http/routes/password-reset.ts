@@ -1,7 +1,7 @@
 /** "Forgot password?": the request form, the mailed link's form, and setting the new password. */
 import type { FastifyInstance } from 'fastify';
 import { requestPasswordReset, resetPassword, userOfResetLink } from '../../platform/accounts/password-reset.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import { ErrorPage } from '../pages/error.js';
 import { ForgotPasswordPage, ResetPasswordPage, ResetSentPage } from '../pages/password-reset.js';
 import { sendPage } from '../pages/render.js';
@@ -11,7 +11,7 @@ import { accountErrorStatus } from './account.js';
 
 type Form = Record<string, unknown>;
 
-export async function passwordResetRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function passwordResetRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   const { platformName } = ctx.config;
   const invalidLink = () =>
     ErrorPage({ platformName, title: 'Link not valid', message: 'This reset link is invalid, expired or already used. Ask for a new one from the sign-in page.' });

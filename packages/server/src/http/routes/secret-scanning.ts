@@ -1,6 +1,6 @@
 /** POST /api/alerts/github: GitHub's secret-scanning partner alerts. */
 import type { FastifyInstance } from 'fastify';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import { OAuthError } from '../../core/oauth/errors.js';
 import { githubPublicKeys, parseReport, revokeReportedTokens, verifySignature } from '../../platform/secret-scanning.js';
 import { noStore } from '../oauth-reply.js';
@@ -9,7 +9,7 @@ import { rateLimited } from '../rate-limits.js';
 /** 1000 matches of a few hundred bytes each, well above the application's default limit. */
 const REPORT_BODY_LIMIT = 1024 * 1024;
 
-export async function secretScanningRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function secretScanningRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   const keys = githubPublicKeys(ctx.config.secretScanningKeysUrl, () => ctx.now());
   // Encapsulated so only this route keeps JSON as raw bytes: the signature covers them exactly.
   await app.register(async (scope) => {

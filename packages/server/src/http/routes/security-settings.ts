@@ -8,7 +8,7 @@ import { recordFailedCheck } from '../../platform/accounts/password-checks.js';
 import { addSecondFactorToSession, type BrowserSession } from '../../platform/accounts/sessions.js';
 import { confirmEnrolment, disableTwoFactor, pendingEnrolment, regenerateRecoveryCodes, startEnrolment, twoFactorStatus, useSecondFactor } from '../../platform/accounts/two-factor.js';
 import { AccountError } from '../../platform/accounts/users.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../../platform/context.js';
 import { sendPage } from '../pages/render.js';
 import { EnrolmentPage, RecoveryCodesPage, SecurityPage } from '../pages/settings/security.js';
 import { textParam } from '../params.js';
@@ -22,9 +22,9 @@ type Form = Record<string, unknown>;
  */
 const SECOND_FACTOR = /^(\d{6}|[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$/i;
 
-export async function securitySettingsRoutes(app: FastifyInstance, ctx: Context): Promise<void> {
+export async function securitySettingsRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   async function securityPage(reply: FastifyReply, session: BrowserSession, outcome: { notice?: string; error?: string; status?: number } = {}) {
-    const [status, ownedOrganizations] = await Promise.all([twoFactorStatus(ctx.db, session.user.id), organizationsOwnedBy(ctx.db, session.user.id)]);
+    const [status, ownedOrganizations] = await Promise.all([twoFactorStatus(ctx.store, session.user.id), organizationsOwnedBy(ctx.store, session.user.id)]);
     return sendPage(reply, SecurityPage({ ...settingsPageBase(ctx, session, reply), status, ownedOrganizations, notice: outcome.notice, error: outcome.error }), outcome.status ?? 200);
   }
 
@@ -37,7 +37,7 @@ export async function securitySettingsRoutes(app: FastifyInstance, ctx: Context)
     const locked = await ctx.accountLimits.lockedFor(session.user.email);
     if (locked === 0) {
       const now = ctx.now();
-      if (await ctx.transaction((trx) => useSecondFactor(ctx, trx, session.user.id, proof, now))) return undefined;
+      if (await ctx.store.transaction((tx) => useSecondFactor(ctx, tx, session.user.id, proof, now))) return undefined;
       const counted = await recordFailedCheck(ctx, session.user.email, 'second factor', { ip: request.ip });
       if (counted.kind === 'wrong') return { status: 401, error: 'That password or code is not right.' };
     }
@@ -77,7 +77,7 @@ export async function securitySettingsRoutes(app: FastifyInstance, ctx: Context)
     }
     const codes = await confirmEnrolment(ctx, session.user, textParam(form, 'code'), { ip: request.ip });
     if (!codes) return again(400, 'That code is not right. Check the time on your phone and enter the code shown now.');
-    await addSecondFactorToSession(ctx.db, session.idHash);
+    await addSecondFactorToSession(ctx.store, session.idHash);
     return sendPage(reply, RecoveryCodesPage({ ...settingsPageBase(ctx, session, reply), codes }));
   });
 
@@ -110,7 +110,7 @@ export async function securitySettingsRoutes(app: FastifyInstance, ctx: Context)
     const form = request.body as Form;
     const required = textParam(form, 'require') === 'on';
     try {
-      const { enabled } = await twoFactorStatus(ctx.db, session.user.id);
+      const { enabled } = await twoFactorStatus(ctx.store, session.user.id);
       await setTwoFactorRequirement(ctx, { userId: session.user.id, organizationId: textParam(form, 'organization_id'), required, ownerHasTwoFactor: enabled }, { ip: request.ip });
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;

@@ -3,7 +3,7 @@
  * the account's limits (account-limits.ts) and the owner hears of a lock-out once.
  */
 import { recordAudit, type RequestMeta } from '../../core/audit.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../context.js';
 import { sendMail } from '../mail.js';
 import type { User } from '../../store/schema.js';
 import { authenticateUser, findUserByEmail } from './users.js';
@@ -20,10 +20,10 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * sign-in does once it is complete (second factor included), so re-entering the password cannot
  * reset the count of wrong codes.
  */
-export async function checkPassword(ctx: Context, email: string, password: string, meta: RequestMeta): Promise<PasswordCheck> {
+export async function checkPassword(ctx: PlatformContext, email: string, password: string, meta: RequestMeta): Promise<PasswordCheck> {
   const locked = await ctx.accountLimits.lockedFor(email);
   if (locked > 0) return { kind: 'locked', retryAfterSeconds: seconds(locked) };
-  const user = await authenticateUser(ctx.db, email, password);
+  const user = await authenticateUser(ctx.store, email, password);
   if (user) return { kind: 'ok', user };
   return recordFailedCheck(ctx, email, 'password', meta);
 }
@@ -33,7 +33,7 @@ export async function checkPassword(ctx: Context, email: string, password: strin
  * owner (if the address has an account) and writes `account.locked`.
  */
 export async function recordFailedCheck(
-  ctx: Context,
+  ctx: PlatformContext,
   email: string,
   factor: 'password' | 'second factor',
   meta: RequestMeta,
@@ -43,8 +43,8 @@ export async function recordFailedCheck(
   return lockedFor > 0 ? { kind: 'locked', retryAfterSeconds: seconds(lockedFor) } : { kind: 'wrong' };
 }
 
-async function announceLockout(ctx: Context, email: string, factor: 'password' | 'second factor', lockedSeconds: number, meta: RequestMeta): Promise<void> {
-  const user = await findUserByEmail(ctx.db, email);
+async function announceLockout(ctx: PlatformContext, email: string, factor: 'password' | 'second factor', lockedSeconds: number, meta: RequestMeta): Promise<void> {
+  const user = await findUserByEmail(ctx.store, email);
   if (!user) return;
   const { platformName, baseUrl, accountLockout } = ctx.config;
   const minutes = Math.ceil(lockedSeconds / 60);
@@ -53,9 +53,9 @@ async function announceLockout(ctx: Context, email: string, factor: 'password' |
       ? `${accountLockout.failures} wrong passwords were entered for your account.`
       : `The right password was entered for your account, followed by wrong two-factor codes. Someone may know your password: change it now.`;
   const now = ctx.now();
-  await ctx.transaction(async (trx) => {
+  await ctx.store.transaction(async (tx) => {
     await sendMail(
-      trx,
+      tx,
       {
         to: user.email,
         subject: `Sign-in to your ${platformName} account is paused`,
@@ -63,6 +63,6 @@ async function announceLockout(ctx: Context, email: string, factor: 'password' |
       },
       now,
     );
-    await recordAudit(trx, { type: 'account.locked', userId: user.id, actor: 'system:sign-in', ip: meta.ip, detail: { factor, failures: accountLockout.failures, locked_seconds: lockedSeconds } }, now);
+    await recordAudit(tx, { type: 'account.locked', userId: user.id, actor: 'system:sign-in', ip: meta.ip, detail: { factor, failures: accountLockout.failures, locked_seconds: lockedSeconds } }, now);
   });
 }

@@ -6,28 +6,27 @@
  * clears the account's failed sign-in count, mails the owner and writes `password.reset`.
  */
 import { recordAudit, type RequestMeta } from '../../core/audit.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../context.js';
 import { sendMail } from '../mail.js';
 import { generateToken, hashToken, isToken } from '../../core/crypto/token-formats.js';
 import type { User } from '../../store/schema.js';
 import { passwordProblem } from './password-strength.js';
 import { hashPassword } from './passwords.js';
-import { deleteSessionsOf } from './sessions.js';
 import { AccountError, findUserByEmail } from './users.js';
 
 export const RESET_LINK_TTL_MS = 30 * 60 * 1000;
 
 /** Mails a reset link if the address has an account and has not had its share of mails; answers nothing either way. */
-export async function requestPasswordReset(ctx: Context, email: string, meta: RequestMeta): Promise<void> {
-  const user = await findUserByEmail(ctx.db, email);
+export async function requestPasswordReset(ctx: PlatformContext, email: string, meta: RequestMeta): Promise<void> {
+  const user = await findUserByEmail(ctx.store, email);
   if (!user || !(await ctx.accountLimits.consumeMail(user.email))) return;
   const { platformName, baseUrl } = ctx.config;
   const token = generateToken('passwordReset');
   const now = ctx.now();
-  await ctx.transaction(async (trx) => {
-    await trx.insertInto('password_resets').values({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_LINK_TTL_MS, used_at: null }).execute();
+  await ctx.store.transaction(async (tx) => {
+    await tx.accounts.insertPasswordReset({ token_hash: hashToken(token), user_id: user.id, created_at: now, expires_at: now + RESET_LINK_TTL_MS, used_at: null });
     await sendMail(
-      trx,
+      tx,
       {
         to: user.email,
         subject: `Reset your ${platformName} password`,
@@ -35,50 +34,33 @@ export async function requestPasswordReset(ctx: Context, email: string, meta: Re
       },
       now,
     );
-    await recordAudit(trx, { type: 'password.reset_requested', userId: user.id, actor: 'system:password-reset', ip: meta.ip }, now);
+    await recordAudit(tx, { type: 'password.reset_requested', userId: user.id, actor: 'system:password-reset', ip: meta.ip }, now);
   });
 }
 
-const validReset = (ctx: Context, token: string, now: number) =>
-  ctx.db
-    .selectFrom('password_resets')
-    .innerJoin('users', 'users.id', 'password_resets.user_id')
-    .selectAll('users')
-    .where('password_resets.token_hash', '=', hashToken(token))
-    .where('password_resets.used_at', 'is', null)
-    .where('password_resets.expires_at', '>', now)
-    .executeTakeFirst();
-
 /** The user a reset link is for, while it is unused and unexpired. */
-export async function userOfResetLink(ctx: Context, token: unknown): Promise<User | undefined> {
-  return isToken(token, 'passwordReset') ? validReset(ctx, token, ctx.now()) : undefined;
+export async function userOfResetLink(ctx: PlatformContext, token: unknown): Promise<User | undefined> {
+  return isToken(token, 'passwordReset') ? ctx.store.accounts.userOfPasswordReset(hashToken(token), ctx.now()) : undefined;
 }
 
 /**
  * Sets a new password through a reset link. Undefined when the link is invalid, expired or used;
  * throws AccountError when the password is too easy to guess (the link stays usable).
  */
-export async function resetPassword(ctx: Context, token: unknown, password: string, meta: RequestMeta): Promise<User | undefined> {
+export async function resetPassword(ctx: PlatformContext, token: unknown, password: string, meta: RequestMeta): Promise<User | undefined> {
   const user = await userOfResetLink(ctx, token);
   if (!user) return undefined;
   const problem = await passwordProblem(password, [user.email, user.name, ctx.config.platformName]);
   if (problem) throw new AccountError(problem);
   const passwordHash = await hashPassword(password);
   const now = ctx.now();
-  const reset = await ctx.transaction(async (trx) => {
-    const claimed = await trx
-      .updateTable('password_resets')
-      .set({ used_at: now })
-      .where('token_hash', '=', hashToken(token as string))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) return false;
-    await trx.updateTable('password_resets').set({ used_at: now }).where('user_id', '=', user.id).where('used_at', 'is', null).execute();
-    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', user.id).execute();
-    const sessionsEnded = await deleteSessionsOf(trx, user.id);
+  const reset = await ctx.store.transaction(async (tx) => {
+    if (!(await tx.accounts.claimPasswordReset(hashToken(token as string), now))) return false;
+    await tx.accounts.voidPasswordResetsOf(user.id, now);
+    await tx.accounts.setPasswordHash(user.id, passwordHash);
+    const sessionsEnded = await tx.accounts.deleteSessionsOf(user.id);
     await sendMail(
-      trx,
+      tx,
       {
         to: user.email,
         subject: `Your ${ctx.config.platformName} password was changed`,
@@ -86,7 +68,7 @@ export async function resetPassword(ctx: Context, token: unknown, password: stri
       },
       now,
     );
-    await recordAudit(trx, { type: 'password.reset', userId: user.id, actor: user.id, ip: meta.ip, detail: { sessions_ended: sessionsEnded } }, now);
+    await recordAudit(tx, { type: 'password.reset', userId: user.id, actor: user.id, ip: meta.ip, detail: { sessions_ended: sessionsEnded } }, now);
     return true;
   });
   if (!reset) return undefined;

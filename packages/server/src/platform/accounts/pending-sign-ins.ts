@@ -16,21 +16,14 @@ export const MAX_CODE_ATTEMPTS = 5;
 export async function startPendingSignIn(ctx: Context, userId: string): Promise<string> {
   const token = generateToken('pendingSignIn');
   const now = ctx.now();
-  await ctx.db.insertInto('pending_sign_ins').values({ id_hash: hashToken(token), user_id: userId, attempts: 0, created_at: now, expires_at: now + PENDING_SIGN_IN_SECONDS * 1000 }).execute();
+  await ctx.store.twoFactor.insertPendingSignIn({ id_hash: hashToken(token), user_id: userId, attempts: 0, created_at: now, expires_at: now + PENDING_SIGN_IN_SECONDS * 1000 });
   return token;
 }
 
 /** The user a pending sign-in is for, while it is live. */
 export async function pendingSignInUser(ctx: Context, token: unknown): Promise<User | undefined> {
   if (!isToken(token, 'pendingSignIn')) return undefined;
-  return ctx.db
-    .selectFrom('pending_sign_ins')
-    .innerJoin('users', 'users.id', 'pending_sign_ins.user_id')
-    .selectAll('users')
-    .where('pending_sign_ins.id_hash', '=', hashToken(token))
-    .where('pending_sign_ins.expires_at', '>', ctx.now())
-    .where('pending_sign_ins.attempts', '<', MAX_CODE_ATTEMPTS)
-    .executeTakeFirst();
+  return ctx.store.twoFactor.pendingSignInUser(hashToken(token), ctx.now(), MAX_CODE_ATTEMPTS);
 }
 
 export type SecondFactorOutcome =
@@ -44,21 +37,20 @@ export async function completePendingSignIn(ctx: Context, token: unknown, code: 
   if (!isToken(token, 'pendingSignIn')) return { kind: 'expired' };
   const idHash = hashToken(token);
   const now = ctx.now();
-  return ctx.transaction(async (trx): Promise<SecondFactorOutcome> => {
-    const pending = await trx.selectFrom('pending_sign_ins').selectAll().where('id_hash', '=', idHash).where('expires_at', '>', now).where('attempts', '<', MAX_CODE_ATTEMPTS).executeTakeFirst();
-    const user = pending && (await trx.selectFrom('users').selectAll().where('id', '=', pending.user_id).executeTakeFirst());
+  return ctx.store.transaction(async (tx): Promise<SecondFactorOutcome> => {
+    const pending = await tx.twoFactor.findPendingSignIn(idHash, now, MAX_CODE_ATTEMPTS);
+    const user = pending && (await tx.accounts.findUser(pending.user_id));
     if (!pending || !user) return { kind: 'expired' };
-    const method = await useSecondFactor(ctx, trx, user.id, code, now);
+    const method = await useSecondFactor(ctx, tx, user.id, code, now);
     if (method) {
       // Claimed at the attempt count read: of concurrent submissions, one proceeds.
-      const ended = await trx.deleteFrom('pending_sign_ins').where('id_hash', '=', idHash).where('attempts', '=', pending.attempts).executeTakeFirst();
-      if (ended.numDeletedRows !== 1n) return { kind: 'expired' };
-      if (method === 'recovery') await recordAudit(trx, { type: 'two_factor.recovery_code_used', userId: user.id, actor: user.id, ip: meta.ip }, now);
+      if (!(await tx.twoFactor.endPendingSignIn(idHash, pending.attempts))) return { kind: 'expired' };
+      if (method === 'recovery') await recordAudit(tx, { type: 'two_factor.recovery_code_used', userId: user.id, actor: user.id, ip: meta.ip }, now);
       return { kind: 'signed-in', user };
     }
     const attempts = pending.attempts + 1;
-    if (attempts >= MAX_CODE_ATTEMPTS) await trx.deleteFrom('pending_sign_ins').where('id_hash', '=', idHash).execute();
-    else await trx.updateTable('pending_sign_ins').set({ attempts }).where('id_hash', '=', idHash).where('attempts', '=', pending.attempts).execute();
+    if (attempts >= MAX_CODE_ATTEMPTS) await tx.twoFactor.deletePendingSignIn(idHash);
+    else await tx.twoFactor.countPendingAttempt(idHash, pending.attempts);
     return { kind: 'wrong', user, attemptsLeft: MAX_CODE_ATTEMPTS - attempts };
   });
 }

@@ -6,7 +6,7 @@
  */
 import type { RequestMeta } from '../../core/audit.js';
 import { recordAudit } from '../../core/audit.js';
-import type { Context } from '../../core/context.js';
+import type { PlatformContext } from '../context.js';
 import { sendMail } from '../mail.js';
 import { generateToken, hashToken, isToken } from '../../core/crypto/token-formats.js';
 import type { User } from '../../store/schema.js';
@@ -19,7 +19,7 @@ const LINK_TTL_MS = 24 * 3600 * 1000;
  * same for every address) and mails the address: a link to finish, or a note to its owner.
  */
 export async function requestSignup(
-  ctx: Context,
+  ctx: PlatformContext,
   input: { email: string; password: string; name: string },
   returnTo: string | undefined,
   meta: RequestMeta,
@@ -30,11 +30,11 @@ export async function requestSignup(
   if (!(await ctx.accountLimits.consumeMail(account.email))) return { email: account.email };
   const now = ctx.now();
   const token = generateToken('signupConfirmation');
-  await ctx.transaction(async (trx) => {
-    const owner = await trx.selectFrom('users').select(['id', 'email']).where('email', '=', account.email).executeTakeFirst();
+  await ctx.store.transaction(async (tx) => {
+    const owner = await tx.accounts.findUserByEmail(account.email);
     if (owner) {
       await sendMail(
-        trx,
+        tx,
         {
           to: owner.email,
           subject: `Someone tried to create a ${platformName} account with your address`,
@@ -42,15 +42,12 @@ export async function requestSignup(
         },
         now,
       );
-      await recordAudit(trx, { type: 'account.signup_attempted', userId: owner.id, actor: 'system:sign-up', ip: meta.ip }, now);
+      await recordAudit(tx, { type: 'account.signup_attempted', userId: owner.id, actor: 'system:sign-up', ip: meta.ip }, now);
       return;
     }
-    await trx
-      .insertInto('signup_requests')
-      .values({ token_hash: hashToken(token), email: account.email, name: account.name, password_hash: account.passwordHash, return_to: returnTo ?? null, created_at: now, expires_at: now + LINK_TTL_MS, used_at: null })
-      .execute();
+    await tx.accounts.insertSignupRequest({ token_hash: hashToken(token), email: account.email, name: account.name, password_hash: account.passwordHash, return_to: returnTo ?? null, created_at: now, expires_at: now + LINK_TTL_MS, used_at: null });
     await sendMail(
-      trx,
+      tx,
       {
         to: account.email,
         subject: `Finish creating your ${platformName} account`,
@@ -65,23 +62,16 @@ export async function requestSignup(
 export type SignupConfirmation = { kind: 'created'; user: User; returnTo: string | null } | { kind: 'taken'; email: string } | { kind: 'invalid' };
 
 /** Follows a sign-up link once: creates the account (its address confirmed by the link). */
-export async function confirmSignup(ctx: Context, token: unknown, meta: RequestMeta): Promise<SignupConfirmation> {
+export async function confirmSignup(ctx: PlatformContext, token: unknown, meta: RequestMeta): Promise<SignupConfirmation> {
   if (!isToken(token, 'signupConfirmation')) return { kind: 'invalid' };
   const now = ctx.now();
-  return ctx.transaction(async (trx): Promise<SignupConfirmation> => {
-    const request = await trx
-      .updateTable('signup_requests')
-      .set({ used_at: now })
-      .where('token_hash', '=', hashToken(token))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returningAll()
-      .executeTakeFirst();
+  return ctx.store.transaction(async (tx): Promise<SignupConfirmation> => {
+    const request = await tx.accounts.claimSignupRequest(hashToken(token), now);
     if (!request) return { kind: 'invalid' };
-    const user = await insertUser(trx, { email: request.email, name: request.name, passwordHash: request.password_hash }, true, now);
+    const user = await insertUser(tx, { email: request.email, name: request.name, passwordHash: request.password_hash }, true, now);
     // Another link for the same address was followed first.
     if (!user) return { kind: 'taken', email: request.email };
-    await recordAudit(trx, { type: 'account.created', userId: user.id, actor: user.id, ip: meta.ip }, now);
+    await recordAudit(tx, { type: 'account.created', userId: user.id, actor: user.id, ip: meta.ip }, now);
     return { kind: 'created', user, returnTo: request.return_to };
   });
 }

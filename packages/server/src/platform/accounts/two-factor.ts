@@ -9,7 +9,6 @@
  * one accepted (RFC 6238 §5.2), so an observed code cannot be replayed.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import * as OTPAuth from 'otpauth';
 import { renderSVG } from 'uqr';
 import { recordAudit, type AuditEventType, type RequestMeta } from '../../core/audit.js';
@@ -17,7 +16,8 @@ import type { Context } from '../../core/context.js';
 import { sendMail } from '../mail.js';
 import { seal, unseal } from '../../core/crypto/seal.js';
 import { hashToken } from '../../core/crypto/token-formats.js';
-import type { Database, User } from '../../store/schema.js';
+import type { Repositories } from '../../store/index.js';
+import type { User } from '../../store/schema.js';
 import { AccountError } from './users.js';
 
 const SEAL_PURPOSE = 'totp secret';
@@ -68,33 +68,28 @@ function recoveryCodeHash(typed: string): string {
   return hashToken(typed.toLowerCase().replace(/[\s-]+/g, ''));
 }
 
-async function storeRecoveryCodes(trx: Kysely<Database>, userId: string, now: number): Promise<string[]> {
+async function storeRecoveryCodes(tx: Repositories, userId: string, now: number): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-  await trx.insertInto('recovery_codes').values(codes.map((code) => ({ user_id: userId, code_hash: recoveryCodeHash(code), created_at: now, used_at: null }))).execute();
+  await tx.twoFactor.replaceRecoveryCodes(userId, codes.map((code) => ({ user_id: userId, code_hash: recoveryCodeHash(code), created_at: now, used_at: null })));
   return codes;
 }
 
-export async function twoFactorStatus(db: Kysely<Database>, userId: string): Promise<TwoFactorStatus> {
-  const row = await db.selectFrom('two_factor').select('confirmed_at').where('user_id', '=', userId).executeTakeFirst();
-  if (!row?.confirmed_at) return { enabled: false, recoveryCodesLeft: 0 };
-  const left = await db.selectFrom('recovery_codes').select((eb) => eb.fn.countAll<number>().as('count')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
-  return { enabled: true, recoveryCodesLeft: Number(left?.count ?? 0) };
+export async function twoFactorStatus(store: Repositories, userId: string): Promise<TwoFactorStatus> {
+  if (!(await hasTwoFactor(store, userId))) return { enabled: false, recoveryCodesLeft: 0 };
+  return { enabled: true, recoveryCodesLeft: await store.twoFactor.unusedRecoveryCodes(userId) };
 }
 
-export async function hasTwoFactor(db: Kysely<Database>, userId: string): Promise<boolean> {
-  const row = await db.selectFrom('two_factor').select('user_id').where('user_id', '=', userId).where('confirmed_at', 'is not', null).executeTakeFirst();
-  return row !== undefined;
+export async function hasTwoFactor(store: Repositories, userId: string): Promise<boolean> {
+  return (await store.twoFactor.find(userId, { confirmed: true })) !== undefined;
 }
 
 /** Starts (or restarts) enrolment with a new secret, unconfirmed until the first right code. */
 export async function startEnrolment(ctx: Context, user: User): Promise<Enrolment> {
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
   const now = ctx.now();
-  const started = await ctx.transaction(async (trx) => {
-    if (await hasTwoFactor(trx, user.id)) return false;
-    await trx.deleteFrom('two_factor').where('user_id', '=', user.id).execute();
-    await trx.insertInto('two_factor').values({ user_id: user.id, secret_sealed: seal(ctx.config.secretKey, SEAL_PURPOSE, secret), confirmed_at: null, last_used_step: null, created_at: now }).execute();
+  const started = await ctx.store.transaction(async (tx) => {
+    if (await hasTwoFactor(tx, user.id)) return false;
+    await tx.twoFactor.startEnrolment({ user_id: user.id, secret_sealed: seal(ctx.config.secretKey, SEAL_PURPOSE, secret), confirmed_at: null, last_used_step: null, created_at: now });
     return true;
   });
   if (!started) throw new AccountError('Two-factor sign-in is already on.');
@@ -103,22 +98,21 @@ export async function startEnrolment(ctx: Context, user: User): Promise<Enrolmen
 
 /** The enrolment waiting for its first code, to show again. */
 export async function pendingEnrolment(ctx: Context, user: User): Promise<Enrolment | undefined> {
-  const row = await ctx.db.selectFrom('two_factor').select('secret_sealed').where('user_id', '=', user.id).where('confirmed_at', 'is', null).executeTakeFirst();
+  const row = await ctx.store.twoFactor.find(user.id, { confirmed: false });
   return row && enrolment(ctx, user, unseal(ctx.config.secretKey, SEAL_PURPOSE, row.secret_sealed));
 }
 
 /** Confirms enrolment with a first code; returns the recovery codes (shown once), or undefined for a wrong code. */
 export async function confirmEnrolment(ctx: Context, user: User, code: string, meta: RequestMeta): Promise<string[] | undefined> {
   const now = ctx.now();
-  return ctx.transaction(async (trx) => {
-    const row = await trx.selectFrom('two_factor').select('secret_sealed').where('user_id', '=', user.id).where('confirmed_at', 'is', null).executeTakeFirst();
+  return ctx.store.transaction(async (tx) => {
+    const row = await tx.twoFactor.find(user.id, { confirmed: false });
     if (!row) return undefined;
     const step = matchingStep(ctx, unseal(ctx.config.secretKey, SEAL_PURPOSE, row.secret_sealed), code.trim(), now);
     if (step === undefined) return undefined;
-    const confirmed = await trx.updateTable('two_factor').set({ confirmed_at: now, last_used_step: step }).where('user_id', '=', user.id).where('confirmed_at', 'is', null).executeTakeFirst();
-    if (confirmed.numUpdatedRows !== 1n) return undefined;
-    const codes = await storeRecoveryCodes(trx, user.id, now);
-    await notify(ctx, trx, user, 'two_factor.enabled', 'Two-factor sign-in was turned on for your account. From now on, signing in asks for a code from your authenticator app after your password.', meta, now);
+    if (!(await tx.twoFactor.confirm(user.id, step, now))) return undefined;
+    const codes = await storeRecoveryCodes(tx, user.id, now);
+    await notify(ctx, tx, user, 'two_factor.enabled', 'Two-factor sign-in was turned on for your account. From now on, signing in asks for a code from your authenticator app after your password.', meta, now);
     return codes;
   });
 }
@@ -127,39 +121,25 @@ export async function confirmEnrolment(ctx: Context, user: User, code: string, m
  * Checks a second factor inside the caller's transaction and uses it up: a TOTP code for a step
  * after the last one accepted, or an unused recovery code. Undefined when neither.
  */
-export async function useSecondFactor(ctx: Context, trx: Kysely<Database>, userId: string, typed: string, now: number): Promise<'totp' | 'recovery' | undefined> {
+export async function useSecondFactor(ctx: Context, tx: Repositories, userId: string, typed: string, now: number): Promise<'totp' | 'recovery' | undefined> {
   const code = typed.trim();
-  const row = await trx.selectFrom('two_factor').select(['secret_sealed', 'last_used_step']).where('user_id', '=', userId).where('confirmed_at', 'is not', null).executeTakeFirst();
+  const row = await tx.twoFactor.find(userId, { confirmed: true });
   if (!row) return undefined;
   if (/^\d{6}$/.test(code)) {
     const step = matchingStep(ctx, unseal(ctx.config.secretKey, SEAL_PURPOSE, row.secret_sealed), code, now);
-    if (step === undefined) return undefined;
     // Of concurrent uses of one code, one moves the step on; the others (and any replay) find it taken.
-    const used = await trx
-      .updateTable('two_factor')
-      .set({ last_used_step: step })
-      .where('user_id', '=', userId)
-      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
-      .executeTakeFirst();
-    return used.numUpdatedRows === 1n ? 'totp' : undefined;
+    return step !== undefined && (await tx.twoFactor.useStep(userId, step)) ? 'totp' : undefined;
   }
-  const used = await trx
-    .updateTable('recovery_codes')
-    .set({ used_at: now })
-    .where('user_id', '=', userId)
-    .where('code_hash', '=', recoveryCodeHash(code))
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return used.numUpdatedRows === 1n ? 'recovery' : undefined;
+  return (await tx.twoFactor.useRecoveryCode(userId, recoveryCodeHash(code), now)) ? 'recovery' : undefined;
 }
 
 /** New recovery codes (the old ones stop working); shown once. */
 export async function regenerateRecoveryCodes(ctx: Context, user: User, meta: RequestMeta): Promise<string[]> {
   const now = ctx.now();
-  return ctx.transaction(async (trx) => {
-    if (!(await hasTwoFactor(trx, user.id))) throw new AccountError('Two-factor sign-in is not on.');
-    const codes = await storeRecoveryCodes(trx, user.id, now);
-    await notify(ctx, trx, user, 'two_factor.recovery_codes_regenerated', 'New recovery codes were made for your account; the old ones no longer work.', meta, now);
+  return ctx.store.transaction(async (tx) => {
+    if (!(await hasTwoFactor(tx, user.id))) throw new AccountError('Two-factor sign-in is not on.');
+    const codes = await storeRecoveryCodes(tx, user.id, now);
+    await notify(ctx, tx, user, 'two_factor.recovery_codes_regenerated', 'New recovery codes were made for your account; the old ones no longer work.', meta, now);
     return codes;
   });
 }
@@ -171,23 +151,22 @@ export async function regenerateRecoveryCodes(ctx: Context, user: User, meta: Re
 export async function disableTwoFactor(ctx: Context, user: User, meta: RequestMeta & { actor?: string }): Promise<boolean> {
   const now = ctx.now();
   const byAdmin = meta.actor !== undefined && meta.actor !== user.id;
-  return ctx.transaction(async (trx) => {
-    const wasOn = await hasTwoFactor(trx, user.id);
+  return ctx.store.transaction(async (tx) => {
+    const wasOn = await hasTwoFactor(tx, user.id);
     // An enrolment never confirmed goes too, but turning off what was not on is no event.
-    await trx.deleteFrom('two_factor').where('user_id', '=', user.id).execute();
-    await trx.deleteFrom('recovery_codes').where('user_id', '=', user.id).execute();
+    await tx.twoFactor.remove(user.id);
     if (!wasOn) return false;
     const message = byAdmin
       ? 'An administrator turned two-factor sign-in off for your account, at your request. Turn it on again under Settings › Security.'
       : 'Two-factor sign-in was turned off for your account.';
-    await notify(ctx, trx, user, byAdmin ? 'two_factor.reset' : 'two_factor.disabled', message, meta, now);
+    await notify(ctx, tx, user, byAdmin ? 'two_factor.reset' : 'two_factor.disabled', message, meta, now);
     return true;
   });
 }
 
 /** The audit event and a mail to the owner, in the change's transaction. */
-async function notify(ctx: Context, trx: Kysely<Database>, user: User, type: AuditEventType, message: string, meta: RequestMeta & { actor?: string }, now: number): Promise<void> {
-  await recordAudit(trx, { type, userId: user.id, actor: meta.actor ?? user.id, ip: meta.ip }, now);
+async function notify(ctx: Context, tx: Repositories, user: User, type: AuditEventType, message: string, meta: RequestMeta & { actor?: string }, now: number): Promise<void> {
+  await recordAudit(tx, { type, userId: user.id, actor: meta.actor ?? user.id, ip: meta.ip }, now);
   const warning = `If this was not you, reset your password at ${ctx.config.baseUrl}/password/forgot at once.`;
-  await sendMail(trx, { to: user.email, subject: `Two-factor sign-in changed on your ${ctx.config.platformName} account`, body: `${message}\n\n${warning}` }, now);
+  await sendMail(tx, { to: user.email, subject: `Two-factor sign-in changed on your ${ctx.config.platformName} account`, body: `${message}\n\n${warning}` }, now);
 }

@@ -1,8 +1,8 @@
 /** Users: creation, sign-in by email and password. The first user of an instance is its admin. */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Config } from '../../config.js';
-import type { Database, User } from '../../store/schema.js';
+import type { Repositories, Store } from '../../store/index.js';
+import type { User } from '../../store/schema.js';
 import { sendVerificationEmail } from './email-verification.js';
 import { passwordProblem } from './password-strength.js';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords.js';
@@ -36,20 +36,19 @@ export async function prepareAccount(input: { email: string; password: string; n
 }
 
 /** Inserts a prepared account; the first user of an instance becomes its admin. Undefined when the address is taken. */
-export async function insertUser(trx: Kysely<Database>, account: NewAccount, emailVerified: boolean, now: number): Promise<User | undefined> {
-  const existing = await trx.selectFrom('users').select('id').where('email', '=', account.email).executeTakeFirst();
-  if (existing) return undefined;
-  const anyUser = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
+export async function insertUser(tx: Repositories, account: NewAccount, emailVerified: boolean, now: number): Promise<User | undefined> {
+  if (await tx.accounts.findUserByEmail(account.email)) return undefined;
+  const firstUser = !(await tx.accounts.hasUsers());
   const user: User = {
     id: randomUUID(),
     email: account.email,
     name: account.name,
     password_hash: account.passwordHash,
     email_verified: emailVerified ? 1 : 0,
-    is_admin: anyUser ? 0 : 1,
+    is_admin: firstUser ? 1 : 0,
     created_at: now,
   };
-  await trx.insertInto('users').values(user).execute();
+  await tx.accounts.insertUser(user);
   return user;
 }
 
@@ -62,31 +61,27 @@ export interface NewUserOptions {
 
 /** Creates a user at once (the CLI and fixtures; self-service sign-up goes through signup.ts). */
 export async function createUser(
-  db: Kysely<Database>,
+  store: Store,
   input: { email: string; password: string; name?: string | null },
   now: number,
   options: NewUserOptions = {},
 ): Promise<User> {
   const account = await prepareAccount(input, options.sendVerificationFrom?.platformName);
-  return db.transaction().execute(async (trx) => {
-    const user = await insertUser(trx, account, options.emailVerified ?? false, now);
+  return store.transaction(async (tx) => {
+    const user = await insertUser(tx, account, options.emailVerified ?? false, now);
     if (!user) throw new AccountError('An account with that email already exists.');
-    if (!options.emailVerified && options.sendVerificationFrom) await sendVerificationEmail(trx, options.sendVerificationFrom, user, now);
+    if (!options.emailVerified && options.sendVerificationFrom) await sendVerificationEmail(tx, options.sendVerificationFrom, user, now);
     return user;
   });
 }
 
-export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
+export function findUserByEmail(store: Repositories, email: string): Promise<User | undefined> {
+  return store.accounts.findUserByEmail(normalizeEmail(email));
 }
 
 /** The user when the password is right; undefined otherwise, in the same time either way. */
-export async function authenticateUser(db: Kysely<Database>, email: string, password: string): Promise<User | undefined> {
-  const user = await findUserByEmail(db, email);
+export async function authenticateUser(store: Repositories, email: string, password: string): Promise<User | undefined> {
+  const user = await findUserByEmail(store, email);
   const valid = await verifyPassword(password, user?.password_hash ?? DUMMY_PASSWORD_HASH);
   return valid && user ? user : undefined;
 }

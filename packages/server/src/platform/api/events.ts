@@ -1,17 +1,11 @@
-/**
- * Events and the query the API answers over them: event counts and unique visitors per day.
- * One SQL statement for both dialects: day buckets are integer division of epoch milliseconds.
- */
+/** Events and the query the API answers over them: event counts and unique visitors per day. */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
 import { OAuthError } from '../../core/oauth/errors.js';
-import type { Database } from '../../store/schema.js';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS, type Repositories, type Store } from '../../store/index.js';
 const MAX_RANGE_DAYS = 366;
 
-export function listEventDefinitions(db: Kysely<Database>, projectId: string) {
-  return db.selectFrom('event_definitions').select(['id', 'name', 'created_at']).where('project_id', '=', projectId).orderBy('name').execute();
+export function listEventDefinitions(store: Repositories, projectId: string) {
+  return store.analytics.listEventDefinitions(projectId);
 }
 
 export interface EventQuery {
@@ -39,30 +33,19 @@ export function parseEventQuery(body: unknown, now: number): EventQuery {
   return { event: event as string | undefined, from, to };
 }
 
-export async function runEventQuery(db: Kysely<Database>, projectId: string, query: EventQuery) {
-  let base = db.selectFrom('events').where('project_id', '=', projectId).where('timestamp', '>=', query.from).where('timestamp', '<=', query.to);
-  if (query.event) base = base.where('event', '=', query.event);
-  // A literal, not a parameter: PostgreSQL must see the GROUP BY expression as the selected one.
-  const day = sql<number>`${sql.ref('timestamp')} / ${sql.lit(DAY_MS)}`;
-  const [rows, totals] = await Promise.all([
-    base
-      .select([day.as('day'), sql<number>`count(*)`.as('count'), sql<number>`count(distinct ${sql.ref('distinct_id')})`.as('unique_visitors')])
-      .groupBy(day)
-      .orderBy(day)
-      .execute(),
-    base.select([sql<number>`count(*)`.as('count'), sql<number>`count(distinct ${sql.ref('distinct_id')})`.as('unique_visitors')]).executeTakeFirstOrThrow(),
-  ]);
+export async function runEventQuery(store: Repositories, projectId: string, query: EventQuery) {
+  const { days, total } = await store.analytics.countEvents(projectId, query);
   return {
     event: query.event ?? null,
     date_from: new Date(query.from).toISOString(),
     date_to: new Date(query.to).toISOString(),
-    results: rows.map((row) => ({ date: new Date(Number(row.day) * DAY_MS).toISOString().slice(0, 10), count: Number(row.count), unique_visitors: Number(row.unique_visitors) })),
-    totals: { count: Number(totals.count), unique_visitors: Number(totals.unique_visitors) },
+    results: days.map((row) => ({ date: new Date(row.day * DAY_MS).toISOString().slice(0, 10), count: row.count, unique_visitors: row.uniqueVisitors })),
+    totals: { count: total.count, unique_visitors: total.uniqueVisitors },
   };
 }
 
 /** Sample traffic for a project (`tessera project create --sample-data`): 30 days of page views, sign-ups and purchases. */
-export async function seedSampleEvents(db: Kysely<Database>, projectId: string, now: number, days = 30): Promise<number> {
+export async function seedSampleEvents(store: Store, projectId: string, now: number, days = 30): Promise<number> {
   const names = ['$pageview', 'signed_up', 'purchase'];
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   const events: Array<{ event: string; distinctId: string; at: number }> = [];
@@ -79,14 +62,8 @@ export async function seedSampleEvents(db: Kysely<Database>, projectId: string, 
     }
   }
   for (const event of events) event.at = Math.min(event.at, now);
-  await db.transaction().execute(async (trx) => {
-    for (const name of names) {
-      await trx.insertInto('event_definitions').values({ id: randomUUID(), project_id: projectId, name, created_at: now }).onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
-    }
-    for (let i = 0; i < events.length; i += 500) {
-      const batch = events.slice(i, i + 500).map((e) => ({ id: randomUUID(), project_id: projectId, event: e.event, distinct_id: e.distinctId, timestamp: e.at }));
-      await trx.insertInto('events').values(batch).execute();
-    }
-  });
+  const definitions = names.map((name) => ({ id: randomUUID(), name, created_at: now }));
+  const rows = events.map((e) => ({ id: randomUUID(), project_id: projectId, event: e.event, distinct_id: e.distinctId, timestamp: e.at }));
+  await store.transaction((tx) => tx.analytics.insertEvents(projectId, definitions, rows));
   return events.length;
 }

@@ -4,18 +4,18 @@
  * are RFC 7591 errors (`invalid_client_metadata`, `invalid_redirect_uri`) whose descriptions are
  * written for the person filling in the form.
  */
-import type { Kysely } from 'kysely';
 import { recordAudit, type RequestMeta } from '../../core/audit.js';
 import type { Context } from '../../core/context.js';
-import type { Client, Database, Organization } from '../../store/schema.js';
+import type { AppRow, Repositories, TransactionWork } from '../../store/index.js';
+import type { Organization } from '../../store/schema.js';
 import { OAuthError } from '../../core/oauth/errors.js';
-import type { GrantType } from '../../core/oauth/grant-types/index.js';
+import type { GrantType } from '../../core/oauth/grant-types/names.js';
 import { applyLoweredCeiling } from '../../core/oauth/authorizations.js';
 import { scopeSatisfies } from '../../core/oauth/scopes.js';
-import { revokeFamiliesOf } from '../../core/oauth/tokens.js';
 import type { OAuthClient } from '../../core/clients/client.js';
 import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from '../../core/clients/metadata-rules.js';
 import { createClient, rotateClientSecret, toOAuthClient } from '../../core/clients/registered.js';
+import { platformScopes } from '../scopes.js';
 
 export const MAX_LOGO_BYTES = 256 * 1024;
 const MAX_DESCRIPTION_LENGTH = 500;
@@ -59,41 +59,17 @@ const notFound = () => new OAuthError('invalid_request', 'There is no such app, 
 const invalid = (description: string) => new OAuthError('invalid_client_metadata', description);
 
 /** True when the user is an owner or admin of the organization. */
-export async function canManage(db: Kysely<Database>, userId: string, organizationId: string): Promise<boolean> {
-  const membership = await db
-    .selectFrom('memberships')
-    .select('role')
-    .where('user_id', '=', userId)
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirst();
-  return membership?.role === 'owner' || membership?.role === 'admin';
+export async function canManage(store: Repositories, userId: string, organizationId: string): Promise<boolean> {
+  const role = await store.organizations.roleOf(userId, organizationId);
+  return role === 'owner' || role === 'admin';
 }
 
 /** The organizations in which the user may create and manage apps. */
-export async function organizationsManagedBy(db: Kysely<Database>, userId: string): Promise<Organization[]> {
-  return db
-    .selectFrom('memberships')
-    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
-    .selectAll('organizations')
-    .where('memberships.user_id', '=', userId)
-    .where('memberships.role', 'in', ['owner', 'admin'])
-    .orderBy('organizations.name')
-    .execute();
+export function organizationsManagedBy(store: Repositories, userId: string): Promise<Organization[]> {
+  return store.organizations.ofUser(userId, ['owner', 'admin']);
 }
 
-function managedAppsQuery(db: Kysely<Database>, userId: string) {
-  return db
-    .selectFrom('clients')
-    .innerJoin('organizations', 'organizations.id', 'clients.organization_id')
-    .innerJoin('memberships', 'memberships.organization_id', 'clients.organization_id')
-    .selectAll('clients')
-    .select('organizations.name as organization_name')
-    .where('clients.kind', '=', 'app')
-    .where('memberships.user_id', '=', userId)
-    .where('memberships.role', 'in', ['owner', 'admin']);
-}
-
-function toManagedApp(ctx: Context, row: Client & { organization_name: string }): ManagedApp {
+function toManagedApp(ctx: Context, row: AppRow): ManagedApp {
   const { organization_name, ...client } = row;
   return {
     client: toOAuthClient(client),
@@ -105,13 +81,12 @@ function toManagedApp(ctx: Context, row: Client & { organization_name: string })
 
 /** The apps of every organization where the user is an owner or admin. */
 export async function listAppsFor(ctx: Context, userId: string): Promise<ManagedApp[]> {
-  const rows = await managedAppsQuery(ctx.db, userId).orderBy('organizations.name').orderBy('clients.name').execute();
-  return rows.map((row) => toManagedApp(ctx, row));
+  return (await ctx.store.clients.appsManagedBy(userId)).map((row) => toManagedApp(ctx, row));
 }
 
 /** The app, when the user may manage it; otherwise a 404 that does not say whether it exists. */
-export async function findManagedApp(ctx: Context, userId: string, clientId: string, db: Kysely<Database> = ctx.db): Promise<ManagedApp> {
-  const row = await managedAppsQuery(db, userId).where('clients.id', '=', clientId).executeTakeFirst();
+export async function findManagedApp(ctx: Context, userId: string, clientId: string, store: Repositories = ctx.store): Promise<ManagedApp> {
+  const row = await store.clients.appManagedBy(userId, clientId);
   if (!row) throw notFound();
   return toManagedApp(ctx, row);
 }
@@ -130,7 +105,7 @@ function validateRedirectUris(uris: string[]): string[] {
 
 function validateScopeCeiling(scopes: string[]): string[] {
   const unique = [...new Set(scopes)];
-  const problem = scopeCeilingProblem(unique);
+  const problem = scopeCeilingProblem(unique, platformScopes);
   if (problem) throw invalid(`The app ${problem}.`);
   return unique;
 }
@@ -197,14 +172,10 @@ function logoPathPrefix(ctx: Context): string {
 }
 
 /** Stores or clears the uploaded logo and returns the app's logo_uri (the version busts caches). */
-async function applyLogo(ctx: Context, db: Kysely<Database>, clientId: string, logo: ValidSettings['logo'], now: number): Promise<string | null | undefined> {
+async function applyLogo(ctx: Context, tx: Repositories, clientId: string, logo: ValidSettings['logo'], now: number): Promise<string | null | undefined> {
   if (logo === 'keep') return undefined;
-  await db.deleteFrom('client_logos').where('client_id', '=', clientId).execute();
+  await tx.clients.replaceLogo(clientId, 'upload' in logo ? { content_type: logo.type, data: logo.upload.bytes.toString('base64'), updated_at: now } : null);
   if (!('upload' in logo)) return logo.url;
-  await db
-    .insertInto('client_logos')
-    .values({ client_id: clientId, content_type: logo.type, data: logo.upload.bytes.toString('base64'), updated_at: now })
-    .execute();
   return `${logoPathPrefix(ctx)}${encodeURIComponent(clientId)}?v=${now}`;
 }
 
@@ -216,13 +187,13 @@ export async function createApp(
   meta: RequestMeta = {},
 ): Promise<{ app: OAuthClient; clientSecret: string | undefined }> {
   const now = ctx.now();
-  return ctx.transaction(async (trx) => {
-    if (!(await canManage(trx, userId, input.organizationId))) {
+  return ctx.store.transaction(async (tx) => {
+    if (!(await canManage(tx, userId, input.organizationId))) {
       throw new OAuthError('access_denied', 'Only owners and admins of an organization can create its apps.');
     }
     const settings = validateSettings(ctx, input, false);
     const created = await createClient(
-      trx,
+      tx,
       {
         kind: 'app',
         name: settings.name,
@@ -236,18 +207,18 @@ export async function createApp(
       },
       now,
     );
-    const logoUri = await applyLogo(ctx, trx, created.client.id, settings.logo, now);
-    if (logoUri) await trx.updateTable('clients').set({ logo_uri: logoUri }).where('id', '=', created.client.id).execute();
+    const logoUri = await applyLogo(ctx, tx, created.client.id, settings.logo, now);
+    if (logoUri) await tx.clients.update(created.client.id, { logo_uri: logoUri });
     const detail = { name: settings.name, organization_id: input.organizationId, public: input.isPublic, scope: settings.scopeCeiling.join(' '), grant_types: settings.grantTypes };
-    await recordAudit(trx, { type: 'app.created', userId, actor: userId, clientId: created.client.id, ip: meta.ip, detail }, now);
+    await recordAudit(tx, { type: 'app.created', userId, actor: userId, clientId: created.client.id, ip: meta.ip, detail }, now);
     return { app: { ...created.client, logoUri: logoUri ?? null }, clientSecret: created.clientSecret };
   });
 }
 
 /** Runs a change to a client's row, then has this instance read the client afresh. */
-async function changeClient<T>(ctx: Context, clientId: string, change: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+async function changeClient<T>(ctx: Context, clientId: string, change: TransactionWork<T>): Promise<T> {
   try {
-    return await ctx.transaction(change);
+    return await ctx.store.transaction(change);
   } finally {
     ctx.clients.forget(clientId);
   }
@@ -275,29 +246,25 @@ function vouchedChanges(before: OAuthClient, after: { name: string; logoUri: str
  */
 export async function updateApp(ctx: Context, userId: string, clientId: string, input: AppSettings, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  await changeClient(ctx, clientId, async (trx) => {
-    const app = await findManagedApp(ctx, userId, clientId, trx);
+  await changeClient(ctx, clientId, async (tx) => {
+    const app = await findManagedApp(ctx, userId, clientId, tx);
     const settings = validateSettings(ctx, input, app.logoUploaded);
-    const logoUri = (await applyLogo(ctx, trx, clientId, settings.logo, now)) ?? app.client.logoUri;
+    const logoUri = (await applyLogo(ctx, tx, clientId, settings.logo, now)) ?? app.client.logoUri;
     const changed = vouchedChanges(app.client, { ...settings, logoUri });
     const unverified = app.client.verified && changed.length > 0;
     // Scopes the new ceiling no longer allows are taken from what users already granted and hold.
     const removed = (app.client.scopeCeiling ?? []).filter((scope) => !scopeSatisfies(settings.scopeCeiling, scope));
-    const scopeLowered = removed.length ? { removed, ...(await applyLoweredCeiling(trx, clientId, settings.scopeCeiling, now)) } : undefined;
-    await trx
-      .updateTable('clients')
-      .set({
-        name: settings.name,
-        description: settings.description,
-        redirect_uris: JSON.stringify(settings.redirectUris),
-        scope_ceiling: settings.scopeCeiling.join(' '),
-        grant_types: JSON.stringify(settings.grantTypes),
-        logo_uri: logoUri,
-        ...(unverified ? { verified: 0 as const } : {}),
-        updated_at: now,
-      })
-      .where('id', '=', clientId)
-      .execute();
+    const scopeLowered = removed.length ? { removed, ...(await applyLoweredCeiling(tx, clientId, settings.scopeCeiling, now)) } : undefined;
+    await tx.clients.update(clientId, {
+      name: settings.name,
+      description: settings.description,
+      redirect_uris: JSON.stringify(settings.redirectUris),
+      scope_ceiling: settings.scopeCeiling.join(' '),
+      grant_types: JSON.stringify(settings.grantTypes),
+      logo_uri: logoUri,
+      ...(unverified ? { verified: 0 as const } : {}),
+      updated_at: now,
+    });
     const detail = {
       name: settings.name,
       redirect_uris: settings.redirectUris,
@@ -306,8 +273,8 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
       logo_changed: changed.includes('logo'),
       ...(scopeLowered ? { scope_lowered: scopeLowered } : {}),
     };
-    await recordAudit(trx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
-    if (unverified) await recordAudit(trx, { type: 'app.unverified', userId, actor: userId, clientId, ip: meta.ip, detail: { changed } }, now);
+    await recordAudit(tx, { type: 'app.updated', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+    if (unverified) await recordAudit(tx, { type: 'app.unverified', userId, actor: userId, clientId, ip: meta.ip, detail: { changed } }, now);
   });
 }
 
@@ -315,11 +282,11 @@ export async function updateApp(ctx: Context, userId: string, clientId: string, 
 /** The new secret, and the app it belongs to (for the page that shows the secret once). */
 export async function rotateAppSecret(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<{ app: ManagedApp; clientSecret: string }> {
   const now = ctx.now();
-  return changeClient(ctx, clientId, async (trx) => {
-    const app = await findManagedApp(ctx, userId, clientId, trx);
+  return changeClient(ctx, clientId, async (tx) => {
+    const app = await findManagedApp(ctx, userId, clientId, tx);
     if (app.client.isPublic) throw new OAuthError('invalid_request', 'A public app has no secret to rotate.');
-    const clientSecret = await rotateClientSecret(trx, clientId, now);
-    await recordAudit(trx, { type: 'app.secret_rotated', userId, actor: userId, clientId, ip: meta.ip }, now);
+    const clientSecret = await rotateClientSecret(tx, clientId, now);
+    await recordAudit(tx, { type: 'app.secret_rotated', userId, actor: userId, clientId, ip: meta.ip }, now);
     return { app, clientSecret };
   });
 }
@@ -331,32 +298,26 @@ export async function rotateAppSecret(ctx: Context, userId: string, clientId: st
  */
 export async function deleteApp(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
-  const revokedFamilies = await changeClient(ctx, clientId, async (trx) => {
-    const app = await findManagedApp(ctx, userId, clientId, trx);
-    const revokedFamilies = await revokeFamiliesOf(trx, { clientId }, 'app_deleted', now);
-    const grants = await trx.deleteFrom('grants').where('client_id', '=', clientId).executeTakeFirst();
-    await trx.deleteFrom('authorization_codes').where('client_id', '=', clientId).execute();
-    await trx.deleteFrom('clients').where('id', '=', clientId).execute();
-    const detail = { name: app.client.name, organization_id: app.organization.id, revoked_families: revokedFamilies, removed_grants: Number(grants.numDeletedRows) };
-    await recordAudit(trx, { type: 'app.deleted', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
-    return revokedFamilies;
+  await changeClient(ctx, clientId, async (tx) => {
+    const app = await findManagedApp(ctx, userId, clientId, tx);
+    const revokedFamilies = await tx.tokens.revokeFamiliesOf({ clientId }, 'app_deleted', now);
+    const removedAuthorizations = await tx.authorizations.deleteAllOf(clientId);
+    await tx.tokens.deleteCodesOf(clientId);
+    await tx.clients.delete(clientId);
+    // `removed_grants`: the key audit records have always used (stored records keep their format).
+    const detail = { name: app.client.name, organization_id: app.organization.id, revoked_families: revokedFamilies, removed_grants: removedAuthorizations };
+    await recordAudit(tx, { type: 'app.deleted', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
+    tx.afterCommit(() => ctx.metrics.revoked('app_deleted', revokedFamilies));
   });
-  ctx.metrics.revoked('app_deleted', revokedFamilies);
 }
 
 /** An instance admin's mark that the platform vouches for an app; the consent page shows a badge. */
 export async function setAppVerified(ctx: Context, clientId: string, verified: boolean, actor: string): Promise<OAuthClient> {
   const now = ctx.now();
-  return changeClient(ctx, clientId, async (trx) => {
-    const row = await trx
-      .updateTable('clients')
-      .set({ verified: verified ? 1 : 0, updated_at: now })
-      .where('id', '=', clientId)
-      .where('kind', '=', 'app')
-      .returningAll()
-      .executeTakeFirst();
+  return changeClient(ctx, clientId, async (tx) => {
+    const row = await tx.clients.setAppVerified(clientId, verified, now);
     if (!row) throw new OAuthError('invalid_request', `There is no app ${clientId}.`, 404);
-    await recordAudit(trx, { type: verified ? 'app.verified' : 'app.unverified', userId: null, actor, clientId }, now);
+    await recordAudit(tx, { type: verified ? 'app.verified' : 'app.unverified', userId: null, actor, clientId }, now);
     return toOAuthClient(row);
   });
 }
@@ -367,7 +328,7 @@ export interface StoredLogo {
   updatedAt: number;
 }
 
-export async function findLogo(db: Kysely<Database>, clientId: string): Promise<StoredLogo | undefined> {
-  const row = await db.selectFrom('client_logos').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+export async function findLogo(store: Repositories, clientId: string): Promise<StoredLogo | undefined> {
+  const row = await store.clients.findLogo(clientId);
   return row && { contentType: row.content_type, bytes: Buffer.from(row.data, 'base64'), updatedAt: row.updated_at };
 }

@@ -6,12 +6,12 @@
 import type { JWK } from 'jose';
 import type { Region } from '../../config.js';
 import type { Metadata } from '../../core/oauth/discovery.js';
-import type { RegionFields } from './fields.js';
-import { FRONT_ENDPOINTS } from './endpoints.js';
+import type { DeploymentFields } from '../../core/oauth/deployment-fields.js';
+import { ENDPOINTS } from '../../core/endpoints.js';
 
-const FRONT_PATHS: readonly string[] = Object.values(FRONT_ENDPOINTS);
+const FRONT_PATHS: readonly string[] = Object.values(ENDPOINTS);
 /** What a region says about itself, which the region-agnostic front must not repeat. */
-const REGION_ONLY: ReadonlyArray<keyof RegionFields> = ['region', 'base_url'];
+const REGION_ONLY: ReadonlyArray<keyof DeploymentFields> = ['region', 'base_url'];
 
 export class RegionMetadataError extends Error {}
 

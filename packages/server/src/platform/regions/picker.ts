@@ -5,7 +5,7 @@
  * open redirector.
  */
 import type { Region } from '../../config.js';
-import { FRONT_ENDPOINTS } from './endpoints.js';
+import { ENDPOINTS } from '../../core/endpoints.js';
 
 /** Added by the picker's links; a client that knows the user's region may send it too. */
 const REGION_PARAM = 'region';
@@ -39,12 +39,12 @@ export function splitRegionParam(rawQuery: string): { query: string; requested: 
 }
 
 function regionalAuthorizeUrl(region: Region, query: string): string {
-  return `${region.baseUrl}${FRONT_ENDPOINTS.authorize}${query ? `?${query}` : ''}`;
+  return `${region.baseUrl}${ENDPOINTS.authorize}${query ? `?${query}` : ''}`;
 }
 
 /** Where the picker's link for a region points: back to the front, with the choice added. */
 export function pickerLink(region: Region, query: string): string {
-  return `${FRONT_ENDPOINTS.authorize}?${query ? `${query}&` : ''}${REGION_PARAM}=${encodeURIComponent(region.name)}`;
+  return `${ENDPOINTS.authorize}?${query ? `${query}&` : ''}${REGION_PARAM}=${encodeURIComponent(region.name)}`;
 }
 
 /** `prompt=select_account` asks for the choice again instead of using the remembered one. */

@@ -11,6 +11,7 @@ import * as tokenExpiryIndexes from './009_token_expiry_indexes.js';
 import * as locatedTokens from './010_located_tokens.js';
 import * as clientGrantTypes from './011_client_grant_types.js';
 import * as accountSecurity from './012_account_security.js';
+import * as authorizations from './013_authorizations.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '010_located_tokens': locatedTokens,
   '011_client_grant_types': clientGrantTypes,
   '012_account_security': accountSecurity,
+  '013_authorizations': authorizations,
 };

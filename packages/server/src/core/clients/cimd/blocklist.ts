@@ -2,9 +2,8 @@
  * Client ids an instance admin has refused: an exact client id URL, or a domain, which also covers
  * every subdomain. A blocked client resolves to nothing, whatever is cached for it.
  */
-import type { Kysely } from 'kysely';
 import { isIP } from 'node:net';
-import type { Database } from '../../../store/schema.js';
+import type { Repositories } from '../../../store/index.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { parseClientIdUrl } from './client-id-url.js';
 
@@ -45,26 +44,10 @@ function patternsCovering(url: URL): string[] {
   return [...exact, ...labels.map((_, index) => labels.slice(index).join('.'))];
 }
 
-export async function isBlocked(db: Kysely<Database>, url: URL): Promise<boolean> {
-  const row = await db.selectFrom('cimd_blocklist').select('pattern').where('pattern', 'in', patternsCovering(url)).executeTakeFirst();
-  return row !== undefined;
+export function isBlocked(store: Repositories, url: URL): Promise<boolean> {
+  return store.cimd.anyBlocked(patternsCovering(url));
 }
 
-export async function block(db: Kysely<Database>, pattern: string, reason: string | null, now: number): Promise<void> {
-  await db
-    .insertInto('cimd_blocklist')
-    .values({ pattern, reason, created_at: now })
-    .onConflict((conflict) => conflict.column('pattern').doUpdateSet({ reason }))
-    .execute();
-}
-
-/** Returns whether the pattern was on the list. */
-export async function unblock(db: Kysely<Database>, pattern: string): Promise<boolean> {
-  const result = await db.deleteFrom('cimd_blocklist').where('pattern', '=', pattern).executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
-
-export async function listBlocked(db: Kysely<Database>): Promise<BlockEntry[]> {
-  const rows = await db.selectFrom('cimd_blocklist').selectAll().orderBy('pattern').execute();
-  return rows.map((row) => ({ pattern: row.pattern, reason: row.reason, createdAt: row.created_at }));
+export async function listBlocked(store: Repositories): Promise<BlockEntry[]> {
+  return (await store.cimd.listBlocked()).map((row) => ({ pattern: row.pattern, reason: row.reason, createdAt: row.created_at }));
 }

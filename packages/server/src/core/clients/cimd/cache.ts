@@ -3,8 +3,7 @@
  * comes from its Cache-Control max-age, clamped so a document can neither be refetched on every
  * request nor kept for days after its owner changed it. Only valid documents are ever stored.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../../../store/schema.js';
+import type { Repositories } from '../../../store/index.js';
 
 const MIN_LIFETIME_SECONDS = 5 * 60;
 const MAX_LIFETIME_SECONDS = 24 * 3600;
@@ -27,20 +26,11 @@ export interface CachedDocument {
   expiresAt: number;
 }
 
-export async function readCachedDocument(db: Kysely<Database>, clientId: string): Promise<CachedDocument | undefined> {
-  const row = await db.selectFrom('cimd_documents').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+export async function readCachedDocument(store: Repositories, clientId: string): Promise<CachedDocument | undefined> {
+  const row = await store.cimd.findDocument(clientId);
   return row && { document: JSON.parse(row.document) as unknown, fetchedAt: row.fetched_at, expiresAt: row.expires_at };
 }
 
-export async function storeDocument(db: Kysely<Database>, clientId: string, document: unknown, fetchedAt: number, lifetimeSeconds: number): Promise<void> {
-  const values = { document: JSON.stringify(document), fetched_at: fetchedAt, expires_at: fetchedAt + lifetimeSeconds * 1000 };
-  await db
-    .insertInto('cimd_documents')
-    .values({ client_id: clientId, ...values })
-    .onConflict((conflict) => conflict.column('client_id').doUpdateSet(values))
-    .execute();
-}
-
-export async function forgetDocument(db: Kysely<Database>, clientId: string): Promise<void> {
-  await db.deleteFrom('cimd_documents').where('client_id', '=', clientId).execute();
+export async function storeDocument(store: Repositories, clientId: string, document: unknown, fetchedAt: number, lifetimeSeconds: number): Promise<void> {
+  await store.cimd.storeDocument({ client_id: clientId, document: JSON.stringify(document), fetched_at: fetchedAt, expires_at: fetchedAt + lifetimeSeconds * 1000 });
 }

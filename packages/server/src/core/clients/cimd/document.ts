@@ -4,12 +4,11 @@
  * it can hold no shared secret, and anything that looks like one (or a private key) means its
  * author misunderstood that, so the whole document is refused. Unknown fields are ignored.
  */
-import type { Config } from '../../../config.js';
 import { isIdTokenAlg, type OAuthClient } from '../client.js';
-import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem } from '../metadata-rules.js';
-import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../../oauth/grant-types/index.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, type ClientRules } from '../metadata-rules.js';
+import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../../oauth/grant-types/names.js';
 import { OAuthError } from '../../oauth/errors.js';
-import { isKnownScope, parseScope } from '../../oauth/scopes.js';
+import { parseScope, type ScopeRegistry } from '../../oauth/scopes.js';
 
 function refuse(reason: string): never {
   throw new OAuthError('invalid_client', `client metadata document ${reason}`);
@@ -37,10 +36,10 @@ function logoUriOrNull(uri: unknown): string | null {
  * A document serves its client at many servers, so scopes this one does not know are passed over
  * rather than refusing the client; listing none this server knows leaves it nothing to ask for.
  */
-function scopeCeiling(scope: unknown): string[] | null {
+function scopeCeiling(scope: unknown, registry: ScopeRegistry): string[] | null {
   if (scope === undefined) return null;
   if (typeof scope !== 'string') refuse('must give scope as a space-separated string');
-  return parseScope(scope).filter(isKnownScope);
+  return parseScope(scope).filter((known) => registry.isKnown(known));
 }
 
 /**
@@ -57,16 +56,16 @@ function grantTypes(value: unknown): GrantType[] {
   return offered;
 }
 
-export function clientFromDocument(clientId: string, document: unknown, config: Config): OAuthClient {
+export function clientFromDocument(clientId: string, document: unknown, rules: ClientRules): OAuthClient {
   if (!isObject(document)) refuse('is not a JSON object');
   if (document.client_id !== clientId) refuse('has a client_id other than its own URL');
 
   const uris = redirectUris(document);
-  const ceiling = scopeCeiling(document.scope);
+  const ceiling = scopeCeiling(document.scope, rules.scopes);
   const grants = grantTypes(document.grant_types);
 
   const name = typeof document.client_name === 'string' ? normalizeClientName(document.client_name) : '';
-  const nameProblem = clientNameProblem(name, config.platformName);
+  const nameProblem = clientNameProblem(name, rules.platformName);
   if (nameProblem) refuse(`client_name ${nameProblem}`);
 
   const authMethod = document.token_endpoint_auth_method ?? 'none';

@@ -5,24 +5,25 @@
  * Any refusal resolves to nothing, which the callers turn into `invalid_client`.
  */
 import { readFileSync } from 'node:fs';
-import type { Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../../../config.js';
 import { requestCounter } from '../../../ops/counters.js';
 import type { Metrics, RateLimitKey } from '../../../ops/metrics.js';
-import type { Database } from '../../../store/schema.js';
+import type { Repositories } from '../../../store/index.js';
+import type { ScopeRegistry } from '../../oauth/scopes.js';
 import type { ClientResolver, OAuthClient } from '../client.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { isBlocked } from './blocklist.js';
-import { cacheLifetimeSeconds, forgetDocument, readCachedDocument, storeDocument } from './cache.js';
+import { cacheLifetimeSeconds, readCachedDocument, storeDocument } from './cache.js';
 import { parseClientIdUrl } from './client-id-url.js';
 import { clientFromDocument } from './document.js';
 import { safeFetch, type SafeFetchOptions } from './safe-fetch.js';
 
 export interface CimdResolverDeps {
-  db: Kysely<Database>;
+  store: Repositories;
   config: Config;
+  scopes: ScopeRegistry;
   /** Shares the first-fetch limits across instances when configured. */
   redis?: Redis | undefined;
   metrics: Metrics;
@@ -40,7 +41,8 @@ function refusalToUndefined(error: unknown): undefined {
   throw error;
 }
 
-export function createCimdResolver({ db, config, redis, metrics, now }: CimdResolverDeps): ClientResolver {
+export function createCimdResolver({ store, config, scopes, redis, metrics, now }: CimdResolverDeps): ClientResolver {
+  const rules = { platformName: config.platformName, scopes };
   const fetchOptions: SafeFetchOptions = {
     allowLoopback: config.cimdAllowLoopback,
     // Read once at start-up, so a wrong path fails there rather than on the first sign-in.
@@ -69,14 +71,14 @@ export function createCimdResolver({ db, config, redis, metrics, now }: CimdReso
         let client: OAuthClient;
         try {
           document = JSON.parse(fetched.body);
-          client = clientFromDocument(clientId, document, config);
+          client = clientFromDocument(clientId, document, rules);
         } catch (error) {
           metrics.cimdFetched('invalid_document');
           if (error instanceof SyntaxError) throw new OAuthError('invalid_client', 'client metadata document is not JSON');
           throw error;
         }
         metrics.cimdFetched('fetched');
-        await storeDocument(db, clientId, document, now(), cacheLifetimeSeconds(fetched.cacheControl));
+        await storeDocument(store, clientId, document, now(), cacheLifetimeSeconds(fetched.cacheControl));
         return client;
       })().finally(() => inFlight.delete(clientId));
       inFlight.set(clientId, pending);
@@ -107,20 +109,20 @@ export function createCimdResolver({ db, config, redis, metrics, now }: CimdReso
       } catch (error) {
         return refusalToUndefined(error);
       }
-      if (await isBlocked(db, url)) return undefined;
+      if (await isBlocked(store, url)) return undefined;
 
-      const cached = await readCachedDocument(db, clientId);
+      const cached = await readCachedDocument(store, clientId);
       if (cached) {
         let client: OAuthClient | undefined;
         try {
-          client = clientFromDocument(clientId, cached.document, config);
+          client = clientFromDocument(clientId, cached.document, rules);
         } catch (error) {
           refusalToUndefined(error); // stored under older rules or settings: fetch it again below
         }
         if (client && cached.expiresAt > now()) return client;
         if (client) {
           // A failed refresh is not cached: the stale document is dropped and the next request fetches anew.
-          fetchDocument(clientId, url).catch(() => forgetDocument(db, clientId).catch(() => undefined));
+          fetchDocument(clientId, url).catch(() => store.cimd.forgetDocument(clientId).catch(() => undefined));
           return client;
         }
       }

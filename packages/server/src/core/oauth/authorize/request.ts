@@ -6,17 +6,13 @@
  * on a page. Every later error is an `OAuthError` that the HTTP layer sends back to the client's
  * redirect URI with `state` and `iss`.
  */
-import { randomUUID } from 'node:crypto';
-import type { BrowserSession } from '../../../platform/accounts/sessions.js';
 import type { Context } from '../../context.js';
-import { acrOf, parseAcrRequest, type AcrRequest } from '../../oidc/acr.js';
-import type { Grant, User } from '../../../store/schema.js';
+import { parseAcrRequest, type AcrRequest } from '../../oidc/acr.js';
 import type { OAuthClient, ResolveMeta } from '../../clients/client.js';
 import { OAuthError } from '../errors.js';
 import { validateChallenge } from '../pkce.js';
-import { appendParams, redirectUriMatches } from '../redirect-uri.js';
-import { formatScope, parseScope, validateRequestedScope } from '../scopes.js';
-import { generateToken, hashToken } from '../../crypto/token-formats.js';
+import { redirectUriMatches } from '../redirect-uri.js';
+import { parseScope, validateRequestedScope, type ScopeRegistry } from '../scopes.js';
 
 /** An error about the client or redirect URI itself: shown to the user, never redirected. */
 export class AuthorizationPageError extends Error {
@@ -104,7 +100,7 @@ export function validateAuthorizationParams(
   client: OAuthClient,
   redirectUri: string,
   params: AuthorizationParams,
-  knownResources: readonly string[],
+  deployment: { resources: readonly string[]; scopes: ScopeRegistry },
 ): AuthorizationRequest {
   const responseType = single(params, 'response_type');
   if (!responseType) throw new OAuthError('invalid_request', 'response_type is required');
@@ -114,7 +110,7 @@ export function validateAuthorizationParams(
     throw new OAuthError('invalid_request', 'only response_mode=query is supported');
   }
   const codeChallenge = validateChallenge(single(params, 'code_challenge'), single(params, 'code_challenge_method'));
-  const scopes = validateRequestedScope(parseScope(single(params, 'scope')), client.scopeCeiling);
+  const scopes = validateRequestedScope(parseScope(single(params, 'scope')), client.scopeCeiling, deployment.scopes);
 
   const prompt = new Set(parseScope(single(params, 'prompt'))) as Set<Prompt>;
   for (const value of prompt) {
@@ -132,7 +128,7 @@ export function validateAuthorizationParams(
   }
 
   const resource = single(params, 'resource');
-  if (resource !== undefined) validateResource(resource, knownResources);
+  if (resource !== undefined) validateResource(resource, deployment.resources);
 
   const requiredAccessLevel = single(params, 'required_access_level');
   if (requiredAccessLevel !== undefined && requiredAccessLevel !== 'organization' && requiredAccessLevel !== 'project') {
@@ -167,44 +163,4 @@ export function validateResource(resource: string, knownResources: readonly stri
   }
   if (url.hash || resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not contain a fragment');
   if (!knownResources.includes(resource)) throw new OAuthError('invalid_target', `unknown resource ${resource}`);
-}
-
-/** The URL to send an error back to the client (RFC 6749 §4.1.2.1 with RFC 9207's `iss`). */
-export function errorRedirect(ctx: Context, redirectUri: string, state: string | undefined, error: OAuthError): string {
-  return appendParams(redirectUri, { error: error.code, error_description: error.description, state, iss: ctx.config.issuer });
-}
-
-/** Issues a code for a consented request and returns the URL that delivers it to the client. */
-export async function issueAuthorizationCode(
-  ctx: Context,
-  request: AuthorizationRequest,
-  user: User,
-  grant: Grant,
-  session: Pick<BrowserSession, 'authTime' | 'amr'>,
-): Promise<string> {
-  const now = ctx.now();
-  const code = generateToken('authorizationCode');
-  await ctx.db
-    .insertInto('authorization_codes')
-    .values({
-      code_hash: hashToken(code),
-      client_id: request.client.id,
-      user_id: user.id,
-      grant_id: grant.id,
-      family_id: randomUUID(),
-      redirect_uri: request.redirectUri,
-      code_challenge: request.codeChallenge,
-      scope: formatScope(request.scopes),
-      resource: request.resource ?? null,
-      nonce: request.nonce ?? null,
-      auth_time: session.authTime,
-      amr: session.amr.join(' '),
-      // What the sign-in was, for the ID token, only when the request asked (OIDC Core §2).
-      acr: request.acr ? acrOf(session.amr) : null,
-      expires_at: now + ctx.config.ttl.authorizationCode * 1000,
-      consumed_at: null,
-      created_at: now,
-    })
-    .execute();
-  return appendParams(request.redirectUri, { code, state: request.state, iss: ctx.config.issuer });
 }

@@ -3,105 +3,83 @@
  * lived, and bound to its client, redirect URI and PKCE challenge. Redeeming it twice fails and
  * revokes every token the first redemption produced.
  */
-import { recordAudit, type RequestMeta } from '../../audit.js';
-import type { Context } from '../../context.js';
-import type { OAuthClient } from '../../clients/client.js';
-import { narrowingOf, touchGrant } from '../authorizations.js';
+import { refuse } from '../../../store/index.js';
+import { recordAudit } from '../../audit.js';
+import { hashToken, isToken } from '../../crypto/token-formats.js';
 import { OAuthError } from '../errors.js';
+import { touchAuthorization } from '../authorizations.js';
+import { narrowingOf } from '../narrowing.js';
 import { verifyCodeVerifier } from '../pkce.js';
 import { parseScope } from '../scopes.js';
-import { createFamily, mintTokens, revokeFamily } from '../tokens.js';
-import { tokenResponse, type TokenResponse } from '../token-response.js';
-import { hashToken, isToken } from '../../crypto/token-formats.js';
+import { createFamily, mintTokens } from '../tokens.js';
+import { tokenResponse } from '../token-response.js';
+import type { GrantTypeHandler } from './handler.js';
 
 /** Unknown, forged or another client's: one answer, so that it never tells a caller a code exists. */
 const invalidCode = () => new OAuthError('invalid_grant', 'the authorization code is invalid');
 
-export interface AuthorizationCodeParams {
-  code?: string;
-  redirect_uri?: string;
-  code_verifier?: string;
-  resource?: string;
-}
+export const authorizationCodeGrant: GrantTypeHandler<'code' | 'redirect_uri' | 'code_verifier' | 'resource'> = {
+  parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
 
-export async function exchangeAuthorizationCode(
-  ctx: Context,
-  client: OAuthClient,
-  params: AuthorizationCodeParams,
-  meta: RequestMeta = {},
-): Promise<TokenResponse> {
-  if (!params.code) throw new OAuthError('invalid_request', 'code is required');
-  if (!isToken(params.code, 'authorizationCode')) throw invalidCode();
-  const codeHash = hashToken(params.code);
-  const now = ctx.now();
+  async handle(ctx, client, params, meta) {
+    if (!params.code) throw new OAuthError('invalid_request', 'code is required');
+    if (!isToken(params.code, 'authorizationCode')) throw invalidCode();
+    const codeHash = hashToken(params.code);
+    const now = ctx.now();
 
-  // A replayed code revokes what its first redemption issued (`familyRevoked`), and is still refused.
-  const outcome = await ctx.transaction(async (trx): Promise<{ error: OAuthError; familyRevoked?: boolean } | { response: TokenResponse }> => {
-    const code = await trx.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
-    if (!code || code.client_id !== client.id) return { error: invalidCode() };
-    // Claim the code atomically: of any number of concurrent redemptions exactly one updates the row.
-    const claimed = await trx
-      .updateTable('authorization_codes')
-      .set({ consumed_at: now })
-      .where('code_hash', '=', codeHash)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    if (claimed.numUpdatedRows !== 1n) {
-      const familyRevoked = await revokeFamily(trx, code.family_id, 'authorization code replayed', now);
-      if (familyRevoked) {
-        const event = { type: 'authorization_code.replay_detected', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip } as const;
-        await recordAudit(trx, event, now);
+    return ctx.store.transaction(async (tx) => {
+      const code = await tx.tokens.findCode(codeHash);
+      if (!code || code.client_id !== client.id) return refuse(invalidCode());
+      // Claim the code atomically: of any number of concurrent redemptions exactly one gets it.
+      if (!(await tx.tokens.claimCode(codeHash, now))) {
+        // A replayed code revokes what its first redemption issued, and is still refused.
+        if (await tx.tokens.revokeFamily(code.family_id, 'authorization code replayed', now)) {
+          await recordAudit(tx, { type: 'authorization_code.replay_detected', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip }, now);
+          tx.afterCommit(() => ctx.metrics.revoked('authorization_code_replay'));
+        }
+        return refuse(new OAuthError('invalid_grant', 'the authorization code has already been used'));
       }
-      return { error: new OAuthError('invalid_grant', 'the authorization code has already been used'), familyRevoked };
-    }
-    if (code.expires_at <= now) return { error: new OAuthError('invalid_grant', 'the authorization code has expired') };
-    // OAuth 2.1 §4.1.3: redirect_uri may be left out only when the authorization request could leave it out.
-    const redirectMatches = params.redirect_uri === undefined
-      ? client.redirectUris.length === 1 && client.redirectUris[0] === code.redirect_uri
-      : params.redirect_uri === code.redirect_uri;
-    if (!redirectMatches) {
-      return { error: new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request') };
-    }
-    // RFC 8707 §2.2: a code not bound at authorization may be bound to one resource here.
-    if (params.resource !== undefined && code.resource !== null && params.resource !== code.resource) {
-      return { error: new OAuthError('invalid_target', 'resource does not match the authorization request') };
-    }
-    if (params.resource !== undefined && !ctx.config.resources.includes(params.resource)) {
-      return { error: new OAuthError('invalid_target', `unknown resource ${params.resource}`) };
-    }
-    const resource = code.resource ?? params.resource ?? null;
-    try {
-      verifyCodeVerifier(params.code_verifier, code.code_challenge);
-    } catch (error) {
-      return { error: error as OAuthError };
-    }
-    const grant = await trx.selectFrom('grants').selectAll().where('id', '=', code.grant_id).executeTakeFirst();
-    if (!grant) return { error: new OAuthError('invalid_grant', 'the grant behind this code was revoked') };
-    const family = await createFamily(
-      trx,
-      {
-        id: code.family_id,
-        userId: code.user_id,
-        clientId: client.id,
-        grantId: grant.id,
-        scopes: parseScope(code.scope),
-        narrowing: narrowingOf(grant),
-        resource,
-        authTime: code.auth_time,
-        amr: code.amr,
-        acr: code.acr,
-      },
-      now,
-    );
-    const issued = await mintTokens(ctx, trx, family, client, family.scope);
-    await touchGrant(trx, grant.id, now);
-    await recordAudit(trx, { type: 'token.issued', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { scope: family.scope, family_id: family.id } }, now);
-    const idToken = await ctx.idTokens.issue(trx, { family, client, accessToken: issued.accessToken, nonce: code.nonce });
-    return { response: tokenResponse(issued, family, idToken) };
-  });
-  if ('error' in outcome) {
-    if (outcome.familyRevoked) ctx.metrics.revoked('authorization_code_replay');
-    throw outcome.error;
-  }
-  return outcome.response;
-}
+      if (code.expires_at <= now) return refuse(new OAuthError('invalid_grant', 'the authorization code has expired'));
+      // OAuth 2.1 §4.1.3: redirect_uri may be left out only when the authorization request could leave it out.
+      const redirectMatches = params.redirect_uri === undefined
+        ? client.redirectUris.length === 1 && client.redirectUris[0] === code.redirect_uri
+        : params.redirect_uri === code.redirect_uri;
+      if (!redirectMatches) return refuse(new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request'));
+      // RFC 8707 §2.2: a code not bound at authorization may be bound to one resource here.
+      if (params.resource !== undefined && code.resource !== null && params.resource !== code.resource) {
+        return refuse(new OAuthError('invalid_target', 'resource does not match the authorization request'));
+      }
+      if (params.resource !== undefined && !ctx.config.resources.includes(params.resource)) {
+        return refuse(new OAuthError('invalid_target', `unknown resource ${params.resource}`));
+      }
+      try {
+        verifyCodeVerifier(params.code_verifier, code.code_challenge);
+      } catch (error) {
+        return refuse(error as OAuthError);
+      }
+      const authorization = await tx.authorizations.findById(code.authorization_id);
+      if (!authorization) return refuse(new OAuthError('invalid_grant', 'the authorization behind this code was revoked'));
+      const family = await createFamily(
+        tx,
+        {
+          id: code.family_id,
+          userId: code.user_id,
+          clientId: client.id,
+          authorizationId: authorization.id,
+          scopes: parseScope(code.scope),
+          narrowing: narrowingOf(authorization),
+          resource: code.resource ?? params.resource ?? null,
+          authTime: code.auth_time,
+          amr: code.amr,
+          acr: code.acr,
+        },
+        now,
+      );
+      const issued = await mintTokens(ctx, tx, family, client, family.scope);
+      await touchAuthorization(tx, authorization.id, now);
+      await recordAudit(tx, { type: 'token.issued', userId: code.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { scope: family.scope, family_id: family.id } }, now);
+      const idToken = await ctx.idTokens.issue(tx, { family, client, accessToken: issued.accessToken, nonce: code.nonce });
+      return tokenResponse(issued, family, idToken);
+    });
+  },
+};

@@ -1,31 +1,14 @@
 /**
- * The grant types the token endpoint offers (RFC 6749 §4, OAuth 2.1 §4) and how a client's
- * registration relates to them. Every client is registered for some of them (RFC 7591 §2
- * `grant_types`): refresh tokens are issued only to clients registered for `refresh_token`, and the
- * token endpoint answers a grant type the client is not registered for with `unauthorized_client`.
- * A new grant type is a new entry here and its handler in token.ts.
+ * The grant types the token endpoint dispatches to, one module each (RFC 6749 §4): a handler
+ * names the parameters it reads and turns them into a token response. A new grant type is a name
+ * in names.ts, a module here implementing handler.ts, and a line in `GRANT_TYPE_HANDLERS`.
  */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+import { authorizationCodeGrant } from './authorization-code.js';
+import type { GrantTypeHandler } from './handler.js';
+import type { GrantType } from './names.js';
+import { refreshTokenGrant } from './refresh-token.js';
 
-export type GrantType = (typeof GRANT_TYPES)[number];
-
-/**
- * What a client is registered for when it does not say: the code flow with rotating refresh tokens.
- * (RFC 7591 §2 defaults to authorization_code alone; a registration answer lists what was applied.)
- */
-export const DEFAULT_GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token'];
-
-/** RFC 7591 §2.1: the response type that goes with a grant type at the authorization endpoint, if any. */
-const RESPONSE_TYPE: Record<GrantType, 'code' | undefined> = {
-  authorization_code: 'code',
-  refresh_token: undefined,
+export const GRANT_TYPE_HANDLERS: Record<GrantType, GrantTypeHandler> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
 };
-
-export function isGrantType(value: unknown): value is GrantType {
-  return (GRANT_TYPES as readonly unknown[]).includes(value);
-}
-
-/** The response types a client registered for these grant types uses (RFC 7591 §2.1). */
-export function responseTypesFor(grantTypes: readonly GrantType[]): string[] {
-  return [...new Set(grantTypes.flatMap((grantType) => RESPONSE_TYPE[grantType] ?? []))];
-}

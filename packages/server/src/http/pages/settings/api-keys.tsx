@@ -1,6 +1,5 @@
-import type { Membership } from '../../../platform/accounts/organizations.js';
 import type { ApiKey } from '../../../store/schema.js';
-import { narrowingOf } from '../../../core/oauth/authorizations.js';
+import { narrowingOf, type Membership } from '../../../core/oauth/narrowing.js';
 import { AccessPicker } from '../access-picker.js';
 import { ErrorMessage } from '../layout.js';
 import { DataTable, describeAccess, formatTime, type NameLookup, RevokeForm } from './format.js';

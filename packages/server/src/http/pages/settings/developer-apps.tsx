@@ -1,7 +1,7 @@
 /** Settings › Developers › Apps: the apps of the organizations a user administers. */
 import type { ManagedApp } from '../../../platform/developer-apps/apps.js';
 import { MAX_CLIENT_NAME_LENGTH } from '../../../core/clients/metadata-rules.js';
-import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../../core/oauth/scopes.js';
+import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../../platform/scopes.js';
 import type { Organization } from '../../../store/schema.js';
 import { ErrorMessage } from '../layout.js';
 import { DataTable } from './format.js';

@@ -1,6 +1,6 @@
 /** Small presentation pieces shared by the settings pages. */
 import type { ComponentChildren } from 'preact';
-import type { Narrowing } from '../../../core/oauth/authorizations.js';
+import type { Narrowing } from '../../../core/oauth/narrowing.js';
 
 /** Organization and project names by id, from the user's memberships. */
 export type NameLookup = ReadonlyMap<string, string>;

@@ -3,14 +3,14 @@
  * API key (`phx_`), with the scopes and organization/project narrowing the credential carries.
  * Both kinds pass through the same rules.
  */
-import { findActiveApiKey, touchApiKey } from '../../platform/api-keys.js';
-import { parseAmr } from '../../platform/accounts/sessions.js';
 import type { Context } from '../../core/context.js';
-import { narrowingOf, touchGrant, type Narrowing } from '../../core/oauth/authorizations.js';
+import { parseToken } from '../../core/crypto/token-formats.js';
+import { touchAuthorization } from '../../core/oauth/authorizations.js';
+import { narrowingOf, type Narrowing } from '../../core/oauth/narrowing.js';
 import { parseScope } from '../../core/oauth/scopes.js';
 import { findActiveAccessToken } from '../../core/oauth/tokens.js';
-import { parseToken } from '../../core/crypto/token-formats.js';
-import { prepareQuery } from '../../store/prepared.js';
+import { parseAmr } from '../../core/oidc/acr.js';
+import { findActiveApiKey, touchApiKey } from '../api-keys.js';
 
 export interface Principal {
   kind: 'access_token' | 'api_key';
@@ -34,14 +34,6 @@ export interface Principal {
   twoFactorRequiredBy: Set<string>;
 }
 
-const selectMemberships = prepareQuery((db, p: { userId: string }) =>
-  db
-    .selectFrom('memberships')
-    .innerJoin('organizations', 'organizations.id', 'memberships.organization_id')
-    .select(['memberships.organization_id', 'organizations.require_two_factor'])
-    .where('memberships.user_id', '=', p.userId),
-);
-
 /** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
 export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
   const now = ctx.now();
@@ -49,22 +41,22 @@ export async function loadPrincipal(ctx: Context, credential: string): Promise<P
   let principal: Omit<Principal, 'organizationIds' | 'twoFactorRequiredBy'> | undefined;
   let twoFactorSignIn = true;
   if (kind === 'accessToken') {
-    const token = await ctx.reads((db) => findActiveAccessToken(db, credential, now));
+    const token = await ctx.store.reads((store) => findActiveAccessToken(store, credential, now));
     if (!token) return undefined;
     const { family } = token;
     twoFactorSignIn = parseAmr(family.amr).includes('otp');
     principal = { kind: 'access_token', userId: family.user_id, clientId: family.client_id, scopes: new Set(parseScope(token.scope)), narrowing: narrowingOf(family), audience: family.resource, expiresAt: token.expiresAt };
-    await touchGrant(ctx.db, family.grant_id, now);
+    await touchAuthorization(ctx.store, family.authorization_id, now);
   } else if (kind === 'personalApiKey') {
-    const key = await ctx.reads((db) => findActiveApiKey(db, credential));
+    const key = await ctx.store.reads((store) => findActiveApiKey(store, credential));
     if (!key) return undefined;
     principal = { kind: 'api_key', userId: key.user_id, clientId: null, scopes: new Set(parseScope(key.scope)), narrowing: narrowingOf(key), audience: null, expiresAt: null };
-    await touchApiKey(ctx.db, key, now);
+    await touchApiKey(ctx.store, key, now);
   } else {
     return undefined;
   }
   const { userId } = principal;
-  const { rows: memberships } = await ctx.reads((db) => selectMemberships(db, { userId }));
+  const memberships = await ctx.store.reads((store) => store.organizations.membershipFlags(userId));
   return {
     ...principal,
     organizationIds: new Set(memberships.map((m) => m.organization_id)),

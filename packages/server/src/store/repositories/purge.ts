@@ -1,18 +1,17 @@
 /**
  * Deletes what can no longer be used, so the token tables stop growing with every refresh:
- * expired access and refresh tokens, authorization codes a day past their expiry, expired
- * browser sessions, expired email verification, sign-up and password reset links, and expired
- * pending two-factor sign-ins. A rotated refresh token stays until it
- * expires, so its reuse is still detected until then. Token families stay: one row per
- * authorization, with its revocation reason.
+ * expired access and refresh tokens, authorization codes a day past their expiry, expired browser
+ * sessions, expired email verification, sign-up and password reset links, and expired pending
+ * two-factor sign-ins. A rotated refresh token stays until it expires, so its reuse is still
+ * detected until then. Token families stay: one row per authorization, with its revocation reason.
  *
  * Each batch is one DELETE of at most `batchSize` rows, with a turn of the event loop between
  * batches, so a large purge never holds the database (or, on SQLite, the event loop) for long.
  * Every instance may purge; two purges at once only delete the same rows once.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Context } from './context.js';
+import type { Database } from '../schema.js';
 
 /** A replayed code revokes what it issued; a day past its expiry, nobody replays it any more. */
 const CODE_RETENTION_MS = 24 * 3600 * 1000;
@@ -31,16 +30,16 @@ const PURGED = {
 export type PurgeCounts = Record<keyof typeof PURGED, number>;
 
 /** `stop` ends the purge between two batches (a server shutting down). */
-export async function purgeExpired(ctx: Context, batchSize = 500, stop?: AbortSignal): Promise<PurgeCounts> {
-  const now = ctx.now();
+export async function purgeExpired(db: Kysely<Database>, now: number, options: { batchSize?: number; stop?: AbortSignal } = {}): Promise<PurgeCounts> {
+  const batchSize = options.batchSize ?? 500;
   const counts = Object.fromEntries(Object.keys(PURGED).map((name) => [name, 0])) as PurgeCounts;
   for (const [name, { table, key, retentionMs }] of Object.entries(PURGED) as Array<[keyof typeof PURGED, (typeof PURGED)[keyof typeof PURGED]]>) {
     for (;;) {
-      if (stop?.aborted) return counts;
+      if (options.stop?.aborted) return counts;
       const { numAffectedRows } = await sql`
         delete from ${sql.table(table)} where ${sql.ref(key)} in (
           select ${sql.ref(key)} from ${sql.table(table)} where expires_at <= ${now - retentionMs} limit ${batchSize}
-        )`.execute(ctx.db);
+        )`.execute(db);
       const deleted = Number(numAffectedRows ?? 0n);
       counts[name] += deleted;
       if (deleted < batchSize) break;
