@@ -12,6 +12,7 @@ import { addCimdCommands } from './cimd.js';
 import { addClientCommands } from './clients.js';
 import { addKeyCommands } from './keys.js';
 import { addMailCommands } from './mail.js';
+import { addResourceCommands } from './resources.js';
 import { cliOver, processIo, UsageError, type CliIo } from './output.js';
 import { addSecurityCommands } from './security.js';
 import { addServeCommands } from './serve.js';
@@ -31,6 +32,7 @@ export function buildCli(io: CliIo = processIo): Command {
   addSecurityCommands(program, cli);
   addCimdCommands(program, cli);
   addAppCommands(program, cli);
+  addResourceCommands(program, cli);
   return program;
 }
 

@@ -36,6 +36,9 @@ export const AUDIT_EVENT_TYPES = [
   'two_factor.recovery_code_used',
   'organization.two_factor_required',
   'organization.two_factor_not_required',
+  'resource_server.created',
+  'resource_server.secret_rotated',
+  'resource_server.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

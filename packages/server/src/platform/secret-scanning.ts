@@ -8,9 +8,9 @@ import { recordAudit, type RequestMeta } from '../core/audit.js';
 import type { Context } from '../core/context.js';
 import { sendMail } from './mail.js';
 import { OAuthError } from '../core/oauth/errors.js';
-import { findAccessToken, findRefreshToken, isActiveAccessToken } from '../core/oauth/tokens.js';
+import { findAccessToken, findRefreshToken, isActiveAccessToken, presentedTokenKind } from '../core/oauth/tokens.js';
 import type { Repositories } from '../store/index.js';
-import { hashToken, maskToken, parseToken, type TokenKind } from '../core/crypto/token-formats.js';
+import { hashToken, maskToken, type TokenKind } from '../core/crypto/token-formats.js';
 
 /** GitHub sends at most this many matches per request; more is not a report from GitHub. */
 export const MAX_REPORTED_TOKENS = 1000;
@@ -128,7 +128,7 @@ type Finding = { known: false } | { known: true; revoked?: { userId: string; cli
 export async function revokeReportedTokens(ctx: Context, items: ReportedToken[], meta: RequestMeta = {}): Promise<ScanningVerdict[]> {
   const verdicts: ScanningVerdict[] = [];
   for (const item of items) {
-    const kind = parseToken(item.token);
+    const kind = presentedTokenKind(item.token);
     const finding: Finding = isScannedKind(kind) ? await revokeReported(ctx, kind, item, meta) : { known: false };
     verdicts.push({ token_hash: hashToken(item.token), token_type: item.type ?? 'unknown', label: finding.known ? 'true_positive' : 'false_positive' });
   }

@@ -29,6 +29,7 @@ import { ClientRepository } from './repositories/clients.js';
 import { OrganizationRepository } from './repositories/organizations.js';
 import { OutboxRepository } from './repositories/outbox.js';
 import { purgeExpired, type PurgeCounts } from './repositories/purge.js';
+import { ResourceServerRepository } from './repositories/resource-servers.js';
 import { SigningKeyRepository } from './repositories/signing-keys.js';
 import { TokenRepository } from './repositories/tokens.js';
 import { TwoFactorRepository } from './repositories/two-factor.js';
@@ -60,6 +61,7 @@ export class Repositories {
   #audit?: AuditRepository;
   #outbox?: OutboxRepository;
   #analytics?: AnalyticsRepository;
+  #resourceServers?: ResourceServerRepository;
 
   constructor(protected readonly db: Kysely<Database>) {}
 
@@ -106,6 +108,10 @@ export class Repositories {
   /** The reference platform API's data: events, event definitions, annotations. */
   get analytics() {
     return (this.#analytics ??= new AnalyticsRepository(this.db));
+  }
+  /** Registered resource servers: their URIs, introspection credentials and token formats. */
+  get resourceServers() {
+    return (this.#resourceServers ??= new ResourceServerRepository(this.db));
   }
 }
 

@@ -316,6 +316,20 @@ export interface EventsTable {
   timestamp: number;
 }
 
+/** A registered protected resource and its introspection credentials (migration 014). */
+export interface ResourceServersTable {
+  id: string;
+  uri: string;
+  name: string;
+  client_id: string;
+  secret_hash: string;
+  token_format: 'opaque' | 'jwt';
+  access_token_ttl: number | null;
+  platform_api_access: Bool;
+  created_at: number;
+  secret_rotated_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -344,6 +358,7 @@ export interface Database {
   two_factor: TwoFactorTable;
   recovery_codes: RecoveryCodesTable;
   pending_sign_ins: PendingSignInsTable;
+  resource_servers: ResourceServersTable;
 }
 
 export type ApiKey = Selectable<ApiKeysTable>;
@@ -357,3 +372,4 @@ export type TokenFamily = Selectable<TokenFamiliesTable>;
 export type AuthorizationCode = Selectable<AuthorizationCodesTable>;
 export type Organization = Selectable<OrganizationsTable>;
 export type Project = Selectable<ProjectsTable>;
+export type ResourceServer = Selectable<ResourceServersTable>;

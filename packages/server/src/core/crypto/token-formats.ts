@@ -27,6 +27,7 @@ export const TOKEN_PREFIXES = {
   signupConfirmation: 'phsu_',
   passwordReset: 'phpr_',
   pendingSignIn: 'phps_',
+  resourceServerSecret: 'prss_',
 } as const;
 
 export type TokenKind = keyof typeof TOKEN_PREFIXES;
@@ -70,8 +71,8 @@ function checksum(prefixAndBody: string): string {
   return base62(Uint8Array.of(crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff), CHECKSUM_LENGTH);
 }
 
-/** A row id that sorts by issue time: 48 bits of milliseconds, then 80 random bits. */
-function locator(now: number): string {
+/** A row id that sorts by issue time: 48 bits of milliseconds, then 80 random bits (also the `jti` of a JWT access token). */
+export function locator(now: number): string {
   const bytes = Buffer.allocUnsafe(6 + LOCATOR_RANDOM_BYTES);
   bytes.writeUIntBE(now, 0, 6);
   secureRandomBytes(LOCATOR_RANDOM_BYTES).copy(bytes, 6);

@@ -1,14 +1,16 @@
 /**
  * Token introspection (RFC 7662). The caller authenticates as a client and sees only its own
- * tokens: any other token, like an unknown one, is `{ "active": false }`.
+ * tokens, or as a registered resource server and sees only the access tokens whose audience is its
+ * resource (RFC 7662 §4): any other token, like an unknown one, is `{ "active": false }`. JWT
+ * access tokens are introspected like opaque ones.
  */
 import type { Context } from '../context.js';
 import type { TokenFamily } from '../../store/schema.js';
 import type { OAuthClient } from '../clients/client.js';
+import type { ResourceServer } from '../../store/schema.js';
 import { narrowingOf } from './narrowing.js';
 import { OAuthError } from './errors.js';
-import { findActiveAccessToken, findRefreshToken } from './tokens.js';
-import { parseToken } from '../crypto/token-formats.js';
+import { findActiveAccessToken, findRefreshToken, presentedTokenKind } from './tokens.js';
 
 export type IntrospectionResponse =
   | { active: false }
@@ -29,11 +31,20 @@ export type IntrospectionResponse =
 
 const INACTIVE = { active: false } as const;
 
-export async function introspectToken(ctx: Context, client: OAuthClient, params: { token?: string }): Promise<IntrospectionResponse> {
+/** Who asks: a client (its own tokens) or a registered resource server (the access tokens for its resource). */
+export type IntrospectionCaller = OAuthClient | { resourceServer: ResourceServer };
+
+function mayIntrospect(caller: IntrospectionCaller, family: TokenFamily, tokenType: 'Bearer' | 'refresh_token'): boolean {
+  if (!('resourceServer' in caller)) return family.client_id === caller.id;
+  // A refresh token is the client's, never presented to a resource server.
+  return tokenType === 'Bearer' && family.resource === caller.resourceServer.uri;
+}
+
+export async function introspectToken(ctx: Context, caller: IntrospectionCaller, params: { token?: string }): Promise<IntrospectionResponse> {
   const { token } = params;
   if (!token) throw new OAuthError('invalid_request', 'token is required');
   const now = ctx.now();
-  const kind = parseToken(token);
+  const kind = presentedTokenKind(token);
   let found: { scope: string; expiresAt: number; createdAt: number; family: TokenFamily; tokenType: 'Bearer' | 'refresh_token' } | undefined;
   if (kind === 'accessToken') {
     const active = await ctx.store.reads((store) => findActiveAccessToken(store, token, now));
@@ -44,7 +55,7 @@ export async function introspectToken(ctx: Context, client: OAuthClient, params:
       && (record.rotatedAt === null || now - record.rotatedAt <= ctx.config.refreshReuseGraceSeconds * 1000);
     if (usable) found = { scope: record.family.scope, expiresAt: record.expiresAt, createdAt: record.createdAt, family: record.family, tokenType: 'refresh_token' };
   }
-  if (!found || found.family.client_id !== client.id) return INACTIVE;
+  if (!found || !mayIntrospect(caller, found.family, found.tokenType)) return INACTIVE;
   const narrowing = narrowingOf(found.family);
   return {
     active: true,

@@ -7,8 +7,7 @@ import { recordAudit, type RequestMeta } from '../audit.js';
 import type { Context } from '../context.js';
 import type { OAuthClient } from '../clients/client.js';
 import { OAuthError } from './errors.js';
-import { findActiveAccessToken, findRefreshToken } from './tokens.js';
-import { parseToken } from '../crypto/token-formats.js';
+import { findActiveAccessToken, findRefreshToken, presentedTokenKind } from './tokens.js';
 
 export type RevocationResult = { revoked: 'family' | 'access_token'; familyId: string; userId: string } | { revoked: 'nothing' };
 
@@ -25,7 +24,7 @@ export async function revokeToken(
   if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
     throw new OAuthError('unsupported_token_type', `token_type_hint ${hint} is not supported`);
   }
-  const kind = parseToken(params.token);
+  const kind = presentedTokenKind(params.token);
   if (kind === 'refreshToken') {
     const record = await findRefreshToken(ctx.store, params.token);
     if (!record || record.family.client_id !== client.id) return { revoked: 'nothing' };

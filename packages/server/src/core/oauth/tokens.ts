@@ -9,7 +9,9 @@ import type { Context } from '../context.js';
 import type { OAuthClient } from '../clients/client.js';
 import type { Narrowing } from './narrowing.js';
 import { boundScopes, formatScope, parseScope } from './scopes.js';
-import { constantTimeEqual, generateToken, hashToken, isToken, tokenRowId } from '../crypto/token-formats.js';
+import { constantTimeEqual, generateToken, hashToken, isToken, locator, parseToken, tokenRowId, type TokenKind } from '../crypto/token-formats.js';
+import { jwtAccessTokenId, signJwtAccessToken } from '../resources/jwt-access-tokens.js';
+import { findResource } from '../resources/registry.js';
 
 export interface NewFamily {
   id?: string;
@@ -58,25 +60,52 @@ export interface IssuedTokens {
 /** Freshly generated tokens, not yet stored: callers may decide first whether to keep them. */
 export interface TokenPair<Refresh extends string | undefined = string> {
   issued: IssuedTokens & { refreshToken: Refresh };
+  /** The access token's row id: its locator, or the `jti` of a JWT access token. */
+  accessTokenId: string;
   accessExpiresAt: number;
   refreshExpiresAt: number;
 }
 
-/** An access token and, when `withRefreshToken`, a refresh token, with the client's lifetimes. */
-export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string): TokenPair;
-export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string, withRefreshToken: boolean): TokenPair<string | undefined>;
-export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope: string, withRefreshToken = true): TokenPair<string | undefined> {
+/**
+ * The lifetime and format of an access token for the family's resource: a registered resource
+ * sets both (RFC 9068 JWTs for `jwt`), otherwise the client's or the deployment's lifetime.
+ */
+async function accessTokenPolicy(ctx: Context, tx: Repositories, family: TokenFamily, client: OAuthClient): Promise<{ ttl: number; jwt: boolean }> {
+  const resource = family.resource === null ? undefined : await findResource(tx, ctx.config, family.resource);
+  const jwt = resource?.tokenFormat === 'jwt';
+  const ttl = resource?.accessTokenTtl ?? client.accessTokenTtl ?? ctx.config.ttl.accessToken;
+  // A key leaves the JWKS once the ID tokens it signed have expired; a JWT access token must not outlive that.
+  return { ttl: jwt ? Math.min(ttl, ctx.config.ttl.idToken) : ttl, jwt };
+}
+
+/** An access token for the family and, when `withRefreshToken`, a refresh token, with the client's and resource's lifetimes. */
+export async function generateTokenPair(ctx: Context, tx: Repositories, family: TokenFamily, client: OAuthClient, accessScope: string): Promise<TokenPair>;
+export async function generateTokenPair(ctx: Context, tx: Repositories, family: TokenFamily, client: OAuthClient, accessScope: string, withRefreshToken: boolean): Promise<TokenPair<string | undefined>>;
+export async function generateTokenPair(ctx: Context, tx: Repositories, family: TokenFamily, client: OAuthClient, accessScope: string, withRefreshToken = true): Promise<TokenPair<string | undefined>> {
   const now = ctx.now();
-  const accessTtl = client.accessTokenTtl ?? ctx.config.ttl.accessToken;
+  const policy = await accessTokenPolicy(ctx, tx, family, client);
   const refreshTtl = client.refreshTokenTtl ?? ctx.config.ttl.refreshToken;
+  let accessToken: string;
+  let accessTokenId: string;
+  let accessExpiresAt = now + policy.ttl * 1000;
+  if (policy.jwt) {
+    accessTokenId = locator(now);
+    const issuedAt = Math.floor(now / 1000);
+    accessExpiresAt = (issuedAt + policy.ttl) * 1000; // whole seconds, as the token's exp says
+    accessToken = await signJwtAccessToken(ctx, tx, { family, jti: accessTokenId, scope: accessScope, issuedAt, expiresAt: issuedAt + policy.ttl });
+  } else {
+    accessToken = generateToken('accessToken', now);
+    accessTokenId = tokenRowId(accessToken);
+  }
   return {
     issued: {
-      accessToken: generateToken('accessToken', now),
+      accessToken,
       refreshToken: withRefreshToken ? generateToken('refreshToken', now) : undefined,
-      accessExpiresIn: accessTtl,
+      accessExpiresIn: policy.ttl,
       scope: accessScope,
     },
-    accessExpiresAt: now + accessTtl * 1000,
+    accessTokenId,
+    accessExpiresAt,
     refreshExpiresAt: now + refreshTtl * 1000,
   };
 }
@@ -87,7 +116,7 @@ export function generateTokenPair(ctx: Context, client: OAuthClient, accessScope
  */
 export async function storeTokenPair(tx: Repositories, family: TokenFamily, pair: TokenPair<string | undefined>, now: number, responseSealed: string | null = null): Promise<void> {
   const { accessToken, refreshToken, scope } = pair.issued;
-  await tx.tokens.insertAccessToken({ id: tokenRowId(accessToken), token_hash: hashToken(accessToken), family_id: family.id, scope, expires_at: pair.accessExpiresAt, created_at: now });
+  await tx.tokens.insertAccessToken({ id: pair.accessTokenId, token_hash: hashToken(accessToken), family_id: family.id, scope, expires_at: pair.accessExpiresAt, created_at: now });
   if (refreshToken === undefined) return;
   await tx.tokens.insertRefreshToken({
     id: tokenRowId(refreshToken),
@@ -107,9 +136,14 @@ export async function mintTokens(
   client: OAuthClient,
   accessScope: string,
 ): Promise<IssuedTokens> {
-  const pair = generateTokenPair(ctx, client, accessScope, client.grantTypes.includes('refresh_token'));
+  const pair = await generateTokenPair(ctx, tx, family, client, accessScope, client.grantTypes.includes('refresh_token'));
   await storeTokenPair(tx, family, pair, ctx.now());
   return pair.issued;
+}
+
+/** What a presented token is: an opaque token's kind, or `accessToken` for anything shaped like a JWT access token. */
+export function presentedTokenKind(token: unknown): TokenKind | undefined {
+  return parseToken(token) ?? (jwtAccessTokenId(token) === undefined ? undefined : 'accessToken');
 }
 
 export interface ActiveAccessToken {
@@ -137,15 +171,15 @@ export async function findActiveAccessToken(store: Repositories, token: unknown,
 }
 
 /**
- * An access token Tessera issued, whatever its state; undefined when malformed or unknown. Its scope
+ * An access token Tessera issued, opaque or JWT, whatever its state; undefined when malformed or unknown. Its scope
  * is bounded by its family's, which a lowered scope ceiling narrows (`applyLoweredCeiling`), so
  * the resource server, introspection and userinfo never honour a scope taken away since.
  */
 export async function findAccessToken(store: Repositories, token: unknown): Promise<AccessTokenRecord | undefined> {
-  if (!isToken(token, 'accessToken')) return undefined;
-  const id = tokenRowId(token);
+  const id = isToken(token, 'accessToken') ? tokenRowId(token) : jwtAccessTokenId(token);
+  if (id === undefined) return undefined;
   const row = await store.tokens.findAccessToken(id);
-  if (!row || !constantTimeEqual(row.token_hash, hashToken(token))) return undefined;
+  if (!row || !constantTimeEqual(row.token_hash, hashToken(token as string))) return undefined;
   const { family } = row;
   const scope = row.scope === family.scope ? row.scope : formatScope(boundScopes(parseScope(row.scope), parseScope(family.scope)));
   return { id, scope, expiresAt: row.expires_at, createdAt: row.created_at, revokedAt: row.revoked_at, family };

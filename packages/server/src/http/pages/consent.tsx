@@ -19,6 +19,8 @@ export interface ConsentPageProps {
   /** The authorization request, carried through the form and validated again on submit. */
   request: Record<string, string>;
   memberships: Membership[];
+  /** The resource server the access is for, when it is not the platform API. */
+  resource: { name: string; host: string } | undefined;
   requiredAccessLevel: 'organization' | 'project' | undefined;
   projectHint: string | undefined;
   error?: string | undefined;
@@ -38,6 +40,11 @@ export function ConsentPage(props: ConsentPageProps) {
           {client.identityHost && (
             <p class="identity">
               Client identity: <strong class="host">{client.identityHost}</strong>
+            </p>
+          )}
+          {props.resource && (
+            <p class="resource">
+              Access for <strong>{props.resource.name}</strong> at <strong class="host">{props.resource.host}</strong>
             </p>
           )}
           <p class="muted">

@@ -55,23 +55,32 @@ export function protectedResourceMetadataUrl(resource: string): string {
 }
 
 async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOptions): Promise<void> {
-  const cache = new ShortLivedCache<Principal>(ctx.config.tokenCacheMs);
+  /** A principal, and whether its token's audience is one this API accepts. */
+  const cache = new ShortLivedCache<{ principal: Principal; audienceAccepted: boolean }>(ctx.config.tokenCacheMs);
   const challenge = { realm: ctx.config.issuer, resourceMetadata: protectedResourceMetadataUrl(resource) };
 
   app.decorateRequest('principal', null);
   app.decorateRequest('organization', null);
   app.decorateRequest('project', null);
 
+  /** Unbound tokens, tokens for this API, and tokens for a resource server registered with --platform-api-access. */
+  async function acceptsAudience(audience: string | null): Promise<boolean> {
+    if (audience === null || audience === resource) return true;
+    return (await ctx.store.resourceServers.findByUri(audience))?.platform_api_access === 1;
+  }
+
   async function authenticate(credential: string): Promise<Principal> {
     const hash = hashToken(credential);
     const now = ctx.now();
-    let principal = cache.get(hash, now);
-    if (!principal) {
-      principal = await loadPrincipal(ctx, credential);
+    let checked = cache.get(hash, now);
+    if (!checked) {
+      const principal = await loadPrincipal(ctx, credential);
       if (!principal) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
-      cache.set(hash, principal, now, principal.expiresAt ?? undefined);
+      checked = { principal, audienceAccepted: await acceptsAudience(principal.audience) };
+      cache.set(hash, checked, now, principal.expiresAt ?? undefined);
     }
-    if (principal.audience !== null && principal.audience !== resource) {
+    const { principal } = checked;
+    if (!checked.audienceAccepted) {
       throw new OAuthError('invalid_token', `the access token was issued for another resource (${principal.audience})`);
     }
     return principal;

@@ -40,6 +40,10 @@ const EVENT_LABELS: Record<AuditEventType, string> = {
   'two_factor.recovery_code_used': 'Signed in with a recovery code',
   'organization.two_factor_required': 'An organization you own now requires two-factor sign-in',
   'organization.two_factor_not_required': 'An organization you own no longer requires two-factor sign-in',
+  // Operator events, recorded for no user: never on a user's page, but every type has its words.
+  'resource_server.created': 'Resource server registered',
+  'resource_server.secret_rotated': 'Resource server secret rotated',
+  'resource_server.deleted': 'Resource server deleted',
 };
 
 async function listActivity(store: Repositories, userId: string): Promise<ActivityEntry[]> {

@@ -51,6 +51,7 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: PlatformContext
         scopes: describeScopes(scopes),
         request: decision.fields,
         memberships: decision.memberships,
+        resource: decision.otherResource,
         requiredAccessLevel,
         projectHint,
         error: decision.error,

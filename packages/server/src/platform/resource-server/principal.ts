@@ -1,14 +1,13 @@
 /**
- * Who is calling a resource server: the user behind an OAuth access token (`pha_`) or a personal
+ * Who is calling a resource server: the user behind an OAuth access token (`pha_` or a JWT) or a personal
  * API key (`phx_`), with the scopes and organization/project narrowing the credential carries.
  * Both kinds pass through the same rules.
  */
 import type { Context } from '../../core/context.js';
-import { parseToken } from '../../core/crypto/token-formats.js';
 import { touchAuthorization } from '../../core/oauth/authorizations.js';
 import { narrowingOf, type Narrowing } from '../../core/oauth/narrowing.js';
 import { parseScope } from '../../core/oauth/scopes.js';
-import { findActiveAccessToken } from '../../core/oauth/tokens.js';
+import { findActiveAccessToken, presentedTokenKind } from '../../core/oauth/tokens.js';
 import { parseAmr } from '../../core/oidc/acr.js';
 import { findActiveApiKey, touchApiKey } from '../api-keys.js';
 
@@ -37,7 +36,7 @@ export interface Principal {
 /** Loads the principal a credential stands for, or undefined when it is unknown, expired or revoked. */
 export async function loadPrincipal(ctx: Context, credential: string): Promise<Principal | undefined> {
   const now = ctx.now();
-  const kind = parseToken(credential);
+  const kind = presentedTokenKind(credential);
   let principal: Omit<Principal, 'organizationIds' | 'twoFactorRequiredBy'> | undefined;
   let twoFactorSignIn = true;
   if (kind === 'accessToken') {

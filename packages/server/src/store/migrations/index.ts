@@ -12,6 +12,7 @@ import * as locatedTokens from './010_located_tokens.js';
 import * as clientGrantTypes from './011_client_grant_types.js';
 import * as accountSecurity from './012_account_security.js';
 import * as authorizations from './013_authorizations.js';
+import * as resourceServers from './014_resource_servers.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '011_client_grant_types': clientGrantTypes,
   '012_account_security': accountSecurity,
   '013_authorizations': authorizations,
+  '014_resource_servers': resourceServers,
 };

@@ -12,6 +12,7 @@
  */
 import type { Context } from '../../context.js';
 import { acrSatisfied } from '../../oidc/acr.js';
+import { findResource } from '../../resources/registry.js';
 import { authorizationCovers, saveAuthorization } from '../authorizations.js';
 import { OAuthError } from '../errors.js';
 import { listMemberships, validateNarrowing, type Membership } from '../narrowing.js';
@@ -29,7 +30,15 @@ export interface ConsentSubmission {
 export type AuthorizationDecision =
   | { kind: 'redirect'; url: string }
   | { kind: 'sign-in'; returnTo: string }
-  | { kind: 'consent'; request: AuthorizationRequest; fields: Record<string, string>; memberships: Membership[]; error?: string };
+  | {
+      kind: 'consent';
+      request: AuthorizationRequest;
+      fields: Record<string, string>;
+      memberships: Membership[];
+      /** The resource server the token will be for, when it is not the platform API: the consent page names it. */
+      otherResource?: { name: string; host: string };
+      error?: string;
+    };
 
 /** The request as plain strings, to carry through the consent form or the sign-in page. */
 function requestFields(params: AuthorizationParams, afterSignIn = false): Record<string, string> {
@@ -66,11 +75,13 @@ export async function decideAuthorization(
 
   let request: AuthorizationRequest;
   try {
-    request = validateAuthorizationParams(client, redirectUri, params, { resources: ctx.config.resources, scopes: ctx.scopes });
+    request = validateAuthorizationParams(client, redirectUri, params, { scopes: ctx.scopes });
   } catch (error) {
     if (error instanceof OAuthError) return fail(error);
     throw error;
   }
+  const resource = request.resource === undefined ? undefined : await findResource(ctx.store, ctx.config, request.resource);
+  if (request.resource !== undefined && !resource) return fail(new OAuthError('invalid_target', `unknown resource ${request.resource}`));
 
   const { submission } = options;
   // A submission stands on the sign-in that showed the consent page; only its absence sends the user back.
@@ -91,6 +102,7 @@ export async function decideAuthorization(
     request,
     fields: requestFields(params),
     memberships: await listMemberships(ctx.store, signedIn.userId),
+    ...(resource && !resource.isPlatformApi ? { otherResource: { name: resource.name, host: new URL(resource.uri).host } } : {}),
     ...(error ? { error } : {}),
   });
 

@@ -100,7 +100,7 @@ export function validateAuthorizationParams(
   client: OAuthClient,
   redirectUri: string,
   params: AuthorizationParams,
-  deployment: { resources: readonly string[]; scopes: ScopeRegistry },
+  deployment: { scopes: ScopeRegistry },
 ): AuthorizationRequest {
   const responseType = single(params, 'response_type');
   if (!responseType) throw new OAuthError('invalid_request', 'response_type is required');
@@ -128,7 +128,7 @@ export function validateAuthorizationParams(
   }
 
   const resource = single(params, 'resource');
-  if (resource !== undefined) validateResource(resource, deployment.resources);
+  if (resource !== undefined) validateResourceIndicator(resource);
 
   const requiredAccessLevel = single(params, 'required_access_level');
   if (requiredAccessLevel !== undefined && requiredAccessLevel !== 'organization' && requiredAccessLevel !== 'project') {
@@ -153,8 +153,8 @@ export function validateAuthorizationParams(
   };
 }
 
-/** RFC 8707 §2: an absolute URI without a fragment, naming a resource server this instance serves. */
-export function validateResource(resource: string, knownResources: readonly string[]): void {
+/** RFC 8707 §2: an absolute URI without a fragment. Whether this instance serves it is the registry's to say (decide.ts). */
+export function validateResourceIndicator(resource: string): void {
   let url: URL;
   try {
     url = new URL(resource);
@@ -162,5 +162,4 @@ export function validateResource(resource: string, knownResources: readonly stri
     throw new OAuthError('invalid_target', 'resource must be an absolute URI');
   }
   if (url.hash || resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not contain a fragment');
-  if (!knownResources.includes(resource)) throw new OAuthError('invalid_target', `unknown resource ${resource}`);
 }

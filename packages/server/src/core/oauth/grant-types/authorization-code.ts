@@ -13,6 +13,7 @@ import { verifyCodeVerifier } from '../pkce.js';
 import { parseScope } from '../scopes.js';
 import { createFamily, mintTokens } from '../tokens.js';
 import { tokenResponse } from '../token-response.js';
+import { findResource } from '../../resources/registry.js';
 import type { GrantTypeHandler } from './handler.js';
 
 /** Unknown, forged or another client's: one answer, so that it never tells a caller a code exists. */
@@ -49,7 +50,7 @@ export const authorizationCodeGrant: GrantTypeHandler<'code' | 'redirect_uri' | 
       if (params.resource !== undefined && code.resource !== null && params.resource !== code.resource) {
         return refuse(new OAuthError('invalid_target', 'resource does not match the authorization request'));
       }
-      if (params.resource !== undefined && !ctx.config.resources.includes(params.resource)) {
+      if (params.resource !== undefined && !(await findResource(tx, ctx.config, params.resource))) {
         return refuse(new OAuthError('invalid_target', `unknown resource ${params.resource}`));
       }
       try {

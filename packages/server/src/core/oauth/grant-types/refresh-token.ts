@@ -80,7 +80,7 @@ async function rotateRefreshToken(ctx: Context, client: OAuthClient, params: Ref
     if (record.rotatedAt === null) {
       // The successor is made first so that claiming the rotation and naming the successor is one
       // atomic update: of any number of concurrent requests for this token, exactly one makes it.
-      const pair = generateTokenPair(ctx, client, formatScope(requested));
+      const pair = await generateTokenPair(ctx, tx, record.family, client, formatScope(requested));
       if (await tx.tokens.claimRotation(record.id, tokenRowId(pair.issued.refreshToken), now)) {
         const idToken = await ctx.idTokens.issue(tx, { family: record.family, client, accessToken: pair.issued.accessToken, nonce: null });
         const response = tokenResponse(pair.issued, record.family, idToken);

@@ -1,0 +1,52 @@
+/**
+ * The protected resources (RFC 8707 resource indicators) this instance issues tokens for: the
+ * platform API and any configured in TESSERA_RESOURCES (configuration only: opaque tokens, no
+ * credentials), and the resource servers registered with `tessera resource create`. A request's
+ * `resource` must name one of them.
+ */
+import type { Config } from '../../config.js';
+import type { Repositories } from '../../store/index.js';
+import type { ResourceServer } from '../../store/schema.js';
+
+export type AccessTokenFormat = 'opaque' | 'jwt';
+export const ACCESS_TOKEN_FORMATS: readonly AccessTokenFormat[] = ['opaque', 'jwt'];
+
+/** RFC 9068 tokens cannot be recalled before they expire, so theirs is short unless the resource says otherwise. */
+export const DEFAULT_JWT_ACCESS_TOKEN_TTL = 300;
+
+export interface ProtectedResource {
+  uri: string;
+  /** Shown on the consent page when the token is not for the platform API. */
+  name: string;
+  isPlatformApi: boolean;
+  tokenFormat: AccessTokenFormat;
+  /** Seconds; undefined: the client's or the deployment's lifetime (opaque tokens). */
+  accessTokenTtl: number | undefined;
+  /** Set for a registered resource server. */
+  registration: ResourceServer | undefined;
+}
+
+export function isAccessTokenFormat(value: unknown): value is AccessTokenFormat {
+  return (ACCESS_TOKEN_FORMATS as readonly unknown[]).includes(value);
+}
+
+export function fromRegistration(row: ResourceServer): ProtectedResource {
+  return {
+    uri: row.uri,
+    name: row.name,
+    isPlatformApi: false,
+    tokenFormat: row.token_format,
+    accessTokenTtl: row.access_token_ttl ?? (row.token_format === 'jwt' ? DEFAULT_JWT_ACCESS_TOKEN_TTL : undefined),
+    registration: row,
+  };
+}
+
+/** The resource `uri` names, configured or registered; undefined when this instance serves no such resource. */
+export async function findResource(store: Repositories, config: Config, uri: string): Promise<ProtectedResource | undefined> {
+  if (config.resources.includes(uri)) {
+    const isPlatformApi = uri === config.apiResource;
+    return { uri, name: isPlatformApi ? `${config.platformName} API` : new URL(uri).host, isPlatformApi, tokenFormat: 'opaque', accessTokenTtl: undefined, registration: undefined };
+  }
+  const row = await store.resourceServers.findByUri(uri);
+  return row && fromRegistration(row);
+}
