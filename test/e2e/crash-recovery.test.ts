@@ -50,7 +50,7 @@ async function seed(url: string): Promise<Seeded> {
     const grant = await ctx.store.transaction((tx) => saveAuthorization(tx, { userId: user.id, clientId: client.id, scopes: ['project:read'], narrowing: FULL_ACCESS }, ctx.now()));
     const request = validateAuthorizationParams(client, REDIRECT, {
       response_type: 'code', scope: 'project:read', code_challenge: s256(VERIFIER), code_challenge_method: 'S256',
-    }, { resources: ctx.config.resources, scopes: ctx.scopes });
+    }, { scopes: ctx.scopes });
     const codes: string[] = [];
     for (let i = 0; i < CODES + CHAINS; i++) {
       const location = new URL(await issueCode(ctx, ctx.store, request, { userId: user.id, email: user.email, authTime: ctx.now(), amr: ['pwd'] }, grant));
