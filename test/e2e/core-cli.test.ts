@@ -21,7 +21,7 @@ describe('tessera CLI', () => {
     assert.deepEqual((await tessera('migrate', '--json')).json().applied, []);
     const purged = await tessera('purge', '--json');
     assert.equal(purged.status, 0, purged.stderr);
-    assert.deepEqual(purged.json().deleted, { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
+    assert.deepEqual(purged.json().deleted, { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0, deviceAuthorizations: 0 });
 
     const user = await tessera('user', 'create', '--email', 'Ops@Example.com', '--password', 'long enough pw', '--name', 'Ops', '--json');
     assert.equal(user.status, 0, user.stderr);

@@ -355,7 +355,7 @@ for (const target of storageTargets()) {
       assert.ok(secondPurge.refreshTokens >= 3 && secondPurge.authorizationCodes >= 1 && secondPurge.emailVerifications >= 1, JSON.stringify(secondPurge));
       assert.deepEqual(await stored(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0 });
       assert.deepEqual(await expiredLeft(), [0, 0, 0]);
-      assert.deepEqual(await purgeExpired(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0 });
+      assert.deepEqual(await purgeExpired(), { accessTokens: 0, refreshTokens: 0, authorizationCodes: 0, sessions: 0, emailVerifications: 0, signupRequests: 0, passwordResets: 0, pendingSignIns: 0, deviceAuthorizations: 0 });
     });
   });
 }

@@ -64,6 +64,12 @@ export interface Config {
    * `seconds` lock the account's sign-in for `seconds` (only while rate limits are enabled).
    */
   accountLockout: { failures: number; seconds: number };
+  /**
+   * The device authorization grant (RFC 8628): the polling interval devices are given (seconds),
+   * and how many wrong user codes the verification page accepts per hour, from one address and
+   * from everyone together (docs/device-flow.md has the arithmetic).
+   */
+  deviceCode: { intervalSeconds: number; wrongCodesPerAddress: number; wrongCodesTotal: number };
   /** Prefix of every Redis key, so deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string;
   logLevel: string;
@@ -98,16 +104,18 @@ export interface FrontConfig {
   shutdownTimeoutSeconds: number;
 }
 
-export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning'] as const;
+export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'device_authorization', 'device_verification', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning'] as const;
 export type RateLimitedEndpoint = (typeof RATE_LIMITED_ENDPOINTS)[number];
 /** Endpoints whose requests name a client (client_id or Basic auth); they are limited per client too. */
-export const CLIENT_RATE_LIMITED_ENDPOINTS = ['authorize', 'token', 'introspect', 'revoke'] as const;
+export const CLIENT_RATE_LIMITED_ENDPOINTS = ['authorize', 'device_authorization', 'token', 'introspect', 'revoke'] as const;
 export type ClientRateLimitedEndpoint = (typeof CLIENT_RATE_LIMITED_ENDPOINTS)[number];
 /** One client's users arrive from many addresses, so a client's default budget is ten addresses' worth. */
 const CLIENT_RATE_LIMIT_FACTOR = 10;
 const DEFAULT_RATE_LIMITS: Record<RateLimitedEndpoint, number> = {
   login: 10,
   authorize: 120,
+  device_authorization: 60,
+  device_verification: 30,
   token: 600,
   introspect: 3000,
   revoke: 600,
@@ -292,6 +300,11 @@ export function loadConfig(env: Env = process.env): Config {
       CLIENT_RATE_LIMITED_ENDPOINTS.map((name) => [name, int(env, `TESSERA_RATE_LIMIT_CLIENT_${name.toUpperCase()}`, rateLimits[name] * CLIENT_RATE_LIMIT_FACTOR)]),
     ) as Record<ClientRateLimitedEndpoint, number>,
     accountLockout: { failures: int(env, 'TESSERA_ACCOUNT_LOCKOUT_FAILURES', 10, 2), seconds: int(env, 'TESSERA_ACCOUNT_LOCKOUT_SECONDS', 900) },
+    deviceCode: {
+      intervalSeconds: int(env, 'TESSERA_DEVICE_CODE_INTERVAL', 5),
+      wrongCodesPerAddress: int(env, 'TESSERA_DEVICE_CODE_WRONG_PER_ADDRESS', 20),
+      wrongCodesTotal: int(env, 'TESSERA_DEVICE_CODE_WRONG_TOTAL', 300),
+    },
     redisKeyPrefix: env.TESSERA_REDIS_PREFIX || 'tessera:',
     logLevel: env.LOG_LEVEL || 'info',
     trustProxy: trustedProxies(env),

@@ -4,6 +4,9 @@
  */
 export const ENDPOINTS = {
   authorize: '/oauth/authorize',
+  deviceAuthorization: '/oauth/device_authorization',
+  /** RFC 8628 §3.3: where the user enters the code a device shows. */
+  deviceVerification: '/device',
   token: '/oauth/token',
   revoke: '/oauth/revoke',
   introspect: '/oauth/introspect',
@@ -18,4 +21,4 @@ export type Endpoint = keyof typeof ENDPOINTS;
 export const METADATA_PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'] as const;
 
 /** Endpoints any origin may call from a browser (RFC 8414 and OAuth 2.1 §3.2 for SPAs), besides discovery. */
-export const CROSS_ORIGIN_ENDPOINTS: readonly string[] = [ENDPOINTS.token, ENDPOINTS.revoke, ENDPOINTS.introspect, ENDPOINTS.userinfo, ENDPOINTS.register];
+export const CROSS_ORIGIN_ENDPOINTS: readonly string[] = [ENDPOINTS.token, ENDPOINTS.deviceAuthorization, ENDPOINTS.revoke, ENDPOINTS.introspect, ENDPOINTS.userinfo, ENDPOINTS.register];

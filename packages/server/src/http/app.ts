@@ -27,6 +27,7 @@ import { clientRateLimiter, perIpCounterStore, tooManyRequestsBody } from './rat
 import { refuseUnlessServing, sendUnavailable } from './unavailable.js';
 import { accountRoutes } from './routes/account.js';
 import { authorizeRoutes } from './routes/authorize.js';
+import { deviceRoutes } from './routes/device.js';
 import { passwordResetRoutes } from './routes/password-reset.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { introspectRoutes } from './routes/introspect.js';
@@ -124,6 +125,7 @@ export async function buildApp(ctx: PlatformContext, options: AppOptions): Promi
   await revokeRoutes(app, ctx);
   await introspectRoutes(app, ctx);
   await authorizeRoutes(app, ctx);
+  await deviceRoutes(app, ctx, options.redis);
   await registerRoutes(app, ctx);
   await oidcRoutes(app, ctx);
   await accountRoutes(app, ctx);

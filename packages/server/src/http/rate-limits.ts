@@ -117,3 +117,52 @@ export function clientRateLimiter(ctx: Context, redis: Redis | undefined): preHa
     }
   };
 }
+
+/** Wrong user codes are counted over an hour (docs/device-flow.md has the arithmetic). */
+const USER_CODE_WINDOW_SECONDS = 3600;
+
+export interface UserCodeAttempts {
+  /**
+   * Counts an attempt at a user code from `ip`, against that address's budget and everyone's;
+   * the seconds to wait when either is spent, else 0. `forgive` takes back an attempt whose code
+   * was right, so only wrong codes use the budgets up.
+   */
+  begin(ip: string): Promise<{ retryAfterSeconds: number; forgive(): Promise<void> }>;
+}
+
+/**
+ * The verification page's guard against guessing user codes (RFC 8628 §5.1): wrong codes per
+ * address, and in all, since a botnet has many addresses. Counted before the lookup, so
+ * concurrent guesses cannot slip past the budget.
+ */
+export function userCodeAttempts(ctx: Context, redis: Redis | undefined): UserCodeAttempts {
+  if (!ctx.config.rateLimits.enabled) return { begin: async () => ({ retryAfterSeconds: 0, forgive: async () => undefined }) };
+  const prefix = ctx.config.redisKeyPrefix;
+  const { wrongCodesPerAddress, wrongCodesTotal } = ctx.config.deviceCode;
+  const perAddress = requestCounter({ keyPrefix: `${prefix}user-code-ip`, points: wrongCodesPerAddress, duration: USER_CODE_WINDOW_SECONDS }, redis);
+  const total = requestCounter({ keyPrefix: `${prefix}user-code-all`, points: wrongCodesTotal, duration: USER_CODE_WINDOW_SECONDS }, redis);
+  const consume = async (counter: RateLimiterAbstract, key: string, metric: 'ip' | 'all'): Promise<number> => {
+    try {
+      await counter.consume(key);
+      return 0;
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      ctx.metrics.rateLimited('device_verification', metric);
+      return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+    }
+  };
+  return {
+    async begin(ip) {
+      const key = createHash('sha256').update(ip).digest('base64url');
+      const waitAddress = await consume(perAddress, key, 'ip');
+      // An address over its own budget does not spend everyone's.
+      const waitTotal = waitAddress ? 0 : await consume(total, 'all', 'all');
+      return {
+        retryAfterSeconds: Math.max(waitAddress, waitTotal),
+        async forgive() {
+          await Promise.all([perAddress.reward(key), total.reward('all')]);
+        },
+      };
+    },
+  };
+}

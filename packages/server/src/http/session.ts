@@ -34,7 +34,7 @@ export async function signOut(ctx: PlatformContext, request: FastifyRequest, rep
   reply.clearCookie(SESSION_COOKIE, cookieOptions(ctx));
 }
 
-const RETURN_PATHS = ['/oauth/authorize', '/settings', '/'];
+const RETURN_PATHS = ['/oauth/authorize', '/device', '/settings', '/'];
 
 /** A same-origin path to return to after sign-in, or undefined: never an open redirect. */
 export function safeReturnTo(value: unknown): string | undefined {

@@ -25,6 +25,7 @@ import { ApiKeyRepository } from './repositories/api-keys.js';
 import { AuditRepository } from './repositories/audit.js';
 import { AuthorizationRepository } from './repositories/authorizations.js';
 import { CimdRepository } from './repositories/cimd.js';
+import { DeviceAuthorizationRepository } from './repositories/device-authorizations.js';
 import { ClientRepository } from './repositories/clients.js';
 import { OrganizationRepository } from './repositories/organizations.js';
 import { OutboxRepository } from './repositories/outbox.js';
@@ -36,6 +37,7 @@ import { TwoFactorRepository } from './repositories/two-factor.js';
 
 export type { DatabaseCheck, Dialect, OpenOptions, PurgeCounts };
 export type { AppRow } from './repositories/clients.js';
+export type { DeviceDecision } from './repositories/device-authorizations.js';
 export { DAY_MS } from './repositories/analytics.js';
 
 /** A refusal decided inside a transaction whose writes must still commit (see the contract above). */
@@ -62,6 +64,7 @@ export class Repositories {
   #outbox?: OutboxRepository;
   #analytics?: AnalyticsRepository;
   #resourceServers?: ResourceServerRepository;
+  #deviceAuthorizations?: DeviceAuthorizationRepository;
 
   constructor(protected readonly db: Kysely<Database>) {}
 
@@ -112,6 +115,11 @@ export class Repositories {
   /** Registered resource servers: their URIs, introspection credentials and token formats. */
   get resourceServers() {
     return (this.#resourceServers ??= new ResourceServerRepository(this.db));
+  }
+
+  /** Device authorization requests (RFC 8628) and the users' decisions on them. */
+  get deviceAuthorizations() {
+    return (this.#deviceAuthorizations ??= new DeviceAuthorizationRepository(this.db));
   }
 }
 

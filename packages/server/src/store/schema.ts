@@ -118,6 +118,29 @@ export interface AuthorizationCodesTable {
   created_at: number;
 }
 
+/** A device authorization request (RFC 8628) and the user's decision on it. */
+export interface DeviceAuthorizationsTable {
+  device_code_hash: string;
+  /** HMAC of the normalized user code under TESSERA_SECRET_KEY (core/oauth/device/user-code.ts). */
+  user_code_hash: string;
+  client_id: string;
+  scope: string;
+  resource: string | null;
+  status: DeviceAuthorizationStatus;
+  user_id: string | null;
+  authorization_id: string | null;
+  auth_time: number | null;
+  amr: string | null;
+  interval_seconds: number;
+  last_polled_at: number | null;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  consumed_at: number | null;
+}
+
+export type DeviceAuthorizationStatus = 'pending' | 'approved' | 'denied';
+
 /** Everything issued from one authorization code: its access and rotating refresh tokens. */
 export interface TokenFamiliesTable {
   id: string;
@@ -359,6 +382,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   pending_sign_ins: PendingSignInsTable;
   resource_servers: ResourceServersTable;
+  device_authorizations: DeviceAuthorizationsTable;
 }
 
 export type ApiKey = Selectable<ApiKeysTable>;
@@ -370,6 +394,7 @@ export type ClientUpdate = Updateable<ClientsTable>;
 export type Authorization = Selectable<AuthorizationsTable>;
 export type TokenFamily = Selectable<TokenFamiliesTable>;
 export type AuthorizationCode = Selectable<AuthorizationCodesTable>;
+export type DeviceAuthorization = Selectable<DeviceAuthorizationsTable>;
 export type Organization = Selectable<OrganizationsTable>;
 export type Project = Selectable<ProjectsTable>;
 export type ResourceServer = Selectable<ResourceServersTable>;

@@ -4,7 +4,7 @@
  * is laxer than another. Each rule returns what is wrong, as a phrase to follow a subject
  * ("client_name", "The app"), or undefined; callers choose the error code and the wording.
  */
-import { GRANT_TYPES, isGrantType } from '../oauth/grant-types/names.js';
+import { GRANT_TYPES, isGrantType, SIGN_IN_GRANT_TYPES } from '../oauth/grant-types/names.js';
 import { redirectUriRegistrationProblem } from '../oauth/redirect-uri.js';
 import type { ScopeRegistry } from '../oauth/scopes.js';
 
@@ -81,13 +81,16 @@ export function logoUriProblem(uri: string): string | undefined {
 }
 
 /**
- * The grant types a client may register: supported ones, among them authorization_code, the grant
- * that issues a client its first tokens (refresh_token only continues what it started).
+ * The grant types a client may register: supported ones, among them one that signs a user in and
+ * issues the client its first tokens, authorization_code or the device code (refresh_token only
+ * continues what one of them started).
  */
 export function grantTypesProblem(grantTypes: readonly string[]): string | undefined {
   const unsupported = grantTypes.filter((grantType) => !isGrantType(grantType));
   if (unsupported.length) return `lists unsupported grant types: ${unsupported.join(' ')} (supported: ${GRANT_TYPES.join(', ')})`;
-  if (!grantTypes.includes('authorization_code')) return 'must include authorization_code, the grant that issues a client its first tokens';
+  if (!grantTypes.some((grantType) => (SIGN_IN_GRANT_TYPES as readonly string[]).includes(grantType))) {
+    return `must include ${SIGN_IN_GRANT_TYPES.join(' or ')}, a grant that issues a client its first tokens`;
+  }
   return undefined;
 }
 

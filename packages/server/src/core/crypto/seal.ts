@@ -32,3 +32,11 @@ export function unseal(secret: string, purpose: string, sealed: string): string 
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
 }
+
+/**
+ * A keyed hash (HMAC-SHA-256 under a key derived for `purpose`), for short secrets such as user
+ * codes: a plain hash of one of 20^8 codes would be reversed by trying them all.
+ */
+export function keyedHash(secret: string, purpose: string, value: string): string {
+  return createHmac('sha256', keyFor(secret, purpose)).update(value).digest('hex');
+}

@@ -20,6 +20,7 @@ export const TOKEN_PREFIXES = {
   refreshToken: 'phr_',
   personalApiKey: 'phx_',
   authorizationCode: 'phac_',
+  deviceCode: 'phdc_',
   clientId: 'pca_',
   clientSecret: 'pcs_',
   session: 'phss_',

@@ -19,6 +19,8 @@ export function authorizationServerMetadata(ctx: Pick<Context, 'config' | 'scope
     issuer: ctx.config.issuer,
     authorization_endpoint: endpoint('authorize'),
     token_endpoint: endpoint('token'),
+    // RFC 8628 §4.
+    device_authorization_endpoint: endpoint('deviceAuthorization'),
     revocation_endpoint: endpoint('revoke'),
     introspection_endpoint: endpoint('introspect'),
     registration_endpoint: endpoint('register'),

@@ -24,6 +24,10 @@ export type OAuthErrorCode =
   | 'invalid_client_metadata'
   // RFC 8707 §2
   | 'invalid_target'
+  // RFC 8628 §3.5: the device authorization grant's answers while the device polls
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
   // OpenID Connect Core §3.1.2.6
   | 'login_required'
   | 'consent_required'

@@ -24,6 +24,8 @@ export interface ConsentPageProps {
   requiredAccessLevel: 'organization' | 'project' | undefined;
   projectHint: string | undefined;
   error?: string | undefined;
+  /** The device authorization grant (RFC 8628): the request came from a code typed in, not a redirect. */
+  fromAnotherDevice?: boolean | undefined;
 }
 
 export function ConsentPage(props: ConsentPageProps) {
@@ -47,9 +49,11 @@ export function ConsentPage(props: ConsentPageProps) {
               Access for <strong>{props.resource.name}</strong> at <strong class="host">{props.resource.host}</strong>
             </p>
           )}
-          <p class="muted">
-            You will be sent back to <strong class="host">{props.redirectHost}</strong> after you decide.
-          </p>
+          {!props.fromAnotherDevice && (
+            <p class="muted">
+              You will be sent back to <strong class="host">{props.redirectHost}</strong> after you decide.
+            </p>
+          )}
         </div>
       </div>
       {props.localhostOnly && (
@@ -57,8 +61,14 @@ export function ConsentPage(props: ConsentPageProps) {
           This application only redirects to your own computer (localhost). Continue only if you started it yourself.
         </p>
       )}
+      {props.fromAnotherDevice && (
+        <p class="warning" role="alert">
+          You entered a code from another device: {client.name} on that device will be signed in to your account. Continue only if you started this sign-in yourself and the code came
+          from your own device, never if someone sent or read it to you.
+        </p>
+      )}
       <ErrorMessage message={props.error} />
-      <form method="post" action="/oauth/authorize">
+      <form method="post" action={props.fromAnotherDevice ? '/device' : '/oauth/authorize'}>
         <input type="hidden" name="_csrf" value={props.csrfToken} />
         {Object.entries(props.request).map(([name, value]) => (
           <input key={name} type="hidden" name={name} value={value} />

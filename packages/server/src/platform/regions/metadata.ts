@@ -9,7 +9,11 @@ import type { Metadata } from '../../core/oauth/discovery.js';
 import type { DeploymentFields } from '../../core/oauth/deployment-fields.js';
 import { ENDPOINTS } from '../../core/endpoints.js';
 
-const FRONT_PATHS: readonly string[] = Object.values(ENDPOINTS);
+/**
+ * The paths the front relays. Not the device grant's: a device code lives in the region that
+ * issued it, and the front has no way to find it from a user code (docs/device-flow.md).
+ */
+const FRONT_PATHS: readonly string[] = Object.values(ENDPOINTS).filter((path) => path !== ENDPOINTS.deviceAuthorization && path !== ENDPOINTS.deviceVerification);
 /** What a region says about itself, which the region-agnostic front must not repeat. */
 const REGION_ONLY: ReadonlyArray<keyof DeploymentFields> = ['region', 'base_url'];
 

@@ -13,6 +13,7 @@ import * as clientGrantTypes from './011_client_grant_types.js';
 import * as accountSecurity from './012_account_security.js';
 import * as authorizations from './013_authorizations.js';
 import * as resourceServers from './014_resource_servers.js';
+import * as deviceAuthorizations from './015_device_authorizations.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '012_account_security': accountSecurity,
   '013_authorizations': authorizations,
   '014_resource_servers': resourceServers,
+  '015_device_authorizations': deviceAuthorizations,
 };

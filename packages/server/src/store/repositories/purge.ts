@@ -1,9 +1,10 @@
 /**
  * Deletes what can no longer be used, so the token tables stop growing with every refresh:
  * expired access and refresh tokens, authorization codes a day past their expiry, expired browser
- * sessions, expired email verification, sign-up and password reset links, and expired pending
- * two-factor sign-ins. A rotated refresh token stays until it expires, so its reuse is still
- * detected until then. Token families stay: one row per authorization, with its revocation reason.
+ * sessions, expired email verification, sign-up and password reset links, expired pending
+ * two-factor sign-ins and expired device authorization requests. A rotated refresh token stays
+ * until it expires, so its reuse is still detected until then. Token families stay: one row per
+ * authorization, with its revocation reason.
  *
  * Each batch is one DELETE of at most `batchSize` rows, with a turn of the event loop between
  * batches, so a large purge never holds the database (or, on SQLite, the event loop) for long.
@@ -25,6 +26,7 @@ const PURGED = {
   signupRequests: { table: 'signup_requests', key: 'token_hash', retentionMs: 0 },
   passwordResets: { table: 'password_resets', key: 'token_hash', retentionMs: 0 },
   pendingSignIns: { table: 'pending_sign_ins', key: 'id_hash', retentionMs: 0 },
+  deviceAuthorizations: { table: 'device_authorizations', key: 'device_code_hash', retentionMs: 0 },
 } as const;
 
 export type PurgeCounts = Record<keyof typeof PURGED, number>;

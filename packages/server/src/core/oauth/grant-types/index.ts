@@ -4,11 +4,13 @@
  * in names.ts, a module here implementing handler.ts, and a line in `GRANT_TYPE_HANDLERS`.
  */
 import { authorizationCodeGrant } from './authorization-code.js';
+import { deviceCodeGrant } from './device-code.js';
 import type { GrantTypeHandler } from './handler.js';
-import type { GrantType } from './names.js';
+import { DEVICE_CODE_GRANT_TYPE, type GrantType } from './names.js';
 import { refreshTokenGrant } from './refresh-token.js';
 
 export const GRANT_TYPE_HANDLERS: Record<GrantType, GrantTypeHandler> = {
   authorization_code: authorizationCodeGrant,
   refresh_token: refreshTokenGrant,
+  [DEVICE_CODE_GRANT_TYPE]: deviceCodeGrant,
 };
