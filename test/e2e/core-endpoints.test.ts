@@ -253,7 +253,8 @@ for (const target of storageTargets()) {
         assert.equal(metadata.introspection_endpoint, `${server.url}/oauth/introspect`);
         assert.deepEqual(metadata.response_types_supported, ['code']);
         assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
-        assert.deepEqual(metadata.grant_types_supported, ['authorization_code', 'refresh_token']);
+        assert.equal(metadata.device_authorization_endpoint, `${server.url}/oauth/device_authorization`);
+        assert.deepEqual(metadata.grant_types_supported, ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
         assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
         assert.equal(metadata.authorization_response_iss_parameter_supported, true);
         assert.ok((metadata.scopes_supported as string[]).includes('annotation:write'));

@@ -153,6 +153,22 @@ for (const target of storageTargets()) {
       });
     }
 
+    it('registers a client for the device grant alone (no response types) and lets it ask for a device code', async () => {
+      const deviceGrant = 'urn:ietf:params:oauth:grant-type:device_code';
+      const body = await registered(server, { client_name: 'Hog TV', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: [deviceGrant, 'refresh_token'] });
+      assert.deepEqual(body.grant_types, [deviceGrant, 'refresh_token']);
+      assert.deepEqual(body.response_types, []);
+      const response = await fetch(`${server.url}/oauth/device_authorization`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: body.client_id, scope: 'project:read' }),
+      });
+      assert.equal(response.status, 200);
+      assert.match(((await response.json()) as { user_code: string }).user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+      const onlyRefresh = await register(server, { client_name: 'Refresh', redirect_uris: [REDIRECT], grant_types: ['refresh_token'] });
+      assert.match(((await onlyRefresh.json()) as { error_description: string }).error_description, /must include authorization_code or urn:ietf:params:oauth:grant-type:device_code/);
+    });
+
     it('holds a client to the grant types it registered: no refresh token without refresh_token, unauthorized_client for the grant', async () => {
       const body = await registered(server, { client_name: 'Code Only', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'] });
       assert.deepEqual(body.grant_types, ['authorization_code']);
@@ -173,7 +189,7 @@ for (const target of storageTargets()) {
       assert.equal(response.status, 400);
       assert.deepEqual(await response.json(), { error: 'unauthorized_client', error_description: 'this client is not registered for the refresh_token grant' });
       const discovery = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
-      assert.deepEqual(discovery.grant_types_supported, ['authorization_code', 'refresh_token']);
+      assert.deepEqual(discovery.grant_types_supported, ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
     });
 
     it('defaults to client_secret_basic (RFC 7591 §2)', async () => {
