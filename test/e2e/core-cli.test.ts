@@ -60,6 +60,11 @@ describe('tessera CLI', () => {
     assert.equal(codeOnly.status, 0, codeOnly.stderr);
     assert.deepEqual(codeOnly.json().grant_types, ['authorization_code']);
 
+    const deviceGrant = 'urn:ietf:params:oauth:grant-type:device_code';
+    const cli = await tessera('client', 'create', '--name', 'Hog CLI', '--redirect-uri', 'http://127.0.0.1/callback', '--public', '--grant-type', 'authorization_code', '--grant-type', deviceGrant, '--grant-type', 'refresh_token', '--json');
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual(cli.json().grant_types, ['authorization_code', deviceGrant, 'refresh_token']);
+
     const human = await tessera('client', 'create', '--name', 'Human', '--redirect-uri', 'https://app.example/cb');
     assert.match(human.stdout, /client_secret: pcs_.*shown once/);
   });

@@ -234,6 +234,19 @@ for (const target of storageTargets()) {
       assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized_client');
     });
 
+    it('registers an app for device sign-in when the form asks', async () => {
+      const tv = await createdApp({ name: 'Hog TV', device_sign_in: 'on' });
+      const row = await server.db.selectFrom('clients').select('grant_types').where('id', '=', tv.clientId).executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+      assert.match(await (await agents.owner.request(`${APPS}/${tv.clientId}`)).text(), /name="device_sign_in" value="on" checked/);
+      const started = await fetch(`${server.url}/oauth/device_authorization`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(tv.clientId, tv.clientSecret) },
+        body: new URLSearchParams({ scope: 'project:read' }),
+      });
+      assert.equal(started.status, 200);
+    });
+
     it('a lowered scope ceiling reaches existing grants: refreshes, access tokens and skipped consent lose the removed scopes', async () => {
       const { clientId, clientSecret } = await createdApp({ name: 'Shrinking', scope: ['openid', 'project:read', 'annotation:write'] });
       const app = await TestOAuthClient.discover(server.url, { clientId, clientSecret, redirectUri: REDIRECT });

@@ -30,7 +30,7 @@ export function addClientCommands(program: Command, cli: Cli): void {
     .requiredOption('--redirect-uri <uri>', 'an exact redirect URI (repeat for more)', collect)
     .option('--public', 'a public client (PKCE only, no secret)')
     .option('--scope <scopes>', 'the scope ceiling, space-separated')
-    .option('--grant-type <type>', 'a grant type the client may use (repeat for more; default: authorization_code and refresh_token)', collect)
+    .option('--grant-type <type>', 'a grant type the client may use (repeat for more: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code; default: authorization_code and refresh_token)', collect)
     .addOption(json())
     .action(async (options: Output & { name: string; redirectUri: string[]; public?: boolean; scope?: string; grantType?: string[] }) => {
       const redirectUris = validateRedirectUris(options.redirectUri);

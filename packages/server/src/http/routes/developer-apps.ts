@@ -20,6 +20,7 @@ import {
   type LogoUpload,
 } from '../../platform/developer-apps/apps.js';
 import { OAuthError } from '../../core/oauth/errors.js';
+import { DEVICE_CODE_GRANT_TYPE, type GrantType } from '../../core/oauth/grant-types/names.js';
 import { ErrorPage } from '../pages/error.js';
 import { sendPage } from '../pages/render.js';
 import {
@@ -76,7 +77,16 @@ function formValues(form: Form): AppFormValues {
     isPublic: textParam(form, 'client_type') === 'public',
     // Refresh tokens unless the form turns them off.
     refreshTokens: textParam(form, 'refresh_tokens') !== 'off',
+    deviceSignIn: textParam(form, 'device_sign_in') === 'on',
   };
+}
+
+/** Apps always have the code flow; refresh tokens and device sign-in are the form's choices. */
+function grantTypesOf(values: AppFormValues): GrantType[] {
+  const grantTypes: GrantType[] = ['authorization_code'];
+  if (values.refreshTokens) grantTypes.push('refresh_token');
+  if (values.deviceSignIn) grantTypes.push(DEVICE_CODE_GRANT_TYPE);
+  return grantTypes;
 }
 
 function appSettings(form: Form): AppSettings {
@@ -86,7 +96,7 @@ function appSettings(form: Form): AppSettings {
     description: values.description,
     redirectUris: values.redirectUris.split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
     scopeCeiling: values.scopes,
-    grantTypes: values.refreshTokens ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
+    grantTypes: grantTypesOf(values),
     logoUrl: values.logoUrl,
     logoUpload: logoUpload(form),
     removeLogo: textParam(form, 'remove_logo') === '1',

@@ -1,6 +1,7 @@
 /** Settings › Developers › Apps: the apps of the organizations a user administers. */
 import type { ManagedApp } from '../../../platform/developer-apps/apps.js';
 import { MAX_CLIENT_NAME_LENGTH } from '../../../core/clients/metadata-rules.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../../../core/oauth/grant-types/names.js';
 import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../../platform/scopes.js';
 import type { Organization } from '../../../store/schema.js';
 import { ErrorMessage } from '../layout.js';
@@ -58,9 +59,11 @@ export interface AppFormValues {
   isPublic: boolean;
   /** The app is registered for the refresh_token grant. */
   refreshTokens: boolean;
+  /** The app is registered for the device authorization grant (RFC 8628). */
+  deviceSignIn: boolean;
 }
 
-export const EMPTY_APP_FORM: AppFormValues = { organizationId: '', name: '', description: '', redirectUris: '', logoUrl: '', scopes: [], isPublic: false, refreshTokens: true };
+export const EMPTY_APP_FORM: AppFormValues = { organizationId: '', name: '', description: '', redirectUris: '', logoUrl: '', scopes: [], isPublic: false, refreshTokens: true, deviceSignIn: false };
 
 export function appFormValues(app: ManagedApp): AppFormValues {
   const { client } = app;
@@ -73,6 +76,7 @@ export function appFormValues(app: ManagedApp): AppFormValues {
     scopes: client.scopeCeiling ?? [],
     isPublic: client.isPublic,
     refreshTokens: client.grantTypes.includes('refresh_token'),
+    deviceSignIn: client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE),
   };
 }
 
@@ -126,6 +130,13 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
         <label class="choice">
           <input type="radio" name="refresh_tokens" value="off" checked={!values.refreshTokens} /> Access tokens only: the user signs in again when one
           expires
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Sign-in from other devices</legend>
+        <label class="choice">
+          <input type="checkbox" name="device_sign_in" value="on" checked={values.deviceSignIn} /> Device sign-in: the app shows a code that the user enters
+          at <code>/device</code> on another device (for command lines, TVs and servers without a browser)
         </label>
       </fieldset>
     </>
