@@ -14,7 +14,7 @@ import { narrowingOf } from '../narrowing.js';
 import { parseScope } from '../scopes.js';
 import { tokenResponse } from '../token-response.js';
 import { createFamily, mintTokens } from '../tokens.js';
-import type { GrantTypeHandler } from './index.js';
+import type { GrantTypeHandler } from './handler.js';
 
 /** §3.5: what each slow_down adds to the interval. */
 const SLOW_DOWN_SECONDS = 5;

@@ -1,7 +1,7 @@
 /**
- * The grant types the token endpoint dispatches to, one module each (RFC 6749 §4): a handler
- * names the parameters it reads and turns them into a token response. A new grant type is a name
- * in names.ts, a module here implementing handler.ts, and a line in `GRANT_TYPE_HANDLERS`.
+ * The grant types the token endpoint dispatches to, one module each (RFC 6749 §4, RFC 8628 §3.4):
+ * a handler names the parameters it reads and turns them into a token response. A new grant type
+ * is a name in names.ts, a module here implementing handler.ts, and a line in `GRANT_TYPE_HANDLERS`.
  */
 import { authorizationCodeGrant } from './authorization-code.js';
 import { deviceCodeGrant } from './device-code.js';
