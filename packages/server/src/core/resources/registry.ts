@@ -41,6 +41,11 @@ export function fromRegistration(row: ResourceServer): ProtectedResource {
   };
 }
 
+/** How the consent page names the resource a token is for; undefined for the platform API, which needs no mention. */
+export function resourceShownAtConsent(resource: ProtectedResource | undefined): { name: string; host: string } | undefined {
+  return resource && !resource.isPlatformApi ? { name: resource.name, host: new URL(resource.uri).host } : undefined;
+}
+
 /** The resource `uri` names, configured or registered; undefined when this instance serves no such resource. */
 export async function findResource(store: Repositories, config: Config, uri: string): Promise<ProtectedResource | undefined> {
   if (config.resources.includes(uri)) {

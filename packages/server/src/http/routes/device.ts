@@ -88,6 +88,7 @@ export async function deviceRoutes(app: FastifyInstance, ctx: PlatformContext, r
         memberships: await listMemberships(ctx.store, session.user.id),
         requiredAccessLevel: undefined,
         projectHint: undefined,
+        resource: pending.resourceShown,
         error,
         fromAnotherDevice: true,
       }),

@@ -12,7 +12,7 @@
  */
 import type { Context } from '../../context.js';
 import { acrSatisfied } from '../../oidc/acr.js';
-import { findResource } from '../../resources/registry.js';
+import { findResource, resourceShownAtConsent } from '../../resources/registry.js';
 import { authorizationCovers, saveAuthorization } from '../authorizations.js';
 import { OAuthError } from '../errors.js';
 import { listMemberships, validateNarrowing, type Membership } from '../narrowing.js';
@@ -97,12 +97,13 @@ export async function decideAuthorization(
     if (request.acr.essential) return fail(new OAuthError('unmet_authentication_requirements', 'the user cannot sign in with the requested authentication context'));
   }
   const authorization = await ctx.store.authorizations.find(signedIn.userId, client.id);
+  const otherResource = resourceShownAtConsent(resource);
   const consentPage = async (error?: string): Promise<AuthorizationDecision> => ({
     kind: 'consent',
     request,
     fields: requestFields(params),
     memberships: await listMemberships(ctx.store, signedIn.userId),
-    ...(resource && !resource.isPlatformApi ? { otherResource: { name: resource.name, host: new URL(resource.uri).host } } : {}),
+    ...(otherResource ? { otherResource } : {}),
     ...(error ? { error } : {}),
   });
 

@@ -6,7 +6,8 @@ import type { RequestMeta } from '../../audit.js';
 import type { Context } from '../../context.js';
 import { generateToken, hashToken } from '../../crypto/token-formats.js';
 import { ENDPOINTS } from '../../endpoints.js';
-import { validateResource } from '../authorize/request.js';
+import { findResource } from '../../resources/registry.js';
+import { validateResourceIndicator } from '../authorize/request.js';
 import { authenticateClient, type ClientCredentials } from '../client-auth.js';
 import { OAuthError } from '../errors.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../grant-types/names.js';
@@ -40,7 +41,10 @@ export async function requestDeviceAuthorization(
     throw new OAuthError('unauthorized_client', `this client is not registered for the ${DEVICE_CODE_GRANT_TYPE} grant`);
   }
   const scopes = validateRequestedScope(parseScope(params.scope), client.scopeCeiling, ctx.scopes);
-  if (params.resource !== undefined) validateResource(params.resource, ctx.config.resources);
+  if (params.resource !== undefined) {
+    validateResourceIndicator(params.resource);
+    if (!(await findResource(ctx.store, ctx.config, params.resource))) throw new OAuthError('invalid_target', `unknown resource ${params.resource}`);
+  }
 
   const now = ctx.now();
   const deviceCode = generateToken('deviceCode');

@@ -3,6 +3,7 @@
  * and recording the signed-in user's approval (with the narrowing they chose, as on the consent
  * page of the code flow) or denial. The device learns the outcome at its next poll.
  */
+import { findResource, resourceShownAtConsent } from '../../resources/registry.js';
 import type { RequestMeta } from '../../audit.js';
 import type { OAuthClient } from '../../clients/client.js';
 import type { Context } from '../../context.js';
@@ -20,6 +21,8 @@ export interface PendingDeviceAuthorization {
   userCode: string;
   client: OAuthClient;
   scopes: string[];
+  /** How the consent page names the resource the tokens will be for (undefined: the platform API). */
+  resourceShown: { name: string; host: string } | undefined;
 }
 
 /**
@@ -33,7 +36,8 @@ export async function findPendingDeviceAuthorization(ctx: Context, typed: string
   if (!row || row.status !== 'pending' || row.expires_at <= ctx.now()) return undefined;
   const client = await ctx.clients.resolve(row.client_id);
   if (!client) return undefined;
-  return { deviceCodeHash: row.device_code_hash, userCode: formatUserCode(code), client, scopes: parseScope(row.scope) };
+  const resource = row.resource === null ? undefined : await findResource(ctx.store, ctx.config, row.resource);
+  return { deviceCodeHash: row.device_code_hash, userCode: formatUserCode(code), client, scopes: parseScope(row.scope), resourceShown: resourceShownAtConsent(resource) };
 }
 
 export type DeviceDecisionOutcome =
