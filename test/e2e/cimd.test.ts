@@ -102,7 +102,7 @@ for (const target of storageTargets()) {
       const { url, codeVerifier, state } = await app.authorizationUrl('project:read annotation:write');
       const consent = await (await agent.request(url.href)).text();
       assert.match(consent, /Notebook Sync wants to access/);
-      assert.match(consent, new RegExp(`Client identity: <strong class="host">localhost:${docs.port}</strong>`));
+      assert.match(consent, new RegExp(`Unverified</span> Registered itself from <strong class="host">localhost:${docs.port}</strong>`));
       assert.match(consent, /only redirects to your own computer/);
       assert.doesNotMatch(consent, /badge verified/);
 

@@ -52,7 +52,8 @@ export function narrowingWithin(inner: Narrowing, outer: Narrowing, organization
 
 /**
  * Checks a narrowing chosen on the consent page against the user's current memberships, so a
- * forged form value naming someone else's organization or project is refused.
+ * forged form value naming someone else's organization or project is refused. The messages are
+ * sentences the consent and API key pages show next to the choice.
  */
 export function validateNarrowing(
   choice: { accessLevel: string | undefined; organizationIds: string[]; projectIds: string[] },
@@ -61,22 +62,22 @@ export function validateNarrowing(
 ): Narrowing {
   const level = choice.accessLevel ?? 'all';
   if (level !== 'all' && level !== 'organization' && level !== 'project') {
-    throw new OAuthError('invalid_request', 'access_level must be all, organization or project');
+    throw new OAuthError('invalid_request', 'Choose all data, specific organizations or specific projects.');
   }
   if (requiredLevel && level !== requiredLevel) {
-    throw new OAuthError('invalid_request', `this app requires ${requiredLevel}-level access`);
+    throw new OAuthError('invalid_request', `This app needs you to choose specific ${requiredLevel === 'organization' ? 'organizations' : 'projects'}.`);
   }
   if (level === 'all') return FULL_ACCESS;
   if (level === 'organization') {
     const mine = new Set(memberships.map((m) => m.organization.id));
     const chosen = [...new Set(choice.organizationIds)];
-    if (chosen.length === 0) throw new OAuthError('invalid_request', 'choose at least one organization');
-    if (chosen.some((id) => !mine.has(id))) throw new OAuthError('access_denied', 'you are not a member of that organization');
+    if (chosen.length === 0) throw new OAuthError('invalid_request', 'Choose at least one organization to share.');
+    if (chosen.some((id) => !mine.has(id))) throw new OAuthError('access_denied', 'You are not a member of that organization.');
     return { accessLevel: 'organization', organizationIds: chosen, projectIds: [] };
   }
   const mine = new Set(memberships.flatMap((m) => m.projects.map((p) => p.id)));
   const chosen = [...new Set(choice.projectIds)];
-  if (chosen.length === 0) throw new OAuthError('invalid_request', 'choose at least one project');
-  if (chosen.some((id) => !mine.has(id))) throw new OAuthError('access_denied', 'you do not have access to that project');
+  if (chosen.length === 0) throw new OAuthError('invalid_request', 'Choose at least one project to share.');
+  if (chosen.some((id) => !mine.has(id))) throw new OAuthError('access_denied', 'You do not have access to that project.');
   return { accessLevel: 'project', organizationIds: [], projectIds: chosen };
 }

@@ -1,6 +1,8 @@
 import type { Membership } from '../../core/oauth/narrowing.js';
-import { AccessPicker } from './access-picker.js';
-import { ErrorMessage, Layout } from './layout.js';
+import type { Registrant } from '../../platform/client-registrant.js';
+import { AccessPicker, type AccessChoice } from './access-picker.js';
+import { AppLogo } from './app-logo.js';
+import { Layout } from './layout.js';
 
 export interface ConsentPageProps {
   platformName: string;
@@ -10,9 +12,8 @@ export interface ConsentPageProps {
     name: string;
     logoUri: string | null;
     verified: boolean;
-    /** For a CIMD client, the host of its client id URL: the domain is its identity. */
-    identityHost: string | undefined;
   };
+  registrant: Registrant;
   redirectHost: string;
   localhostOnly: boolean;
   scopes: Array<{ scope: string; description: string }>;
@@ -23,27 +24,44 @@ export interface ConsentPageProps {
   resource: { name: string; host: string } | undefined;
   requiredAccessLevel: 'organization' | 'project' | undefined;
   projectHint: string | undefined;
+  /** A refused submission: why (shown next to the access choice) and what the user chose. */
   error?: string | undefined;
   /** The device authorization grant (RFC 8628): the request came from a code typed in, not a redirect. */
   fromAnotherDevice?: boolean | undefined;
+  choice?: AccessChoice | undefined;
+}
+
+/** Who stands behind the app, in one line under its name. */
+function RegistrantLine({ registrant, verified, platformName }: { registrant: Registrant; verified: boolean; platformName: string }) {
+  if (registrant.kind === 'organization') {
+    return (
+      <p class="registrant">
+        Registered by the organization <strong>{registrant.name}</strong>
+      </p>
+    );
+  }
+  if (registrant.kind === 'operator') return <p class="registrant">Registered by {platformName}</p>;
+  return (
+    <p class="registrant">
+      {!verified && <span class="badge unverified">Unverified</span>} Registered itself from <strong class="host">{registrant.host}</strong>
+      {verified ? '.' : `; ${platformName} has not checked who runs it.`}
+    </p>
+  );
 }
 
 export function ConsentPage(props: ConsentPageProps) {
   const { client, memberships, requiredAccessLevel, projectHint } = props;
+  const platformName = props.platformName;
   return (
     <Layout title={`Authorize ${client.name}`} platformName={props.platformName} signedInAs={{ email: props.userEmail, csrfToken: props.csrfToken }}>
       <div class="app-identity">
-        {client.logoUri && <img class="logo" src={client.logoUri} alt="" width={48} height={48} referrerpolicy="no-referrer" />}
-        <div>
+        <AppLogo name={client.name} logoUri={client.logoUri} size={48} />
+        <div class="app-identity-text">
           <h1>
-            {client.name} wants to access your {props.platformName} account
-            {client.verified && <span class="badge verified" title={`Verified by ${props.platformName}`}>Verified</span>}
+            {client.name} wants to access your {platformName} account
+            {client.verified && <span class="badge verified" title={`Verified by ${platformName}`}>Verified</span>}
           </h1>
-          {client.identityHost && (
-            <p class="identity">
-              Client identity: <strong class="host">{client.identityHost}</strong>
-            </p>
-          )}
+          <RegistrantLine registrant={props.registrant} verified={client.verified} platformName={platformName} />
           {props.resource && (
             <p class="resource">
               Access for <strong>{props.resource.name}</strong> at <strong class="host">{props.resource.host}</strong>
@@ -67,7 +85,6 @@ export function ConsentPage(props: ConsentPageProps) {
           from your own device, never if someone sent or read it to you.
         </p>
       )}
-      <ErrorMessage message={props.error} />
       <form method="post" action={props.fromAnotherDevice ? '/device' : '/oauth/authorize'}>
         <input type="hidden" name="_csrf" value={props.csrfToken} />
         {Object.entries(props.request).map(([name, value]) => (
@@ -81,7 +98,7 @@ export function ConsentPage(props: ConsentPageProps) {
             </li>
           ))}
         </ul>
-        <AccessPicker memberships={memberships} requiredAccessLevel={requiredAccessLevel} projectHint={projectHint} />
+        <AccessPicker memberships={memberships} requiredAccessLevel={requiredAccessLevel} projectHint={projectHint} choice={props.choice} error={props.error} />
         <div class="actions">
           <button type="submit" name="decision" value="deny" class="secondary">
             Deny

@@ -10,6 +10,7 @@ import { ENDPOINTS } from '../../core/endpoints.js';
 import { decideAuthorization, type ConsentSubmission } from '../../core/oauth/authorize/decide.js';
 import { AUTHORIZATION_PARAMETERS, type AuthorizationParams } from '../../core/oauth/authorize/request.js';
 import { isLoopbackRedirect } from '../../core/oauth/redirect-uri.js';
+import { clientRegistrant } from '../../platform/client-registrant.js';
 import { describeScopes } from '../../platform/scopes.js';
 import { ConsentPage } from '../pages/consent.js';
 import { sendPage } from '../pages/render.js';
@@ -44,8 +45,8 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: PlatformContext
           name: client.name,
           logoUri: client.logoUri,
           verified: client.verified,
-          identityHost: client.kind === 'cimd' ? new URL(client.id).host : undefined,
         },
+        registrant: await clientRegistrant(ctx.store, client),
         redirectHost: new URL(redirectUri).host,
         localhostOnly: client.redirectUris.every(isLoopbackRedirect),
         scopes: describeScopes(scopes),
@@ -55,6 +56,7 @@ export async function authorizeRoutes(app: FastifyInstance, ctx: PlatformContext
         requiredAccessLevel,
         projectHint,
         error: decision.error,
+        choice: decision.choice,
       }),
       decision.error ? 400 : 200,
     );

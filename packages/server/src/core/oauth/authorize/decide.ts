@@ -37,7 +37,9 @@ export type AuthorizationDecision =
       memberships: Membership[];
       /** The resource server the token will be for, when it is not the platform API: the consent page names it. */
       otherResource?: { name: string; host: string };
+      /** After a refused submission: why, and what the user chose, so the page shows their choice again. */
       error?: string;
+      choice?: ConsentSubmission['narrowing'];
     };
 
 /** The request as plain strings, to carry through the consent form or the sign-in page. */
@@ -98,13 +100,13 @@ export async function decideAuthorization(
   }
   const authorization = await ctx.store.authorizations.find(signedIn.userId, client.id);
   const otherResource = resourceShownAtConsent(resource);
-  const consentPage = async (error?: string): Promise<AuthorizationDecision> => ({
+  const consentPage = async (refused?: { error: string; choice: ConsentSubmission['narrowing'] }): Promise<AuthorizationDecision> => ({
     kind: 'consent',
     request,
     fields: requestFields(params),
     memberships: await listMemberships(ctx.store, signedIn.userId),
     ...(otherResource ? { otherResource } : {}),
-    ...(error ? { error } : {}),
+    ...refused,
   });
 
   if (!submission) {
@@ -126,7 +128,7 @@ export async function decideAuthorization(
   try {
     narrowing = validateNarrowing(submission.narrowing, await listMemberships(ctx.store, signedIn.userId), request.requiredAccessLevel);
   } catch (error) {
-    if (error instanceof OAuthError) return consentPage(error.description);
+    if (error instanceof OAuthError) return consentPage({ error: error.description, choice: submission.narrowing });
     throw error;
   }
   // The consent record, its audit event and the code are one transaction: never a code without its consent.
