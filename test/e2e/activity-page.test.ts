@@ -16,10 +16,10 @@ const HOSTILE_NAME = '<script>alert("x")</script> & Co';
 
 const unescape = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 
-/** The rows of the activity table, as [time, event, app, ip] in plain text. */
+/** The rows of the activity table, as [time, event, app, device, ip] in plain text. */
 function rows(html: string): string[][] {
   const body = /<tbody>([\s\S]*)<\/tbody>/.exec(html)?.[1] ?? '';
-  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td>([^<]*)<\/td>/g)].map((cell) => unescape(cell[1]!)));
+  return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((cell) => unescape(cell[1]!)));
 }
 
 for (const target of storageTargets()) {
@@ -64,7 +64,7 @@ for (const target of storageTargets()) {
       assert.match(first[0]!, /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
       assert.equal(first[1], 'You authorized an app');
       assert.equal(first[2], HOSTILE_NAME);
-      assert.equal(first[3], '127.0.0.1');
+      assert.equal(first[4], '127.0.0.1');
       assert.match(html, /aria-current="page"[^>]*>Recent activity|href="\/settings\/activity" aria-current="page"/);
     });
 
@@ -79,8 +79,40 @@ for (const target of storageTargets()) {
       assert.ok(!html.includes('203.0.113.9'), 'another user’s event is shown');
       const shown = rows(html);
       assert.equal(shown.length, 100);
-      assert.deepEqual(shown[0]!.slice(1), ['App renewed its access', HOSTILE_NAME, '198.51.100.104']);
-      assert.equal(shown[99]![3], '198.51.100.5');
+      assert.deepEqual(shown[0]!.slice(1), ['App renewed its access', HOSTILE_NAME, '—', '198.51.100.104']);
+      assert.equal(shown[99]![4], '198.51.100.5');
+    });
+
+    it('records sign-ins, successful and failed, with the IP and the browser', async () => {
+      const user = await seedUser(server.ctx);
+      const firefox = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+      const agent = new UserAgent(server.url);
+      const login = async (password: string) => {
+        const page = await (await agent.request('/login')).text();
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
+        return agent.request('/login', { form: { _csrf: csrf, email: user.email, password }, headers: { 'user-agent': firefox } });
+      };
+      assert.equal((await login('not the password at all')).status, 401);
+      assert.equal((await login(PASSWORD)).status, 303);
+      const shown = rows(await (await agent.request('/settings/activity')).text());
+      assert.deepEqual(shown.map((row) => row.slice(1)), [
+        ['Signed in', '—', 'Firefox on Linux', '127.0.0.1'],
+        ['Failed sign-in: wrong password', '—', 'Firefox on Linux', '127.0.0.1'],
+      ]);
+    });
+
+    it('labels every event for what it is: an app revoking its refresh token is not one access token', async () => {
+      const user = await seedUser(server.ctx);
+      const agent = new UserAgent(server.url);
+      await agent.signIn(user.email, PASSWORD);
+      const now = server.ctx.now() + 60_000;
+      const revoked = (tokenType: string, at: number) =>
+        recordAudit(server.ctx.store, { type: 'token.revoked', userId: user.id, actor: `client:${clientId}`, clientId, detail: { token_type: tokenType } }, at);
+      await revoked('access_token', now);
+      await revoked('refresh_token', now + 1);
+      const shown = rows(await (await agent.request('/settings/activity')).text());
+      assert.equal(shown[0]![1], 'App signed out: it revoked its refresh token and every access token issued with it');
+      assert.equal(shown[1]![1], 'App revoked one of its access tokens');
     });
 
     it('is linked from the home page', async () => {

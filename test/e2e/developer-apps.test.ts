@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { addMember } from '../../packages/server/src/platform/accounts/organizations.js';
-import { setAppVerified } from '../../packages/server/src/platform/developer-apps/apps.js';
+import { setClientVerified as setAppVerified } from '../../packages/server/src/core/clients/admin.js';
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
 import { hashToken } from '../../packages/server/src/core/crypto/token-formats.js';
 import { tesseraCli } from '../support/cli.js';
@@ -485,7 +485,7 @@ for (const target of storageTargets()) {
 
       const unknown = await tessera('app', 'verify', 'pca_nobody', '--json');
       assert.equal(unknown.status, 2);
-      assert.match(unknown.stderr, /no app pca_nobody/);
+      assert.match(unknown.stderr, /There is no registered client pca_nobody/);
     });
   });
 }

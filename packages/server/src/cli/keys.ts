@@ -2,9 +2,7 @@
 import { Option, type Command } from 'commander';
 import { ID_TOKEN_ALGS, isIdTokenAlg } from '../core/clients/client.js';
 import { listSigningKeys, rotateSigningKey, type SigningKeyInfo } from '../core/oidc/signing-keys.js';
-import { json, UsageError, type Cli, type Output } from './output.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { iso, json, UsageError, type Cli, type Output } from './output.js';
 
 function describe(key: SigningKeyInfo) {
   return { kid: key.kid, alg: key.alg, status: key.status, signs_from: iso(key.signsFrom), retired_at: iso(key.retiredAt), leaves_jwks_at: iso(key.unpublishAt) };

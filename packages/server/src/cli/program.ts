@@ -3,8 +3,10 @@
  * database the server uses. Every command takes --json for machine-readable output. One file per
  * topic adds its commands; they share output.ts.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
+import { OAuthError } from '../core/oauth/errors.js';
 import { AccountError } from '../platform/accounts/users.js';
 import { addAccountCommands } from './accounts.js';
 import { addAppCommands } from './apps.js';
@@ -17,10 +19,14 @@ import { cliOver, processIo, UsageError, type CliIo } from './output.js';
 import { addSecurityCommands } from './security.js';
 import { addServeCommands } from './serve.js';
 
+/** The package's version: src/cli and dist/cli both sit two levels under packages/server. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildCli(io: CliIo = processIo): Command {
   const cli = cliOver(io);
   const program = new Command('tessera')
     .description('Tessera OAuth 2.1 authorization server')
+    .version(VERSION, '-V, --version', 'print the version')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError()
     .exitOverride();
@@ -45,6 +51,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (error instanceof UsageError || error instanceof AccountError || error instanceof ConfigError) {
       io.stderr.write(`tessera: ${error.message}\n`);
+      return 2;
+    }
+    // A refusal of the protocol's own functions (no such client, a public client has no secret): its sentence.
+    if (error instanceof OAuthError) {
+      io.stderr.write(`tessera: ${error.description}\n`);
       return 2;
     }
     io.stderr.write(`tessera: ${(error as Error).message}\n`);

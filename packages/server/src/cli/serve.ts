@@ -14,10 +14,22 @@ function logUnhandledRejections(app: FastifyInstance): void {
   process.on('unhandledRejection', (reason) => app.log.error({ err: { message: reason instanceof Error ? reason.message : String(reason) } }, 'unhandled rejection'));
 }
 
+const CONFIGURATION_HELP = `
+Every setting is an environment variable; the most used:
+  PORT             port to listen on (default 8080)
+  HOST             address to bind (default 127.0.0.1)
+  TESSERA_ISSUER   issuer and public base URL, e.g. https://auth.example.com
+  DATABASE_URL     sqlite:<path> (default sqlite:./data/tessera.sqlite) or postgres://…
+  REDIS_URL        optional: rate limits and client changes shared by every instance
+  TESSERA_SECRET_KEY  32+ characters; required when the issuer is https
+The configuration reference lists all of them with their defaults: docs/configuration.md in the
+Tessera repository.`;
+
 export function addServeCommands(program: Command, cli: Cli): void {
   program
     .command('start')
-    .description('run the server (PORT, TESSERA_ISSUER, DATABASE_URL, REDIS_URL from the environment)')
+    .description('run the server (PORT, TESSERA_ISSUER, DATABASE_URL, REDIS_URL and more from the environment)')
+    .addHelpText('after', CONFIGURATION_HELP)
     .action(async () => {
       const config = loadConfig(cli.io.env);
       const { app, runtime, ready } = await startServer(config);
@@ -41,6 +53,7 @@ export function addServeCommands(program: Command, cli: Cli): void {
   program
     .command('front')
     .description('run the region-agnostic front (PORT, TESSERA_ISSUER, TESSERA_REGIONS from the environment); it has no database')
+    .addHelpText('after', CONFIGURATION_HELP)
     .action(async () => {
       const config = loadFrontConfig(cli.io.env);
       const app = await startFront(config);

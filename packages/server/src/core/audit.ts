@@ -15,6 +15,8 @@ export const AUDIT_EVENT_TYPES = [
   'authorization_code.replay_detected',
   'secret_scanning.revoked',
   'client.registered',
+  'client.secret_rotated',
+  'client.deleted',
   'app.created',
   'app.updated',
   'app.secret_rotated',
@@ -27,6 +29,9 @@ export const AUDIT_EVENT_TYPES = [
   'account.locked',
   'account.created',
   'account.signup_attempted',
+  'sign_in.succeeded',
+  'sign_in.failed',
+  'password.changed_by_admin',
   'password.reset_requested',
   'password.reset',
   'two_factor.enabled',
@@ -46,6 +51,8 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 /** Where a request came from; passed from the HTTP layer into protocol functions. */
 export interface RequestMeta {
   ip?: string | undefined;
+  /** The browser's User-Agent header; kept with sign-in events so users recognise their devices. */
+  userAgent?: string | undefined;
   /** The signed-in user acting, when it is not the token's own user (or there is no token). */
   actorUserId?: string | undefined;
 }

@@ -1,6 +1,7 @@
 /** The browser session cookie: HttpOnly, SameSite=Lax, Secure when the issuer is https. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createSession, deleteSession, findSession, type BrowserSession } from '../platform/accounts/sessions.js';
+import type { RequestMeta } from '../core/audit.js';
+import { deleteSession, findSession, startSession, type BrowserSession } from '../platform/accounts/sessions.js';
 import type { AuthenticationMethod } from '../core/oidc/acr.js';
 import { isHttps } from '../config.js';
 import type { PlatformContext } from '../platform/context.js';
@@ -25,8 +26,15 @@ export function cookieOptions(ctx: PlatformContext) {
 /** Starts a new session (a new id every sign-in) and ends the one the browser had before. */
 export async function signIn(ctx: PlatformContext, request: FastifyRequest, reply: FastifyReply, userId: string, amr: AuthenticationMethod[]): Promise<void> {
   await deleteSession(ctx.store, request.cookies[SESSION_COOKIE]);
-  const token = await createSession(ctx.store, userId, amr, ctx.now(), ctx.config.ttl.session);
+  const token = await startSession(ctx.store, userId, amr, ctx.now(), ctx.config.ttl.session, requestMeta(request));
   reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(ctx), maxAge: ctx.config.ttl.session });
+}
+
+/** Where a request came from, for audit events: the client's address and its browser. */
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  const userAgent = request.headers['user-agent'];
+  // Bounded: the header is the client's to fill.
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' && userAgent ? userAgent.slice(0, 512) : undefined };
 }
 
 export async function signOut(ctx: PlatformContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {

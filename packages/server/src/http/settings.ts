@@ -5,7 +5,7 @@ import { checkPassword } from '../platform/accounts/password-checks.js';
 import type { BrowserSession } from '../platform/accounts/sessions.js';
 import type { PlatformContext } from '../platform/context.js';
 import type { SettingsPageBase } from './pages/settings/layout.js';
-import { currentSession } from './session.js';
+import { currentSession, requestMeta } from './session.js';
 
 /** The session, or a redirect to sign in that comes back to this page. */
 export async function requireSession(ctx: PlatformContext, request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
@@ -41,7 +41,7 @@ export async function recheckPassword(
   };
   const addressWait = await ctx.accountLimits.consumeAddressCheck(request.ip);
   if (addressWait > 0) return tooMany(addressWait);
-  const checked = await checkPassword(ctx, session.user.email, password, { ip: request.ip });
+  const checked = await checkPassword(ctx, session.user.email, password, requestMeta(request));
   if (checked.kind === 'locked') return tooMany(checked.retryAfterSeconds * 1000);
   if (checked.kind === 'ok' && checked.user.id === session.user.id) return undefined;
   return { status: 401, error: 'Incorrect password.' };

@@ -17,7 +17,7 @@ import { ErrorPage } from '../pages/error.js';
 import { TwoFactorSignInPage } from '../pages/two-factor.js';
 import { textParam } from '../params.js';
 import { rateLimited } from '../rate-limits.js';
-import { cookieOptions, currentSession, safeReturnTo, signIn, signOut } from '../session.js';
+import { cookieOptions, currentSession, requestMeta, safeReturnTo, signIn, signOut } from '../session.js';
 
 type Form = Record<string, unknown>;
 
@@ -85,7 +85,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: PlatformContext):
     const form = request.body as Form;
     const returnTo = safeReturnTo(form.return_to);
     const email = textParam(form, 'email');
-    const checked = await checkPassword(ctx, email, textParam(form, 'password'), { ip: request.ip });
+    const checked = await checkPassword(ctx, email, textParam(form, 'password'), requestMeta(request));
     if (checked.kind !== 'ok') {
       const locked = checked.kind === 'locked';
       if (locked) reply.header('retry-after', String(checked.retryAfterSeconds));
@@ -128,7 +128,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: PlatformContext):
     const outcome = await completePendingSignIn(ctx, token, textParam(form, 'code'), { ip: request.ip });
     if (outcome.kind === 'expired') return endPending('sign-in-expired');
     if (outcome.kind === 'wrong') {
-      const counted = await recordFailedCheck(ctx, user.email, 'second factor', { ip: request.ip });
+      const counted = await recordFailedCheck(ctx, user.email, 'second factor', requestMeta(request));
       if (counted.kind === 'locked') {
         reply.header('retry-after', String(counted.retryAfterSeconds));
         return codePage(429, LOCKED_MESSAGE);

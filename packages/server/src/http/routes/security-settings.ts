@@ -13,6 +13,7 @@ import { sendPage } from '../pages/render.js';
 import { EnrolmentPage, RecoveryCodesPage, SecurityPage } from '../pages/settings/security.js';
 import { textParam } from '../params.js';
 import { recentlyAuthenticated, recheckPassword, requireSession, settingsPageBase } from '../settings.js';
+import { requestMeta } from '../session.js';
 
 type Form = Record<string, unknown>;
 
@@ -38,7 +39,7 @@ export async function securitySettingsRoutes(app: FastifyInstance, ctx: Platform
     if (locked === 0) {
       const now = ctx.now();
       if (await ctx.store.transaction((tx) => useSecondFactor(ctx, tx, session.user.id, proof, now))) return undefined;
-      const counted = await recordFailedCheck(ctx, session.user.email, 'second factor', { ip: request.ip });
+      const counted = await recordFailedCheck(ctx, session.user.email, 'second factor', requestMeta(request));
       if (counted.kind === 'wrong') return { status: 401, error: 'That password or code is not right.' };
     }
     reply.header('retry-after', String(Math.max(1, Math.ceil((await ctx.accountLimits.lockedFor(session.user.email)) / 1000))));

@@ -5,6 +5,7 @@
 import { recordAudit, type RequestMeta } from '../../core/audit.js';
 import type { PlatformContext } from '../context.js';
 import { sendMail } from '../mail.js';
+import type { Repositories } from '../../store/index.js';
 import type { User } from '../../store/schema.js';
 import { authenticateUser, findUserByEmail } from './users.js';
 
@@ -29,8 +30,9 @@ export async function checkPassword(ctx: PlatformContext, email: string, passwor
 }
 
 /**
- * Counts a failed password or second-factor check. The failure that starts a lock-out mails the
- * owner (if the address has an account) and writes `account.locked`.
+ * Counts a failed password or second-factor check. For an address with an account it writes
+ * `sign_in.failed` (with the IP and browser, for the owner's Recent activity); the failure that
+ * starts a lock-out also mails the owner and writes `account.locked`.
  */
 export async function recordFailedCheck(
   ctx: PlatformContext,
@@ -39,30 +41,33 @@ export async function recordFailedCheck(
   meta: RequestMeta,
 ): Promise<{ kind: 'wrong' } | { kind: 'locked'; retryAfterSeconds: number }> {
   const { lockedFor, lockStarted } = await ctx.accountLimits.recordFailure(email);
-  if (lockStarted) await announceLockout(ctx, email, factor, seconds(lockedFor), meta);
+  const user = await findUserByEmail(ctx.store, email);
+  if (user) {
+    const now = ctx.now();
+    await ctx.store.transaction(async (tx) => {
+      const detail = { factor, ...(meta.userAgent ? { user_agent: meta.userAgent } : {}) };
+      await recordAudit(tx, { type: 'sign_in.failed', userId: user.id, actor: 'system:sign-in', ip: meta.ip, detail }, now);
+      if (lockStarted) await announceLockout(ctx, tx, user, factor, seconds(lockedFor), meta, now);
+    });
+  }
   return lockedFor > 0 ? { kind: 'locked', retryAfterSeconds: seconds(lockedFor) } : { kind: 'wrong' };
 }
 
-async function announceLockout(ctx: PlatformContext, email: string, factor: 'password' | 'second factor', lockedSeconds: number, meta: RequestMeta): Promise<void> {
-  const user = await findUserByEmail(ctx.store, email);
-  if (!user) return;
+async function announceLockout(ctx: PlatformContext, tx: Repositories, user: User, factor: 'password' | 'second factor', lockedSeconds: number, meta: RequestMeta, now: number): Promise<void> {
   const { platformName, baseUrl, accountLockout } = ctx.config;
   const minutes = Math.ceil(lockedSeconds / 60);
   const cause =
     factor === 'password'
       ? `${accountLockout.failures} wrong passwords were entered for your account.`
       : `The right password was entered for your account, followed by wrong two-factor codes. Someone may know your password: change it now.`;
-  const now = ctx.now();
-  await ctx.store.transaction(async (tx) => {
-    await sendMail(
-      tx,
-      {
-        to: user.email,
-        subject: `Sign-in to your ${platformName} account is paused`,
-        body: `${cause}\n\nTo protect your account, signing in is paused for ${minutes} minutes${meta.ip ? ` (the last attempt came from ${meta.ip})` : ''}. Nobody signed in.\n\nIf this was not you, reset your password at ${baseUrl}/password/forgot and turn on two-factor sign-in under Settings › Security.`,
-      },
-      now,
-    );
-    await recordAudit(tx, { type: 'account.locked', userId: user.id, actor: 'system:sign-in', ip: meta.ip, detail: { factor, failures: accountLockout.failures, locked_seconds: lockedSeconds } }, now);
-  });
+  await sendMail(
+    tx,
+    {
+      to: user.email,
+      subject: `Sign-in to your ${platformName} account is paused`,
+      body: `${cause}\n\nTo protect your account, signing in is paused for ${minutes} minutes${meta.ip ? ` (the last attempt came from ${meta.ip})` : ''}. Nobody signed in.\n\nIf this was not you, reset your password at ${baseUrl}/password/forgot and turn on two-factor sign-in under Settings › Security.`,
+    },
+    now,
+  );
+  await recordAudit(tx, { type: 'account.locked', userId: user.id, actor: 'system:sign-in', ip: meta.ip, detail: { factor, failures: accountLockout.failures, locked_seconds: lockedSeconds } }, now);
 }

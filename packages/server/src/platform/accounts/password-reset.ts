@@ -9,6 +9,7 @@ import { recordAudit, type RequestMeta } from '../../core/audit.js';
 import type { PlatformContext } from '../context.js';
 import { sendMail } from '../mail.js';
 import { generateToken, hashToken, isToken } from '../../core/crypto/token-formats.js';
+import type { Repositories } from '../../store/index.js';
 import type { User } from '../../store/schema.js';
 import { passwordProblem } from './password-strength.js';
 import { hashPassword } from './passwords.js';
@@ -50,28 +51,57 @@ export async function userOfResetLink(ctx: PlatformContext, token: unknown): Pro
 export async function resetPassword(ctx: PlatformContext, token: unknown, password: string, meta: RequestMeta): Promise<User | undefined> {
   const user = await userOfResetLink(ctx, token);
   if (!user) return undefined;
-  const problem = await passwordProblem(password, [user.email, user.name, ctx.config.platformName]);
-  if (problem) throw new AccountError(problem);
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await checkedPasswordHash(ctx, user, password);
   const now = ctx.now();
   const reset = await ctx.store.transaction(async (tx) => {
     if (!(await tx.accounts.claimPasswordReset(hashToken(token as string), now))) return false;
-    await tx.accounts.voidPasswordResetsOf(user.id, now);
-    await tx.accounts.setPasswordHash(user.id, passwordHash);
-    const sessionsEnded = await tx.accounts.deleteSessionsOf(user.id);
-    await sendMail(
-      tx,
-      {
-        to: user.email,
-        subject: `Your ${ctx.config.platformName} password was changed`,
-        body: `The password of your ${ctx.config.platformName} account was changed through a reset link${meta.ip ? ` from ${meta.ip}` : ''}, and every device signed in to it was signed out.\n\nIf this was not you, reset your password again at ${ctx.config.baseUrl}/password/forgot at once.`,
-      },
-      now,
-    );
+    const sessionsEnded = await replacePassword(tx, user.id, passwordHash, now);
+    const how = `through a reset link${meta.ip ? ` from ${meta.ip}` : ''}`;
+    await sendMail(tx, passwordChangedMail(ctx, user, how), now);
     await recordAudit(tx, { type: 'password.reset', userId: user.id, actor: user.id, ip: meta.ip, detail: { sessions_ended: sessionsEnded } }, now);
     return true;
   });
   if (!reset) return undefined;
   await ctx.accountLimits.clearFailures(user.email);
   return user;
+}
+
+/**
+ * An administrator sets a user's password (`tessera user set-password`), with the same effects as
+ * a reset: every session ends, reset links are void, failures are cleared, the owner is mailed.
+ */
+export async function setPasswordAsAdmin(ctx: PlatformContext, user: User, password: string, actor: string): Promise<{ sessionsEnded: number }> {
+  const passwordHash = await checkedPasswordHash(ctx, user, password);
+  const now = ctx.now();
+  const sessionsEnded = await ctx.store.transaction(async (tx) => {
+    const ended = await replacePassword(tx, user.id, passwordHash, now);
+    await sendMail(tx, passwordChangedMail(ctx, user, 'by an administrator'), now);
+    await recordAudit(tx, { type: 'password.changed_by_admin', userId: user.id, actor, detail: { sessions_ended: ended } }, now);
+    return ended;
+  });
+  await ctx.accountLimits.clearFailures(user.email);
+  return { sessionsEnded };
+}
+
+/** The hash of a new password, once it is strong enough (AccountError says why not). */
+async function checkedPasswordHash(ctx: PlatformContext, user: User, password: string): Promise<string> {
+  const problem = await passwordProblem(password, [user.email, user.name, ctx.config.platformName]);
+  if (problem) throw new AccountError(problem);
+  return hashPassword(password);
+}
+
+/** The new hash, no other reset link left usable, and every session ended; how many were. */
+async function replacePassword(tx: Repositories, userId: string, passwordHash: string, now: number): Promise<number> {
+  await tx.accounts.voidPasswordResetsOf(userId, now);
+  await tx.accounts.setPasswordHash(userId, passwordHash);
+  return tx.accounts.deleteSessionsOf(userId);
+}
+
+function passwordChangedMail(ctx: PlatformContext, user: User, how: string) {
+  const { platformName, baseUrl } = ctx.config;
+  return {
+    to: user.email,
+    subject: `Your ${platformName} password was changed`,
+    body: `The password of your ${platformName} account was changed ${how}, and every device signed in to it was signed out.\n\nIf this was not you, reset your password again at ${baseUrl}/password/forgot at once.`,
+  };
 }

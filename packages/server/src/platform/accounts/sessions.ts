@@ -6,7 +6,8 @@
  */
 import { generateToken, hashToken, isToken } from '../../core/crypto/token-formats.js';
 import { parseAmr, type AuthenticationMethod } from '../../core/oidc/acr.js';
-import type { Repositories } from '../../store/index.js';
+import { recordAudit, type RequestMeta } from '../../core/audit.js';
+import type { Repositories, Store } from '../../store/index.js';
 import type { User } from '../../store/schema.js';
 
 export interface BrowserSession {
@@ -21,6 +22,19 @@ export async function createSession(store: Repositories, userId: string, amr: Au
   const token = generateToken('session');
   await store.accounts.insertSession({ id_hash: hashToken(token), user_id: userId, auth_time: now, amr: amr.join(' '), created_at: now, expires_at: now + ttlSeconds * 1000 });
   return token;
+}
+
+/**
+ * Signs a user in: a new session and a `sign_in.succeeded` event (IP, browser, factors) for the
+ * user's Recent activity, in one transaction. The session's token, for the cookie.
+ */
+export function startSession(store: Store, userId: string, amr: AuthenticationMethod[], now: number, ttlSeconds: number, meta: RequestMeta): Promise<string> {
+  return store.transaction(async (tx) => {
+    const token = await createSession(tx, userId, amr, now, ttlSeconds);
+    const detail = { amr, two_factor: amr.includes('otp'), ...(meta.userAgent ? { user_agent: meta.userAgent } : {}) };
+    await recordAudit(tx, { type: 'sign_in.succeeded', userId, actor: userId, ip: meta.ip, detail }, now);
+    return token;
+  });
 }
 
 export async function findSession(store: Repositories, token: string | undefined, now: number): Promise<BrowserSession | undefined> {

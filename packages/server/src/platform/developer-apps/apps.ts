@@ -6,7 +6,7 @@
  */
 import { recordAudit, type RequestMeta } from '../../core/audit.js';
 import type { Context } from '../../core/context.js';
-import type { AppRow, Repositories, TransactionWork } from '../../store/index.js';
+import type { AppRow, Repositories } from '../../store/index.js';
 import type { Organization } from '../../store/schema.js';
 import { OAuthError } from '../../core/oauth/errors.js';
 import type { GrantType } from '../../core/oauth/grant-types/names.js';
@@ -14,6 +14,7 @@ import { applyLoweredCeiling } from '../../core/oauth/authorizations.js';
 import { scopeSatisfies } from '../../core/oauth/scopes.js';
 import type { OAuthClient } from '../../core/clients/client.js';
 import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem } from '../../core/clients/metadata-rules.js';
+import { changeClient, removeClient } from '../../core/clients/admin.js';
 import { createClient, rotateClientSecret, toOAuthClient } from '../../core/clients/registered.js';
 import { platformScopes } from '../scopes.js';
 
@@ -215,15 +216,6 @@ export async function createApp(
   });
 }
 
-/** Runs a change to a client's row, then has this instance read the client afresh. */
-async function changeClient<T>(ctx: Context, clientId: string, change: TransactionWork<T>): Promise<T> {
-  try {
-    return await ctx.store.transaction(change);
-  } finally {
-    ctx.clients.forget(clientId);
-  }
-}
-
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && new Set([...a, ...b]).size === a.length;
 
 /**
@@ -291,34 +283,16 @@ export async function rotateAppSecret(ctx: Context, userId: string, clientId: st
   });
 }
 
-/**
- * Deletes an app for good: revokes every token family, removes every user's grant (so it leaves
- * their connected apps) and pending codes, and deletes the client row (its logo goes with it), so
- * the id can never authenticate again.
- */
+/** Deletes an app for good (core/clients/admin.ts removeClient), by one of its organization's owners or admins. */
 export async function deleteApp(ctx: Context, userId: string, clientId: string, meta: RequestMeta = {}): Promise<void> {
   const now = ctx.now();
   await changeClient(ctx, clientId, async (tx) => {
     const app = await findManagedApp(ctx, userId, clientId, tx);
-    const revokedFamilies = await tx.tokens.revokeFamiliesOf({ clientId }, 'app_deleted', now);
-    const removedAuthorizations = await tx.authorizations.deleteAllOf(clientId);
-    await tx.tokens.deleteCodesOf(clientId);
-    await tx.clients.delete(clientId);
-    // `removed_grants`: the key audit records have always used (stored records keep their format).
+    const { revokedFamilies, removedAuthorizations } = await removeClient(tx, clientId, now);
+    // `removed_grants`: the key app.deleted records have always used (stored records keep their format).
     const detail = { name: app.client.name, organization_id: app.organization.id, revoked_families: revokedFamilies, removed_grants: removedAuthorizations };
     await recordAudit(tx, { type: 'app.deleted', userId, actor: userId, clientId, ip: meta.ip, detail }, now);
     tx.afterCommit(() => ctx.metrics.revoked('app_deleted', revokedFamilies));
-  });
-}
-
-/** An instance admin's mark that the platform vouches for an app; the consent page shows a badge. */
-export async function setAppVerified(ctx: Context, clientId: string, verified: boolean, actor: string): Promise<OAuthClient> {
-  const now = ctx.now();
-  return changeClient(ctx, clientId, async (tx) => {
-    const row = await tx.clients.setAppVerified(clientId, verified, now);
-    if (!row) throw new OAuthError('invalid_request', `There is no app ${clientId}.`, 404);
-    await recordAudit(tx, { type: verified ? 'app.verified' : 'app.unverified', userId: null, actor, clientId }, now);
-    return toOAuthClient(row);
   });
 }
 

@@ -28,6 +28,11 @@ export class AccountRepository {
     return this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
   }
 
+  /** Every user, oldest first. */
+  listUsers(): Promise<User[]> {
+    return this.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('email').execute();
+  }
+
   async hasUsers(): Promise<boolean> {
     return (await this.db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
   }

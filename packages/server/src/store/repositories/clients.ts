@@ -29,9 +29,14 @@ export class ClientRepository {
     return result.numUpdatedRows === 1n;
   }
 
-  /** Sets the Verified mark of a developer app; the changed row, or undefined when there is no such app. */
-  setAppVerified(clientId: string, verified: boolean, now: number): Promise<Client | undefined> {
-    return this.db.updateTable('clients').set({ verified: verified ? 1 : 0, updated_at: now }).where('id', '=', clientId).where('kind', '=', 'app').returningAll().executeTakeFirst();
+  /** Every client with a row, oldest first. */
+  list(): Promise<Client[]> {
+    return this.db.selectFrom('clients').selectAll().orderBy('created_at').orderBy('id').execute();
+  }
+
+  /** Sets a client's Verified mark; the changed row, or undefined when there is no such client. */
+  setVerified(clientId: string, verified: boolean, now: number): Promise<Client | undefined> {
+    return this.db.updateTable('clients').set({ verified: verified ? 1 : 0, updated_at: now }).where('id', '=', clientId).returningAll().executeTakeFirst();
   }
 
   /** Deletes the row (its logo goes with it, by cascade). */

@@ -24,6 +24,27 @@ export class OrganizationRepository {
     return this.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Every organization, by name. */
+  listAll(): Promise<Organization[]> {
+    return this.db.selectFrom('organizations').selectAll().orderBy('name').orderBy('id').execute();
+  }
+
+  /** An organization's members with their addresses and roles, by address. */
+  members(organizationId: string): Promise<Array<{ user_id: string; email: string; role: MemberRole; created_at: number }>> {
+    return this.db
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
+      .select(['memberships.user_id', 'users.email', 'memberships.role', 'memberships.created_at'])
+      .where('memberships.organization_id', '=', organizationId)
+      .orderBy('users.email')
+      .execute();
+  }
+
+  /** Every project, by organization then name. */
+  listProjects(): Promise<Project[]> {
+    return this.db.selectFrom('projects').selectAll().orderBy('organization_id').orderBy('name').execute();
+  }
+
   /** By name, ids in `ids`. */
   list(ids: readonly string[]): Promise<Organization[]> {
     if (ids.length === 0) return Promise.resolve([]);

@@ -16,11 +16,11 @@ export function describeAccess(narrowing: Pick<Narrowing, 'accessLevel' | 'organ
   return 'All organizations and projects';
 }
 
-/** A table with a heading row, or a line saying there is nothing to list. */
+/** A table with a heading row, or a line saying there is nothing to list. On a phone its rows stack (cells with data-label show their heading). */
 export function DataTable({ headings, rowCount, empty, children }: { headings: string[]; rowCount: number; empty: string; children: ComponentChildren }) {
   if (rowCount === 0) return <p class="muted">{empty}</p>;
   return (
-    <table>
+    <table class="stack">
       <thead>
         <tr>
           {headings.map((heading, index) => (
