@@ -70,6 +70,7 @@ describe('consent narrowing and connected apps in headless Chromium', browserSui
     assert.match((await row.textContent()) ?? '', /project:read/);
     assert.match((await row.textContent()) ?? '', /All organizations and projects/);
     await page.getByRole('button', { name: 'Revoke PocketHog' }).click();
+    await page.getByRole('button', { name: 'Revoke access' }).click();
     await page.getByRole('status').waitFor();
     assert.match((await page.getByRole('status').textContent()) ?? '', /PocketHog no longer has access/);
     assert.equal(await page.getByRole('row', { name: /PocketHog/ }).count(), 0);

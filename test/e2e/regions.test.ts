@@ -60,8 +60,8 @@ describe('regions behind the region-agnostic front', () => {
     const picker = await browserAtFront.request(url.href);
     assert.equal(picker.status, 200);
     const html = await picker.text();
-    assert.match(html, /US Cloud/);
-    assert.match(html, /EU Cloud/);
+    assert.match(html, /United States \(US\)/);
+    assert.match(html, /European Union \(EU\)/);
     const link = new RegExp(`href="([^"]+)" data-region="${regionName}"`).exec(html)![1]!.replace(/&amp;/g, '&');
     const chosen = await browserAtFront.request(link);
     assert.equal(chosen.status, 302);

@@ -16,6 +16,8 @@ export interface Config {
   baseUrl: string;
   /** This deployment's region (TESSERA_REGION among TESSERA_REGIONS); undefined when single-region. */
   region: Region | undefined;
+  /** Every region (TESSERA_REGIONS), so a page can offer the others; empty when single-region. */
+  regions: Region[];
   databaseUrl: string;
   /** The longest a request waits on the database for one step (a connection, a statement, SQLite's lock) before it is answered 503. */
   databaseTimeoutMs: number;
@@ -271,6 +273,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     baseUrl,
     region,
+    regions: region ? parseRegions(env.TESSERA_REGIONS) : [],
     databaseUrl,
     databaseTimeoutMs: int(env, 'TESSERA_DATABASE_TIMEOUT_MS', 1500, 100),
     redisUrl: env.REDIS_URL || undefined,

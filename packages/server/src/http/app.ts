@@ -16,6 +16,7 @@ import { isHttps } from '../config.js';
 import type { PlatformContext } from '../platform/context.js';
 import type { Health } from '../ops/health.js';
 import { AuthorizationPageError } from '../core/oauth/authorize/request.js';
+import { otherRegionLinks } from '../platform/regions/picker.js';
 import { OAuthError } from '../core/oauth/errors.js';
 import { ErrorPage } from './pages/error.js';
 import { sendPage } from './pages/render.js';
@@ -97,7 +98,13 @@ export async function buildApp(ctx: PlatformContext, options: AppOptions): Promi
     // Logged once when the database goes away and once when it is back (src/availability.ts), not per request.
     if (error instanceof DependencyUnavailableError) return sendUnavailable(request, reply, ctx.config.platformName, 'the service is temporarily unavailable');
     if (error instanceof AuthorizationPageError) {
-      return sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Authorization failed', message: error.description }), 400);
+      const { region, regions, issuer } = ctx.config;
+      // An app registered in another region is unknown here: offer the others, through the front.
+      const offerRegions = error.code === 'invalid_client' && region && request.method === 'GET';
+      const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+      const actions = offerRegions ? otherRegionLinks(issuer, regions, region, rawQuery) : undefined;
+      const message = offerRegions ? `${error.description} Your account may be in another region.` : error.description;
+      return sendPage(reply, ErrorPage({ platformName: ctx.config.platformName, title: 'Authorization failed', message, actions }), 400);
     }
     const err = error as { statusCode?: number; code?: string; message?: string; error?: string; error_description?: string };
     const status = err.statusCode ?? 500;

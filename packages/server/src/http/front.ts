@@ -24,7 +24,7 @@ import { sendPage } from './pages/render.js';
 import { cachedFor } from '../platform/regions/cache.js';
 import { ENDPOINTS, METADATA_PATHS } from '../core/endpoints.js';
 import { frontMetadata, mergeJwks, RegionMetadataError } from '../platform/regions/metadata.js';
-import { chooseRegion, pickerLink, REGION_COOKIE, regionLabel } from '../platform/regions/picker.js';
+import { appHintOf, chooseRegion, pickerLink, REGION_COOKIE, regionLabel } from '../platform/regions/picker.js';
 import { classifyIntrospection, classifyRevocation, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, unavailableAnswer, type Classifier } from '../platform/regions/routing.js';
 import { callRegion, isUnreachable, jsonBody, type ForwardedRequest, type UpstreamAnswer } from '../platform/regions/upstream.js';
 
@@ -142,7 +142,7 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
     }
     if (choice.kind === 'picker') {
       const regions = config.regions.map((region) => ({ name: region.name, label: regionLabel(region), host: new URL(region.baseUrl).host, href: pickerLink(region, choice.query) }));
-      return sendPage(reply, RegionPickerPage({ platformName: config.platformName, regions }));
+      return sendPage(reply, RegionPickerPage({ platformName: config.platformName, regions, appName: appHintOf(choice.query) }));
     }
     if (choice.chosenNow) {
       reply.setCookie(REGION_COOKIE, choice.region.name, { path: ENDPOINTS.authorize, httpOnly: true, sameSite: 'lax', secure, maxAge: REMEMBER_REGION_SECONDS });

@@ -39,3 +39,19 @@ export function Layout({ title, platformName, children, signedInAs, wide }: Layo
 export function ErrorMessage({ message }: { message: string | undefined }) {
   return message ? <p class="error" role="alert">{message}</p> : null;
 }
+
+/** Several mistakes at once (a form with more than one wrong field): one alert listing them all. */
+export function ErrorList({ messages }: { messages: string[] | undefined }) {
+  if (!messages?.length) return null;
+  if (messages.length === 1) return <ErrorMessage message={messages[0]} />;
+  return (
+    <div class="error" role="alert">
+      <p>Please fix these {messages.length} things:</p>
+      <ul>
+        {messages.map((message) => (
+          <li key={message}>{message}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -9,13 +9,16 @@ export interface LoginPageProps {
   /** A one-line outcome of what brought the user here ("Your password was changed"). */
   notice?: string | undefined;
   signupEnabled: boolean;
+  /** The app whose authorization request sent the user here. */
+  appName?: string | undefined;
 }
 
-export function LoginPage({ platformName, csrfToken, returnTo, email, error, notice, signupEnabled }: LoginPageProps) {
+export function LoginPage({ platformName, csrfToken, returnTo, email, error, notice, signupEnabled, appName }: LoginPageProps) {
   const signupHref = returnTo ? `/signup?return_to=${encodeURIComponent(returnTo)}` : '/signup';
   return (
     <Layout title="Sign in" platformName={platformName}>
       <h1>Sign in to {platformName}</h1>
+      {appName && <p class="continue-to">to continue to <strong>{appName}</strong></p>}
       {notice && (
         <p class="notice" role="status">
           {notice}

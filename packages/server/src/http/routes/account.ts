@@ -8,6 +8,7 @@ import { confirmSignup, requestSignup } from '../../platform/accounts/signup.js'
 import { hasTwoFactor } from '../../platform/accounts/two-factor.js';
 import { AccountError } from '../../platform/accounts/users.js';
 import type { PlatformContext } from '../../platform/context.js';
+import { ENDPOINTS } from '../../core/endpoints.js';
 import { HomePage } from '../pages/home.js';
 import { LoginPage } from '../pages/login.js';
 import { sendPage } from '../pages/render.js';
@@ -74,11 +75,19 @@ export async function accountRoutes(app: FastifyInstance, ctx: PlatformContext):
     return reply.redirect('/?verification=sent', 303);
   });
 
+  /** The name of the app whose authorization request the sign-in will return to, if any. */
+  async function appNameFor(returnTo: string | undefined): Promise<string | undefined> {
+    if (!returnTo?.startsWith(`${ENDPOINTS.authorize}?`)) return undefined;
+    const clientId = new URL(returnTo, 'http://tessera.invalid').searchParams.get('client_id');
+    // The page does not depend on it: a client that cannot be read now is simply not named.
+    return clientId ? (await ctx.clients.resolve(clientId).catch(() => undefined))?.name : undefined;
+  }
+
   app.get('/login', async (request, reply) => {
     const query = request.query as Form;
     const returnTo = safeReturnTo(query.return_to);
     const notice = LOGIN_NOTICES[textParam(query, 'notice')];
-    return sendPage(reply, LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, notice, signupEnabled }));
+    return sendPage(reply, LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, notice, signupEnabled, appName: await appNameFor(returnTo) }));
   });
 
   app.post('/login', { config: rateLimited(ctx, 'login'), preHandler: app.csrfProtection }, async (request, reply) => {
@@ -89,7 +98,8 @@ export async function accountRoutes(app: FastifyInstance, ctx: PlatformContext):
     if (checked.kind !== 'ok') {
       const locked = checked.kind === 'locked';
       if (locked) reply.header('retry-after', String(checked.retryAfterSeconds));
-      const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error: locked ? LOCKED_MESSAGE : 'Incorrect email or password.', signupEnabled });
+      const error = locked ? LOCKED_MESSAGE : 'Incorrect email or password.';
+      const page = LoginPage({ platformName, csrfToken: reply.generateCsrf(), returnTo, email, error, signupEnabled, appName: await appNameFor(returnTo) });
       return sendPage(reply, page, locked ? 429 : 401);
     }
     if (await hasTwoFactor(ctx.store, checked.user.id)) {

@@ -31,13 +31,14 @@ export async function connectedAppsRoutes(app: FastifyInstance, ctx: PlatformCon
     const connected = (await listConnectedApps(ctx.store, session.user.id)).find((candidate) => candidate.clientId === clientId);
     if (!connected) return listPage(reply, session, 'That app is not connected to your account.');
     // A session left open for a while must prove it is still its owner before cutting an app off.
-    if (!recentlyAuthenticated(ctx, session)) {
-      const password = typeof form.password === 'string' ? form.password : undefined;
-      const refusal = password === undefined ? { status: 200, error: undefined } : await recheckPassword(ctx, request, reply, session, password);
-      if (refusal) {
-        const page = ConfirmRevokePage({ ...settingsPageBase(ctx, session, reply), app: connected, error: refusal.error });
-        return sendPage(reply, page, refusal.status);
-      }
+    const needsPassword = !recentlyAuthenticated(ctx, session);
+    const confirmPage = (status: number, error?: string) =>
+      sendPage(reply, ConfirmRevokePage({ ...settingsPageBase(ctx, session, reply), app: connected, needsPassword, error }), status);
+    // The list's Revoke button only asks; the confirmation page's button revokes.
+    if (textParam(form, 'confirm') !== 'yes') return confirmPage(200);
+    if (needsPassword) {
+      const refusal = await recheckPassword(ctx, request, reply, session, textParam(form, 'password'));
+      if (refusal) return confirmPage(refusal.status, refusal.error);
     }
     await revokeConnectedApp(ctx, { userId: session.user.id, clientId }, { ip: request.ip });
     return listPage(reply, session, `${connected.name} no longer has access to your account.`);

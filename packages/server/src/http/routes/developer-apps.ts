@@ -21,6 +21,7 @@ import {
 } from '../../platform/developer-apps/apps.js';
 import { OAuthError } from '../../core/oauth/errors.js';
 import { DEVICE_CODE_GRANT_TYPE, type GrantType } from '../../core/oauth/grant-types/names.js';
+import { AppSettingsError } from '../../platform/developer-apps/apps.js';
 import { ErrorPage } from '../pages/error.js';
 import { sendPage } from '../pages/render.js';
 import {
@@ -106,6 +107,9 @@ function appSettings(form: Form): AppSettings {
 /** A mistake in the form (shown on the form again), as opposed to a missing app or permission. */
 const isFormError = (error: unknown): error is OAuthError => error instanceof OAuthError && error.status === 400;
 
+/** Each sentence to show above the form: all of a form's mistakes at once. */
+const formErrors = (error: OAuthError): string[] => (error instanceof AppSettingsError ? error.problems.map((problem) => problem.description) : [error.description]);
+
 export async function developerAppsRoutes(app: FastifyInstance, ctx: PlatformContext): Promise<void> {
   const { platformName } = ctx.config;
   const meta = (request: FastifyRequest) => ({ ip: request.ip });
@@ -152,7 +156,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: PlatformCon
       } catch (error) {
         if (!isFormError(error)) throw error;
         const organizations = await organizationsManagedBy(ctx.store, session.user.id);
-        return sendPage(reply, NewAppPage({ ...settingsPageBase(ctx, session, reply), organizations, values, error: error.description }), 400);
+        return sendPage(reply, NewAppPage({ ...settingsPageBase(ctx, session, reply), organizations, values, errors: formErrors(error) }), 400);
       }
     });
 
@@ -176,7 +180,7 @@ export async function developerAppsRoutes(app: FastifyInstance, ctx: PlatformCon
         if (!isFormError(error)) throw error;
         const managed = await findManagedApp(ctx, session.user.id, clientId);
         const values = { ...formValues(form), organizationId: managed.organization.id, isPublic: managed.client.isPublic };
-        return sendPage(reply, EditAppPage({ ...settingsPageBase(ctx, session, reply), app: managed, values, error: error.description }), 400);
+        return sendPage(reply, EditAppPage({ ...settingsPageBase(ctx, session, reply), app: managed, values, errors: formErrors(error) }), 400);
       }
     });
 

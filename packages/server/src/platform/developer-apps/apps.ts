@@ -150,22 +150,44 @@ interface ValidSettings {
   logo: { upload: LogoUpload; type: LogoType } | { url: string | null } | 'keep';
 }
 
+/**
+ * Every mistake in an app's form at once: its description is their sentences joined (for the
+ * API), `problems` each sentence (for the form, which lists them all).
+ */
+export class AppSettingsError extends OAuthError {
+  constructor(readonly problems: OAuthError[]) {
+    super(problems[0]!.code, problems.map((problem) => problem.description).join(' '));
+  }
+}
+
 function validateSettings(ctx: Context, settings: AppSettings, hasUploadedLogo: boolean): ValidSettings {
+  const problems: OAuthError[] = [];
+  const check = <T,>(validate: () => T): T => {
+    try {
+      return validate();
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      problems.push(error);
+      return undefined as T;
+    }
+  };
   const description = settings.description.trim();
-  if (description.length > MAX_DESCRIPTION_LENGTH) throw invalid(`The description must be at most ${MAX_DESCRIPTION_LENGTH} characters.`);
+  if (description.length > MAX_DESCRIPTION_LENGTH) problems.push(invalid(`The description must be at most ${MAX_DESCRIPTION_LENGTH} characters.`));
   let logo: ValidSettings['logo'];
-  if (settings.logoUpload) logo = { upload: settings.logoUpload, type: validateLogoUpload(settings.logoUpload) };
+  if (settings.logoUpload) logo = { upload: settings.logoUpload, type: check(() => validateLogoUpload(settings.logoUpload!)) };
   else if (settings.removeLogo) logo = { url: null };
   else if (!settings.logoUrl.trim() && hasUploadedLogo) logo = 'keep';
-  else logo = { url: validateLogoUrl(settings.logoUrl.trim()) };
-  return {
-    name: validateName(settings.name, ctx.config.platformName),
+  else logo = { url: check(() => validateLogoUrl(settings.logoUrl.trim())) };
+  const valid = {
+    name: check(() => validateName(settings.name, ctx.config.platformName)),
     description: description || null,
-    redirectUris: validateRedirectUris(settings.redirectUris),
-    scopeCeiling: validateScopeCeiling(settings.scopeCeiling),
-    grantTypes: validateGrantTypes(settings.grantTypes),
+    redirectUris: check(() => validateRedirectUris(settings.redirectUris)),
+    scopeCeiling: check(() => validateScopeCeiling(settings.scopeCeiling)),
+    grantTypes: check(() => validateGrantTypes(settings.grantTypes)),
     logo,
   };
+  if (problems.length) throw new AppSettingsError(problems);
+  return valid;
 }
 
 function logoPathPrefix(ctx: Context): string {

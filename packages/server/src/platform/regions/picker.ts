@@ -69,7 +69,43 @@ export function chooseRegion(regions: Region[], rawQuery: string, remembered: st
   return { kind: 'picker', query };
 }
 
-/** "US Cloud", "EU Cloud": what the picker's buttons say. */
+/** Region names people read more easily as places; any other name is shown as "<NAME> region". */
+const REGION_WORDS: Readonly<Record<string, string>> = {
+  us: 'United States',
+  eu: 'European Union',
+  uk: 'United Kingdom',
+  ca: 'Canada',
+  au: 'Australia',
+  jp: 'Japan',
+  in: 'India',
+  de: 'Germany',
+  fr: 'France',
+  sg: 'Singapore',
+  br: 'Brazil',
+  ap: 'Asia Pacific',
+  apac: 'Asia Pacific',
+};
+
+/** "United States (US)", "European Union (EU)": what the picker's buttons say. */
 export function regionLabel(region: Region): string {
-  return `${region.name.toUpperCase()} Cloud`;
+  const words = REGION_WORDS[region.name];
+  return words ? `${words} (${region.name.toUpperCase()})` : `${region.name.toUpperCase()} region`;
+}
+
+/**
+ * The app the picker is for, when the front can tell without a database: a metadata document
+ * client is named by its host. Other clients live in one region's database only.
+ */
+export function appHintOf(query: string): string | undefined {
+  const clientId = new URLSearchParams(query).get('client_id');
+  return clientId?.startsWith('https://') && URL.canParse(clientId) ? new URL(clientId).host : undefined;
+}
+
+/**
+ * A region that does not know the request's client offers the others, through the front (the
+ * issuer), which sends the same request on to the region picked.
+ */
+export function otherRegionLinks(issuer: string, regions: Region[], current: Region, rawQuery: string): Array<{ href: string; label: string }> {
+  const { query } = splitRegionParam(rawQuery);
+  return regions.filter((region) => region.name !== current.name).map((region) => ({ href: `${issuer}${pickerLink(region, query)}`, label: `Try ${regionLabel(region)}` }));
 }

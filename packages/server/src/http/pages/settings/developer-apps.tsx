@@ -4,7 +4,7 @@ import { MAX_CLIENT_NAME_LENGTH } from '../../../core/clients/metadata-rules.js'
 import { DEVICE_CODE_GRANT_TYPE } from '../../../core/oauth/grant-types/names.js';
 import { SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES } from '../../../platform/scopes.js';
 import type { Organization } from '../../../store/schema.js';
-import { ErrorMessage } from '../layout.js';
+import { ErrorList, ErrorMessage } from '../layout.js';
 import { DataTable } from './format.js';
 import { SettingsLayout, type SettingsPageBase } from './layout.js';
 
@@ -146,13 +146,14 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
 export interface NewAppPageProps extends SettingsPageBase {
   organizations: Organization[];
   values: AppFormValues;
-  error?: string | undefined;
+  /** Every mistake in the submitted form. */
+  errors?: string[] | undefined;
 }
 
-export function NewAppPage({ organizations, values, error, ...base }: NewAppPageProps) {
+export function NewAppPage({ organizations, values, errors, ...base }: NewAppPageProps) {
   return (
     <SettingsLayout title="Create an app" current={CURRENT} {...base}>
-      <ErrorMessage message={error} />
+      <ErrorList messages={errors} />
       <form method="post" action={CURRENT} enctype="multipart/form-data">
         <input type="hidden" name="_csrf" value={base.csrfToken} />
         <label for="organization_id">Organization</label>
@@ -182,11 +183,12 @@ export function NewAppPage({ organizations, values, error, ...base }: NewAppPage
 export interface EditAppPageProps extends SettingsPageBase {
   app: ManagedApp;
   values: AppFormValues;
-  error?: string | undefined;
+  /** Every mistake in the submitted form. */
+  errors?: string[] | undefined;
   notice?: string | undefined;
 }
 
-export function EditAppPage({ app, values, error, notice, ...base }: EditAppPageProps) {
+export function EditAppPage({ app, values, errors, notice, ...base }: EditAppPageProps) {
   const { client } = app;
   return (
     <SettingsLayout title={client.name} current={CURRENT} notice={notice} {...base}>
@@ -194,7 +196,7 @@ export function EditAppPage({ app, values, error, notice, ...base }: EditAppPage
         Client ID <code>{client.id}</code> · {app.organization.name} · {client.isPublic ? 'Public' : 'Confidential'}
         {client.verified && <span class="badge verified" title={`Verified by ${base.platformName}`}>Verified</span>}
       </p>
-      <ErrorMessage message={error} />
+      <ErrorList messages={errors} />
       <form method="post" action={appPath(client.id)} enctype="multipart/form-data">
         <input type="hidden" name="_csrf" value={base.csrfToken} />
         <AppSettingsFields values={values} logoUri={client.logoUri} />
