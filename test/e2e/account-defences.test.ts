@@ -90,7 +90,7 @@ for (const target of storageTargets()) {
     it('counts wrong passwords on the Connected apps re-check against the account', async () => {
       const user = await seedUser(server.ctx);
       const { agent, csrf, clientId } = await staleSessionWithApp(server, user.email);
-      const recheck = (password: string) => agent.request('/settings/connected-apps/revoke', { form: { _csrf: csrf, client_id: clientId, password } });
+      const recheck = (password: string) => agent.request('/settings/connected-apps/revoke', { form: { _csrf: csrf, client_id: clientId, confirm: 'yes', password } });
       for (let i = 0; i < 2; i++) assert.equal((await recheck('not-the-password')).status, 401, `attempt ${i + 1}`);
       assert.equal((await recheck('not-the-password')).status, 429);
       const locked = await recheck(PASSWORD);
@@ -112,7 +112,7 @@ for (const target of storageTargets()) {
       const { agent, csrf, clientId } = await staleSessionWithApp(server, user.email);
       const statuses: number[] = [];
       for (let i = 0; i < 15; i++) {
-        statuses.push((await agent.request('/settings/connected-apps/revoke', { form: { _csrf: csrf, client_id: clientId, password: `wrong ${i}` } })).status);
+        statuses.push((await agent.request('/settings/connected-apps/revoke', { form: { _csrf: csrf, client_id: clientId, confirm: 'yes', password: `wrong ${i}` } })).status);
       }
       // The sign-in above used one request of this address's budget.
       assert.ok(statuses.slice(0, 4).every((status) => status === 401), statuses.join(','));
