@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Option } from 'commander';
+import { constantTimeEqual } from '../core/crypto/token-formats.js';
 import { loadConfig } from '../config.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 
@@ -76,7 +77,8 @@ export async function readNewPassword(io: CliIo, options: PasswordOptions): Prom
   }
   if (!io.promptSecret) throw new UsageError('no password given: pipe it in with --password-stdin, or run the command at a terminal to be asked for it');
   const password = await io.promptSecret('New password: ');
-  if ((await io.promptSecret('Repeat the password: ')) !== password) throw new UsageError('the two passwords were not the same');
+  const repeated = await io.promptSecret('Repeat the password: ');
+  if (!constantTimeEqual(repeated, password)) throw new UsageError('the two passwords were not the same');
   return password;
 }
 
