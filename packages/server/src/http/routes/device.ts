@@ -3,6 +3,7 @@
  * device, and the verification page /device where the signed-in user types the code, sees the
  * consent page and decides. The protocol is in core/oauth/device/.
  */
+import { clientRegistrant } from '../../platform/client-registrant.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ENDPOINTS } from '../../core/endpoints.js';
@@ -80,7 +81,8 @@ export async function deviceRoutes(app: FastifyInstance, ctx: PlatformContext, r
         platformName,
         csrfToken: reply.generateCsrf(),
         userEmail: session.user.email,
-        client: { name: client.name, logoUri: client.logoUri, verified: client.verified, identityHost: client.kind === 'cimd' ? new URL(client.id).host : undefined },
+        client: { name: client.name, logoUri: client.logoUri, verified: client.verified },
+        registrant: await clientRegistrant(ctx.store, client),
         redirectHost: '',
         localhostOnly: false,
         scopes: describeScopes(pending.scopes),
