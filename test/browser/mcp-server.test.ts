@@ -151,7 +151,8 @@ for (const tokenFormat of ['opaque', 'jwt'] as const) {
       // The user revokes the app in Settings › Connected apps.
       await page.goto(`${server.url}/settings/connected-apps`);
       await page.getByRole('button', { name: `Revoke ${APP_NAME}` }).click();
-      await page.waitForLoadState('load');
+      await page.getByRole('button', { name: 'Revoke access' }).click();
+      await page.getByRole('status').waitFor();
       const revokedAt = Date.now();
 
       if (tokenFormat === 'opaque') {
