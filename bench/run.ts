@@ -14,7 +14,7 @@ import autocannon, { type AutocannonResult } from 'autocannon';
 import { loadConfig } from '../packages/server/src/config.js';
 import { runApiBenchmark } from './api.js';
 import { buildIfNeeded, freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
-import type { BenchFixtures } from './fixtures.js';
+import { RESOURCE, type BenchFixtures } from './fixtures.js';
 import { runSoak } from './soak.js';
 import { seedTessera } from './tessera-seed.js';
 
@@ -196,6 +196,8 @@ async function main(): Promise<void> {
       DATABASE_URL: `sqlite:${join(workDir, 'bench.sqlite')}`,
       REDIS_URL: '',
       TESSERA_RATE_LIMITS: 'false',
+      // The tokens' resource is one the server knows, as every family's resource is once authorized.
+      TESSERA_RESOURCES: RESOURCE,
       LOG_LEVEL: 'warn',
     };
 
