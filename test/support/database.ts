@@ -24,27 +24,37 @@ export const sqliteTarget: StorageTarget = {
   },
 };
 
+/**
+ * A database of the suite's own, with a schema of its own in it (so the schema-in-the-URL path is
+ * exercised too). A database rather than only a schema: Kysely's migrator reads the catalog of
+ * every schema in its database, and a schema another suite drops at that moment made it fail.
+ */
 export function postgresTarget(url: string): StorageTarget {
   return {
     name: 'postgres',
     async create() {
-      const schema = `t_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA ${schema}`);
-      await admin.end();
+      const name = `t_${randomBytes(6).toString('hex')}`;
+      const databaseUrl = new URL(url);
+      databaseUrl.pathname = `/${name}`;
+      await runSql(url, `CREATE DATABASE ${name}`);
+      await runSql(databaseUrl.href, `CREATE SCHEMA ${name}`);
       return {
-        url,
-        schema,
-        async drop() {
-          const client = new pg.Client({ connectionString: url });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-          await client.end();
-        },
+        url: databaseUrl.href,
+        schema: name,
+        drop: () => runSql(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
       };
     },
   };
+}
+
+async function runSql(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /**
