@@ -1,6 +1,6 @@
 /**
  * Rate limits over HTTP: per IP address (login, token), per client id whichever address it comes
- * from (token, introspection, authorization), 429 with Retry-After, X-Forwarded-For believed only
+ * from (token, introspection, authorization), client display lookups per IP, 429 with Retry-After, X-Forwarded-For believed only
  * from a listed proxy, and counters shared by two instances through Redis when TEST_REDIS_URL is set.
  */
 import assert from 'node:assert/strict';
@@ -23,6 +23,7 @@ const LIMITED = {
   TESSERA_RATE_LIMIT_CLIENT_TOKEN: '5',
   TESSERA_RATE_LIMIT_CLIENT_INTROSPECT: '4',
   TESSERA_RATE_LIMIT_CLIENT_AUTHORIZE: '4',
+  TESSERA_RATE_LIMIT_CLIENT_DISPLAY: '3',
 };
 
 let addressCounter = 0;
@@ -134,6 +135,14 @@ describe('rate limits on one instance', () => {
     const authorize = () => fetch(`${server.url}/oauth/authorize?client_id=${clientId}&response_type=code`, { headers: { 'x-forwarded-for': freshIp() }, redirect: 'manual' });
     for (let i = 0; i < 4; i++) assert.equal((await authorize()).status, 400);
     await assertLimited(await authorize());
+  });
+
+  it('limits client display lookups per IP address', async () => {
+    const ip = freshIp();
+    const lookup = (from: string) => fetch(`${server.url}/oauth/client_display?client_id=pca_unknown`, { headers: { 'x-forwarded-for': from } });
+    for (let i = 0; i < 3; i++) assert.equal((await lookup(ip)).status, 404);
+    await assertLimited(await lookup(ip));
+    assert.equal((await lookup(freshIp())).status, 404);
   });
 });
 

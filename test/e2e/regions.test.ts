@@ -145,6 +145,28 @@ describe('regions behind the region-agnostic front', () => {
     assert.equal((await oidc.tokenIntrospection(config, 'pha_unknown')).active, false);
   });
 
+  it('a region tells anyone what its consent page shows of a client, and the front names the app with it', async () => {
+    const { client } = await seedClient(eu.ctx, { name: 'Atlas Maps', logoUri: 'https://cdn.example/atlas.png', redirectUris: [REDIRECT_URI] });
+    const lookup = (server: TestServer, query: string) => fetch(`${server.url}/oauth/client_display${query}`);
+    const known = await lookup(eu, `?client_id=${client.id}`);
+    assert.equal(known.status, 200);
+    assert.equal(known.headers.get('cache-control'), 'public, max-age=60');
+    assert.deepEqual(await known.json(), { client_id: client.id, client_name: 'Atlas Maps', logo_uri: 'https://cdn.example/atlas.png', verified: false });
+    const unknown = await lookup(us, `?client_id=${client.id}`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(Object.keys((await unknown.json()) as object).sort(), ['error', 'error_description']);
+    assert.equal(((await (await lookup(eu, '')).json()) as { error: string }).error, 'invalid_request');
+    assert.equal((await lookup(eu, `?client_id=${client.id}&client_id=other`)).status, 400);
+    // A metadata document is never fetched for a lookup.
+    assert.equal((await lookup(eu, `?client_id=${encodeURIComponent(docs.serve('/never-fetched'))}`)).status, 404);
+    assert.equal(docs.count('/never-fetched'), 0);
+
+    const picker = async (id: string) => (await new UserAgent(frontUrl).request(`${frontUrl}/oauth/authorize?client_id=${encodeURIComponent(id)}&response_type=code`)).text();
+    assert.match(await picker(client.id), /Sign in to continue to <strong>Atlas Maps<\/strong>/);
+    assert.match(await picker(clientId), new RegExp(`Sign in to continue to <strong>${new URL(clientId).host}</strong>`), 'a metadata document client is named by its host');
+    assert.doesNotMatch(await picker('pca_nowhere'), /Sign in to continue/);
+  });
+
   it('refuses an unknown region on the front and never redirects elsewhere', async () => {
     for (const region of ['mars', 'https://evil.example']) {
       const response = await fetch(`${frontUrl}/oauth/authorize?client_id=x&region=${encodeURIComponent(region)}`, { redirect: 'manual' });

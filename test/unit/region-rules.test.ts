@@ -1,15 +1,17 @@
 /**
  * The region-agnostic front's decisions, without HTTP: which region an authorization request goes
  * to (and that it can only go to a configured region), how discovery is rewritten, and which
- * region's answer is relayed when the credential carries no region.
+ * region's answer is relayed when the credential carries no region, and how the picker names the app.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, loadFrontConfig, parseRegions, type Region } from '../../packages/server/src/config.js';
+import { findAppIdentity, identityFromAnswer, requestedClientId } from '../../packages/server/src/platform/regions/app-identity.js';
+import { cachedPerKey } from '../../packages/server/src/platform/regions/cache.js';
 import { frontMetadata, mergeJwks, RegionMetadataError } from '../../packages/server/src/platform/regions/metadata.js';
 import { chooseRegion, pickerLink, splitRegionParam } from '../../packages/server/src/platform/regions/picker.js';
 import { classifyIntrospection, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, type Verdict } from '../../packages/server/src/platform/regions/routing.js';
-import type { UpstreamAnswer } from '../../packages/server/src/platform/regions/upstream.js';
+import type { Unreachable, UpstreamAnswer } from '../../packages/server/src/platform/regions/upstream.js';
 
 const REGIONS: Region[] = [
   { name: 'us', baseUrl: 'https://us.example.com' },
@@ -158,5 +160,61 @@ describe('routing a credential without a region marker', () => {
     assert.deepEqual(asked.sort(), ['eu', 'us']);
     const partial = await routeToEvery(REGIONS, async (region) => (region.name === 'eu' ? { unreachable: true, reason: 'TimeoutError' } : ok), classifyToken);
     assert.equal(partial.status, 503);
+  });
+});
+
+describe('naming the app on the region picker', () => {
+  const display = (clientId: string, extra: Record<string, unknown> = {}) => answer(200, { client_id: clientId, client_name: 'Atlas', logo_uri: null, verified: false, ...extra });
+  const notHere = answer(404, { error: 'not_found' });
+  const down: Unreachable = { unreachable: true, reason: 'ECONNREFUSED' };
+
+  it('reads the client id of a request that names exactly one', () => {
+    assert.equal(requestedClientId('client_id=app_1&state=x'), 'app_1');
+    assert.equal(requestedClientId('client_id=a&client_id=b'), undefined);
+    assert.equal(requestedClientId('state=x'), undefined);
+  });
+
+  it('takes a region’s answer only about the client asked for, and an https logo only', () => {
+    assert.deepEqual(identityFromAnswer('app_1', display('app_1', { logo_uri: 'https://cdn.example/a.png', verified: true })), { name: 'Atlas', logoUri: 'https://cdn.example/a.png', verified: true });
+    assert.equal(identityFromAnswer('app_1', display('app_2')), undefined);
+    assert.equal(identityFromAnswer('app_1', display('app_1', { client_name: '' })), undefined);
+    assert.equal(identityFromAnswer('app_1', display('app_1', { logo_uri: 'javascript:alert(1)' }))?.logoUri, null);
+  });
+
+  it('names the app from the region that knows it, without waiting for a slow one', async () => {
+    const slow = new Promise<Unreachable>(() => undefined);
+    const identity = await findAppIdentity(REGIONS, 'app_1', async (region) => (region.name === 'us' ? slow : display('app_1')));
+    assert.equal(identity?.name, 'Atlas');
+  });
+
+  it('knows an unknown client only when every region said so; a silent region leaves it open', async () => {
+    assert.equal(await findAppIdentity(REGIONS, 'app_1', async () => notHere), null);
+    await assert.rejects(findAppIdentity(REGIONS, 'app_1', async (region) => (region.name === 'us' ? down : notHere)), /region us did not answer/);
+    await assert.rejects(findAppIdentity(REGIONS, 'app_1', async (region) => (region.name === 'us' ? answer(429, {}) : notHere)), /answered 429/);
+  });
+
+  it('names a metadata document client by its host without asking any region', async () => {
+    const identity = await findAppIdentity(REGIONS, 'https://app.example/client', async () => assert.fail('no region is asked'));
+    assert.deepEqual(identity, { name: 'app.example', logoUri: null, verified: false });
+  });
+
+  it('keeps answers per key for their time, a bounded number of keys, and no failures', async () => {
+    let clock = 0;
+    const cached = cachedPerKey<string>(1000, 2, () => clock);
+    let loads = 0;
+    const load = (value: string) => async () => {
+      loads++;
+      return value;
+    };
+    assert.equal(await cached('a', load('A')), 'A');
+    assert.equal(await cached('a', load('other')), 'A');
+    await cached('b', load('B'));
+    await cached('c', load('C')); // 'a', the oldest, is dropped
+    assert.equal(await cached('a', load('A again')), 'A again');
+    clock = 1000;
+    assert.equal(await cached('c', load('C later')), 'C later');
+    await assert.rejects(cached('d', async () => Promise.reject(new Error('down'))));
+    assert.equal(await cached('d', load('D')), 'D');
+    assert.equal(loads, 6);
   });
 });

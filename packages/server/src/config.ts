@@ -106,7 +106,7 @@ export interface FrontConfig {
   shutdownTimeoutSeconds: number;
 }
 
-export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'device_authorization', 'device_verification', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning'] as const;
+export const RATE_LIMITED_ENDPOINTS = ['login', 'authorize', 'device_authorization', 'device_verification', 'token', 'introspect', 'revoke', 'register', 'cimd', 'secret_scanning', 'client_display'] as const;
 export type RateLimitedEndpoint = (typeof RATE_LIMITED_ENDPOINTS)[number];
 /** Endpoints whose requests name a client (client_id or Basic auth); they are limited per client too. */
 export const CLIENT_RATE_LIMITED_ENDPOINTS = ['authorize', 'device_authorization', 'token', 'introspect', 'revoke'] as const;
@@ -124,6 +124,7 @@ const DEFAULT_RATE_LIMITS: Record<RateLimitedEndpoint, number> = {
   register: 60,
   cimd: 5,
   secret_scanning: 120,
+  client_display: 120,
 };
 
 export class ConfigError extends Error {}

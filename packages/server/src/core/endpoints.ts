@@ -12,6 +12,8 @@ export const ENDPOINTS = {
   introspect: '/oauth/introspect',
   userinfo: '/oauth/userinfo',
   register: '/oauth/register',
+  /** What the consent page shows of a client (name, logo, verified), for the region front's picker. */
+  clientDisplay: '/oauth/client_display',
   jwks: '/.well-known/jwks.json',
 } as const;
 

@@ -37,6 +37,7 @@ import { revokeRoutes } from './routes/revoke.js';
 import { tokenRoutes } from './routes/token.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { registerRoutes } from './routes/register.js';
+import { clientDisplayRoutes } from './routes/client-display.js';
 import { platformApiRoutes } from './routes/platform-api.js';
 import { securitySettingsRoutes } from './routes/security-settings.js';
 import { connectedAppsRoutes } from './routes/connected-apps.js';
@@ -134,6 +135,7 @@ export async function buildApp(ctx: PlatformContext, options: AppOptions): Promi
   await authorizeRoutes(app, ctx);
   await deviceRoutes(app, ctx, options.redis);
   await registerRoutes(app, ctx);
+  await clientDisplayRoutes(app, ctx);
   await oidcRoutes(app, ctx);
   await accountRoutes(app, ctx);
   await passwordResetRoutes(app, ctx);

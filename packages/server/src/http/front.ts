@@ -21,10 +21,11 @@ import { OAuthError } from '../core/oauth/errors.js';
 import { ErrorPage } from './pages/error.js';
 import { RegionPickerPage } from './pages/region-picker.js';
 import { sendPage } from './pages/render.js';
-import { cachedFor } from '../platform/regions/cache.js';
+import { findAppIdentity, displayRequest, requestedClientId, type AppIdentity } from '../platform/regions/app-identity.js';
+import { cachedFor, cachedPerKey } from '../platform/regions/cache.js';
 import { ENDPOINTS, METADATA_PATHS } from '../core/endpoints.js';
 import { frontMetadata, mergeJwks, RegionMetadataError } from '../platform/regions/metadata.js';
-import { appHintOf, chooseRegion, pickerLink, REGION_COOKIE, regionLabel } from '../platform/regions/picker.js';
+import { chooseRegion, pickerLink, REGION_COOKIE, regionLabel } from '../platform/regions/picker.js';
 import { classifyIntrospection, classifyRevocation, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, unavailableAnswer, type Classifier } from '../platform/regions/routing.js';
 import { callRegion, isUnreachable, jsonBody, type ForwardedRequest, type UpstreamAnswer } from '../platform/regions/upstream.js';
 
@@ -36,6 +37,10 @@ const METADATA_MAX_AGE = 300;
 const REMEMBER_REGION_SECONDS = 365 * 24 * 3600;
 const READINESS_CACHE_MS = 1000;
 const READINESS_DEADLINE_MS = 1000;
+/** The picker waits this long at most for a region to name the app, then shows itself without the name. */
+const APP_IDENTITY_DEADLINE_MS = 1000;
+/** Apps whose names the front keeps (client ids come from anyone's query strings). */
+const APP_IDENTITIES_KEPT = 1000;
 
 export interface FrontOptions {
   logger?: FastifyServerOptions['logger'];
@@ -71,9 +76,10 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
   );
 
   /** One region call; an unreachable region is logged by name and reason only. */
-  async function ask(region: Region, request: ForwardedRequest) {
-    const answer = await callRegion(region, request, config.upstreamTimeoutMs);
-    if (isUnreachable(answer)) app.log.warn({ region: region.name, reason: answer.reason, path: request.path }, 'region unavailable');
+  async function ask(region: Region, request: ForwardedRequest, timeoutMs = config.upstreamTimeoutMs) {
+    const answer = await callRegion(region, request, timeoutMs);
+    // The path without its query, as every log line has it.
+    if (isUnreachable(answer)) app.log.warn({ region: region.name, reason: answer.reason, path: request.path.split('?')[0] }, 'region unavailable');
     return answer;
   }
 
@@ -134,6 +140,17 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
     return sendJwks(request, reply, body, complete ? `public, max-age=${FRONT_JWKS_MAX_AGE}` : 'no-cache');
   });
 
+  // The app the picker names: asked of every region at once, kept for a minute (an unknown id too).
+  const appIdentities = cachedPerKey<AppIdentity | null>(CACHE_MS, APP_IDENTITIES_KEPT);
+  const identityDeadline = Math.min(config.upstreamTimeoutMs, APP_IDENTITY_DEADLINE_MS);
+  async function appIdentityFor(request: FastifyRequest, query: string): Promise<AppIdentity | undefined> {
+    const clientId = requestedClientId(query);
+    if (!clientId) return undefined;
+    const lookup = () => findAppIdentity(config.regions, clientId, (region) => ask(region, displayRequest(clientId, request.ip), identityDeadline));
+    // No region answered in time: the picker works without the name.
+    return (await appIdentities(clientId, lookup).catch(() => null)) ?? undefined;
+  }
+
   app.get(ENDPOINTS.authorize, async (request, reply) => {
     const queryStart = request.url.indexOf('?');
     const choice = chooseRegion(config.regions, queryStart < 0 ? '' : request.url.slice(queryStart + 1), request.cookies[REGION_COOKIE]);
@@ -142,7 +159,7 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
     }
     if (choice.kind === 'picker') {
       const regions = config.regions.map((region) => ({ name: region.name, label: regionLabel(region), host: new URL(region.baseUrl).host, href: pickerLink(region, choice.query) }));
-      return sendPage(reply, RegionPickerPage({ platformName: config.platformName, regions, appName: appHintOf(choice.query) }));
+      return sendPage(reply, RegionPickerPage({ platformName: config.platformName, regions, app: await appIdentityFor(request, choice.query) }));
     }
     if (choice.chosenNow) {
       reply.setCookie(REGION_COOKIE, choice.region.name, { path: ENDPOINTS.authorize, httpOnly: true, sameSite: 'lax', secure, maxAge: REMEMBER_REGION_SECONDS });

@@ -11,9 +11,11 @@ import { ENDPOINTS } from '../../core/endpoints.js';
 
 /**
  * The paths the front relays. Not the device grant's: a device code lives in the region that
- * issued it, and the front has no way to find it from a user code (docs/device-flow.md).
+ * issued it, and the front has no way to find it from a user code (docs/device-flow.md). Nor a
+ * client's display data, which the front asks the regions for itself (app-identity.ts).
  */
-const FRONT_PATHS: readonly string[] = Object.values(ENDPOINTS).filter((path) => path !== ENDPOINTS.deviceAuthorization && path !== ENDPOINTS.deviceVerification);
+const NOT_RELAYED: readonly string[] = [ENDPOINTS.deviceAuthorization, ENDPOINTS.deviceVerification, ENDPOINTS.clientDisplay];
+const FRONT_PATHS: readonly string[] = Object.values(ENDPOINTS).filter((path) => !NOT_RELAYED.includes(path));
 /** What a region says about itself, which the region-agnostic front must not repeat. */
 const REGION_ONLY: ReadonlyArray<keyof DeploymentFields> = ['region', 'base_url'];
 

@@ -93,15 +93,6 @@ export function regionLabel(region: Region): string {
 }
 
 /**
- * The app the picker is for, when the front can tell without a database: a metadata document
- * client is named by its host. Other clients live in one region's database only.
- */
-export function appHintOf(query: string): string | undefined {
-  const clientId = new URLSearchParams(query).get('client_id');
-  return clientId?.startsWith('https://') && URL.canParse(clientId) ? new URL(clientId).host : undefined;
-}
-
-/**
  * A region that does not know the request's client offers the others, through the front (the
  * issuer), which sends the same request on to the region picked.
  */
