@@ -132,9 +132,19 @@ for (const target of storageTargets()) {
       const projects = await fetch(`${server.url}/api/projects/${projectId}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
       assert.equal(projects.status, 200);
 
-      // The device code is spent; so is the user code.
+      // The device code is spent; so is the user code. Presented again, it also revokes the tokens
+      // it produced (someone else holds it), as a replayed authorization code does.
       server.advance(15_000);
       assert.equal(await tv.poll(started.device_code), 'invalid_grant');
+      const afterReplay = await fetch(`${server.url}/api/projects/${projectId}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      assert.equal(afterReplay.status, 401);
+      const refreshed = await fetch(`${server.url}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: publicClient }) });
+      assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant');
+      const replay = await server.db.selectFrom('audit_events').selectAll().where('type', '=', 'device_code.replay_detected').executeTakeFirstOrThrow();
+      assert.equal(replay.user_id, user.id);
+      assert.equal(replay.client_id, publicClient);
+      assert.equal(await tv.poll(started.device_code), 'invalid_grant');
+      assert.equal((await server.db.selectFrom('audit_events').select('id').where('type', '=', 'device_code.replay_detected').execute()).length, 1, 'one event: the family was revoked once');
       await page.goto(started.verification_uri_complete!);
       assert.equal(await page.getByLabel('Code').inputValue(), started.user_code);
       await page.getByRole('button', { name: 'Continue' }).click();

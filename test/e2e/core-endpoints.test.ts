@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listMail } from '../../packages/server/src/platform/mail.js';
 import { s256 } from '../../packages/server/src/core/oauth/pkce.js';
+import { decideDeviceAuthorization, findPendingDeviceAuthorization } from '../../packages/server/src/core/oauth/device/verification.js';
 import { storageTargets } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
 import { PASSWORD, seedClient, seedUser } from '../support/seed.js';
@@ -217,6 +218,24 @@ for (const target of storageTargets()) {
         for (const response of responses.filter((r) => r.status === 400)) {
           assert.equal(((await response.json()) as { error: string }).error, 'invalid_grant');
         }
+      });
+
+      it('lets exactly one of 20 concurrent polls of an approved device code get tokens; the others, replays, revoke them', async () => {
+        const { client } = await seedClient(server.ctx, { isPublic: true, redirectUris: [], grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
+        const started = (await (await fetch(`${server.url}/oauth/device_authorization`, { method: 'POST', body: new URLSearchParams({ client_id: client.id, scope: 'project:read' }) })).json()) as { device_code: string; user_code: string };
+        const user = await server.ctx.store.accounts.findUserByEmail(email);
+        const pending = (await findPendingDeviceAuthorization(server.ctx, started.user_code))!;
+        const approval = { decision: 'allow', narrowing: { accessLevel: 'all', organizationIds: [], projectIds: [] } };
+        assert.equal((await decideDeviceAuthorization(server.ctx, pending, { userId: user!.id, email, authTime: server.ctx.now(), amr: ['pwd'] }, approval)).kind, 'approved');
+        const poll = () => fetch(`${server.url}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: started.device_code, client_id: client.id }) });
+        const responses = await Promise.all(Array.from({ length: 20 }, poll));
+        const statuses = responses.map((r) => r.status);
+        assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));
+        const bodies = (await Promise.all(responses.map((r) => r.json()))) as Array<{ error?: string; access_token?: string }>;
+        assert.deepEqual([...new Set(bodies.filter((body) => body.error).map((body) => body.error))], ['invalid_grant']);
+        const issued = bodies.find((body) => body.access_token)!;
+        // 401, not 403 for the scope it lacks: the token itself is no longer valid.
+        assert.equal((await fetch(`${server.url}/api/users/@me`, { headers: { authorization: `Bearer ${issued.access_token}` } })).status, 401);
       });
 
       it('gives 50 concurrent refreshes of one token the same successor, and the family stays valid', async () => {

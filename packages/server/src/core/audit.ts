@@ -13,6 +13,7 @@ export const AUDIT_EVENT_TYPES = [
   'token.revoked',
   'refresh_token.reuse_detected',
   'authorization_code.replay_detected',
+  'device_code.replay_detected',
   'secret_scanning.revoked',
   'client.registered',
   'client.secret_rotated',

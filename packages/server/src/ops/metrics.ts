@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RateLimitedEndpoint } from '../config.js';
 
 /** Why token families or access tokens were revoked; a fixed set, so the label stays small. */
-export type RevocationReason = 'client_request' | 'refresh_token_reuse' | 'authorization_code_replay' | 'user' | 'app_deleted' | 'secret_scanning';
+export type RevocationReason = 'client_request' | 'refresh_token_reuse' | 'authorization_code_replay' | 'device_code_replay' | 'user' | 'app_deleted' | 'secret_scanning';
 export type CimdFetchOutcome = 'fetched' | 'invalid_document' | 'fetch_failed';
 /** Which counter refused: per IP address, per client id, or the limit on all requesters together. */
 export type RateLimitKey = 'ip' | 'client' | 'all';

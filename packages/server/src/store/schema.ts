@@ -137,6 +137,8 @@ export interface DeviceAuthorizationsTable {
   expires_at: number;
   decided_at: number | null;
   consumed_at: number | null;
+  /** The token family issued when the device code was redeemed (migration 016). */
+  family_id: string | null;
 }
 
 export type DeviceAuthorizationStatus = 'pending' | 'approved' | 'denied';

@@ -25,6 +25,7 @@ const EVENT_LABELS: Record<AuditEventType, string | ((detail: Detail) => string)
     detail.token_type === 'refresh_token' ? 'App signed out: it revoked its refresh token and every access token issued with it' : 'App revoked one of its access tokens',
   'refresh_token.reuse_detected': 'Copied refresh token detected; the app’s access was revoked',
   'authorization_code.replay_detected': 'Reused authorization code detected; the app’s access was revoked',
+  'device_code.replay_detected': 'Reused device sign-in code detected; the app’s access was revoked',
   'secret_scanning.revoked': 'Leaked token found in public and revoked',
   'client.registered': 'App registered',
   'client.secret_rotated': 'App secret replaced by an administrator',

@@ -14,6 +14,7 @@ import * as accountSecurity from './012_account_security.js';
 import * as authorizations from './013_authorizations.js';
 import * as resourceServers from './014_resource_servers.js';
 import * as deviceAuthorizations from './015_device_authorizations.js';
+import * as deviceCodeFamilies from './016_device_code_families.js';
 
 /** Every migration, in order. Names are permanent: they are recorded in the database. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '013_authorizations': authorizations,
   '014_resource_servers': resourceServers,
   '015_device_authorizations': deviceAuthorizations,
+  '016_device_code_families': deviceCodeFamilies,
 };

@@ -48,11 +48,14 @@ export class DeviceAuthorizationRepository {
     await this.db.updateTable('device_authorizations').set({ last_polled_at: now, interval_seconds: intervalSeconds }).where('device_code_hash', '=', deviceCodeHash).execute();
   }
 
-  /** Claims an approved request for redemption; of concurrent claims exactly one succeeds. */
-  async claim(deviceCodeHash: string, now: number): Promise<boolean> {
+  /**
+   * Claims an approved request for redemption into the token family `familyId`; of concurrent
+   * claims exactly one succeeds.
+   */
+  async claim(deviceCodeHash: string, familyId: string, now: number): Promise<boolean> {
     const claimed = await this.db
       .updateTable('device_authorizations')
-      .set({ consumed_at: now })
+      .set({ consumed_at: now, family_id: familyId })
       .where('device_code_hash', '=', deviceCodeHash)
       .where('status', '=', 'approved')
       .where('consumed_at', 'is', null)

@@ -70,6 +70,7 @@ export async function requestDeviceAuthorization(
           expires_at: now + DEVICE_CODE_LIFETIME_SECONDS * 1000,
           decided_at: null,
           consumed_at: null,
+          family_id: null,
         },
         now,
       );

@@ -3,10 +3,16 @@
  * user has decided. While the request is pending the answer is `authorization_pending`, or
  * `slow_down` (and five more seconds on its interval) for a poll that came too soon; then
  * `access_denied` on denial, tokens once on approval, and `expired_token` after ten minutes. A
- * device code is single use: presented again after its tokens were issued, it is `invalid_grant`.
+ * device code is single use: presented again after its tokens were issued, it is `invalid_grant`,
+ * and, as for a replayed authorization code (RFC 9700 §4.5), the tokens it produced are revoked:
+ * two parties holding one device code means it leaked.
  */
-import { refuse } from '../../../store/index.js';
-import { recordAudit } from '../../audit.js';
+import { randomUUID } from 'node:crypto';
+import { refuse, type Refusal, type Transaction } from '../../../store/index.js';
+import type { DeviceAuthorization } from '../../../store/schema.js';
+import { recordAudit, type RequestMeta } from '../../audit.js';
+import type { OAuthClient } from '../../clients/client.js';
+import type { Context } from '../../context.js';
 import { hashToken, isToken } from '../../crypto/token-formats.js';
 import { touchAuthorization } from '../authorizations.js';
 import { OAuthError } from '../errors.js';
@@ -24,6 +30,15 @@ const EARLY_POLL_TOLERANCE = 0.25;
 /** Unknown, forged or another client's: one answer, so that it never tells a caller a code exists. */
 const invalidDeviceCode = () => new OAuthError('invalid_grant', 'the device code is invalid');
 
+/** A redeemed device code presented again: revokes the family its redemption issued, and is refused. */
+async function refuseReplay(ctx: Context, tx: Transaction, client: OAuthClient, redeemed: Pick<DeviceAuthorization, 'user_id' | 'family_id'>, meta: RequestMeta, now: number): Promise<Refusal> {
+  if (redeemed.family_id !== null && (await tx.tokens.revokeFamily(redeemed.family_id, 'device code replayed', now))) {
+    await recordAudit(tx, { type: 'device_code.replay_detected', userId: redeemed.user_id, actor: `client:${client.id}`, clientId: client.id, ip: meta.ip, detail: { family_id: redeemed.family_id } }, now);
+    tx.afterCommit(() => ctx.metrics.revoked('device_code_replay'));
+  }
+  return refuse(new OAuthError('invalid_grant', 'the device code has already been used'));
+}
+
 export const deviceCodeGrant: GrantTypeHandler<'device_code'> = {
   parameters: ['device_code'],
 
@@ -36,7 +51,7 @@ export const deviceCodeGrant: GrantTypeHandler<'device_code'> = {
     return ctx.store.transaction(async (tx) => {
       const request = await tx.deviceAuthorizations.findByDeviceCode(deviceCodeHash);
       if (!request || request.client_id !== client.id) return refuse(invalidDeviceCode());
-      if (request.consumed_at !== null) return refuse(new OAuthError('invalid_grant', 'the device code has already been used'));
+      if (request.consumed_at !== null) return refuseReplay(ctx, tx, client, request, meta, now);
       if (request.expires_at <= now) return refuse(new OAuthError('expired_token', 'the device code has expired; start the sign-in again'));
       if (request.status === 'denied') return refuse(new OAuthError('access_denied', 'the user denied the request'));
       if (request.status === 'pending') {
@@ -50,13 +65,18 @@ export const deviceCodeGrant: GrantTypeHandler<'device_code'> = {
             : new OAuthError('authorization_pending', 'the user has not decided yet'),
         );
       }
-      // Approved. Claim it atomically: of any number of concurrent polls exactly one gets the tokens.
-      if (!(await tx.deviceAuthorizations.claim(deviceCodeHash, now))) return refuse(new OAuthError('invalid_grant', 'the device code has already been used'));
+      // Approved. Claim it atomically: of any number of concurrent polls exactly one gets the tokens,
+      // and the others are replays of it (the row read again names the family the winner issued).
+      const familyId = randomUUID();
+      if (!(await tx.deviceAuthorizations.claim(deviceCodeHash, familyId, now))) {
+        return refuseReplay(ctx, tx, client, (await tx.deviceAuthorizations.findByDeviceCode(deviceCodeHash)) ?? request, meta, now);
+      }
       const authorization = request.authorization_id === null ? undefined : await tx.authorizations.findById(request.authorization_id);
       if (!authorization || request.user_id === null) return refuse(new OAuthError('invalid_grant', 'the authorization behind this device code was revoked'));
       const family = await createFamily(
         tx,
         {
+          id: familyId,
           userId: request.user_id,
           clientId: client.id,
           authorizationId: authorization.id,
