@@ -65,6 +65,12 @@ describe('tessera CLI', () => {
     assert.equal(cli.status, 0, cli.stderr);
     assert.deepEqual(cli.json().grant_types, ['authorization_code', deviceGrant, 'refresh_token']);
 
+    // A client of the device grant alone has no redirect, so it lists no redirect URI.
+    const tv = await tessera('client', 'create', '--name', 'Hog TV', '--public', '--grant-type', deviceGrant, '--grant-type', 'refresh_token', '--json');
+    assert.equal(tv.status, 0, tv.stderr);
+    assert.deepEqual(tv.json().redirect_uris, []);
+    assert.match((await tessera('client', 'show', tv.json().client_id)).stdout, /redirect URIs: none \(device sign-in only\)/);
+
     const human = await tessera('client', 'create', '--name', 'Human', '--redirect-uri', 'https://app.example/cb');
     assert.match(human.stdout, /client_secret: pcs_.*shown once/);
   });
@@ -92,6 +98,8 @@ describe('tessera CLI', () => {
       [['user', 'create', '--email', 'short@example.com', '--password', 'short'], /at least 8/],
       [['org', 'create', '--name', 'X', '--owner', 'nobody@example.com'], /no user/],
       [['project', 'create', '--org', 'missing', '--name', 'X'], /No organization/],
+      [['client', 'create', '--name', 'X'], /--redirect-uri: must list at least one redirect URI/],
+      [['client', 'create', '--name', 'X', '--grant-type', 'authorization_code', '--grant-type', 'urn:ietf:params:oauth:grant-type:device_code'], /--redirect-uri: must list at least one redirect URI/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'not a uri'], /not an absolute URI/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'javascript:alert(1)'], /forbidden scheme/],
       [['client', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/#f'], /fragment/],

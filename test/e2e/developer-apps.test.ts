@@ -167,6 +167,7 @@ for (const target of storageTargets()) {
         [{ redirect_uris: 'http://app.example/cb' }, /unless it is on a loopback host/],
         [{ redirect_uris: 'https://user:pw@app.example/cb' }, /user name or password/],
         [{ redirect_uris: '' }, /The app must list at least one redirect URI/],
+        [{ redirect_uris: '', sign_in: 'browser_and_device' }, /The app must list at least one redirect URI/],
         [{ scope: [] }, /The app must list at least one scope/],
         [{ scope: ['project:read', 'root:everything'] }, /must list only known scopes, not root:everything/],
         [{ logo_url: 'http://cdn.example/logo.png' }, /logo URL must be an https URL/],
@@ -234,17 +235,37 @@ for (const target of storageTargets()) {
       assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized_client');
     });
 
-    it('registers an app for device sign-in when the form asks', async () => {
-      const tv = await createdApp({ name: 'Hog TV', device_sign_in: 'on' });
-      const row = await server.db.selectFrom('clients').select('grant_types').where('id', '=', tv.clientId).executeTakeFirstOrThrow();
-      assert.deepEqual(JSON.parse(row.grant_types), ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
-      assert.match(await (await agents.owner.request(`${APPS}/${tv.clientId}`)).text(), /name="device_sign_in" value="on" checked/);
-      const started = await fetch(`${server.url}/oauth/device_authorization`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(tv.clientId, tv.clientSecret) },
-        body: new URLSearchParams({ scope: 'project:read' }),
-      });
-      assert.equal(started.status, 200);
+    it('registers an app for device sign-in when the form asks, and for it alone without redirect URLs', async () => {
+      const startDeviceSignIn = (app: { clientId: string; clientSecret: string }) =>
+        fetch(`${server.url}/oauth/device_authorization`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(app.clientId, app.clientSecret) },
+          body: new URLSearchParams({ scope: 'project:read' }),
+        });
+      const grantTypesOf = async (clientId: string) => JSON.parse((await server.db.selectFrom('clients').select('grant_types').where('id', '=', clientId).executeTakeFirstOrThrow()).grant_types) as string[];
+
+      const both = await createdApp({ name: 'Hog TV', sign_in: 'browser_and_device' });
+      assert.deepEqual(await grantTypesOf(both.clientId), ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+      assert.match(await (await agents.owner.request(`${APPS}/${both.clientId}`)).text(), /name="sign_in" value="browser_and_device" checked/);
+      assert.equal((await startDeviceSignIn(both)).status, 200);
+
+      const deviceOnly = await createdApp({ name: 'Hog Box', sign_in: 'device', redirect_uris: '' });
+      assert.deepEqual(await grantTypesOf(deviceOnly.clientId), ['refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+      const row = await server.db.selectFrom('clients').select('redirect_uris').where('id', '=', deviceOnly.clientId).executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(row.redirect_uris), []);
+      assert.match(await (await agents.owner.request(`${APPS}/${deviceOnly.clientId}`)).text(), /name="sign_in" value="device" checked/);
+      assert.equal((await startDeviceSignIn(deviceOnly)).status, 200);
+      // It has no code flow: the authorization endpoint has nowhere to send anyone back.
+      assert.equal((await agents.owner.request(authorizeUrl(deviceOnly.clientId))).status, 400);
+
+      // Turning browser sign-in on later needs a redirect URL.
+      const edit = async (fields: Record<string, string>) =>
+        agents.owner.request(`${APPS}/${deviceOnly.clientId}`, { form: { _csrf: await csrf(agents.owner), name: 'Hog Box', scope: ['project:read'], ...fields } });
+      const refused = await edit({ sign_in: 'browser_and_device', redirect_uris: '' });
+      assert.equal(refused.status, 400);
+      assert.match(await refused.text(), /The app must list at least one redirect URI/);
+      assert.equal((await edit({ sign_in: 'browser_and_device', redirect_uris: REDIRECT })).status, 303);
+      assert.deepEqual(await grantTypesOf(deviceOnly.clientId), ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
     });
 
     it('a lowered scope ceiling reaches existing grants: refreshes, access tokens and skipped consent lose the removed scopes', async () => {

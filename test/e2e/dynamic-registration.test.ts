@@ -153,11 +153,22 @@ for (const target of storageTargets()) {
       });
     }
 
-    it('registers a client for the device grant alone (no response types) and lets it ask for a device code', async () => {
+    it('registers a client for the device grant alone (no response types, no redirect URIs) and lets it ask for a device code', async () => {
       const deviceGrant = 'urn:ietf:params:oauth:grant-type:device_code';
-      const body = await registered(server, { client_name: 'Hog TV', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: [deviceGrant, 'refresh_token'] });
+      const body = await registered(server, { client_name: 'Hog TV', token_endpoint_auth_method: 'none', grant_types: [deviceGrant, 'refresh_token'] });
       assert.deepEqual(body.grant_types, [deviceGrant, 'refresh_token']);
       assert.deepEqual(body.response_types, []);
+      assert.deepEqual(body.redirect_uris, []);
+      // With the code flow, redirect URIs are still required (RFC 7591 §2).
+      const withCodeFlow = await register(server, { client_name: 'Hog TV', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', deviceGrant] });
+      assert.equal(withCodeFlow.status, 400);
+      assert.deepEqual(await withCodeFlow.json(), { error: 'invalid_client_metadata', error_description: 'redirect_uris is required for the authorization_code grant' });
+      // Redirect URIs it lists anyway get no authorization code: it could not redeem one.
+      const listed = await registered(server, { client_name: 'Hog TV', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: [deviceGrant] });
+      const authorize = new URL('/oauth/authorize', server.url);
+      authorize.search = new URLSearchParams({ response_type: 'code', client_id: listed.client_id, redirect_uri: REDIRECT, scope: 'project:read', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+      const refusedCode = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+      assert.equal(refusedCode.searchParams.get('error'), 'unauthorized_client');
       const response = await fetch(`${server.url}/oauth/device_authorization`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -221,6 +221,14 @@ describe('CIMD document validation', () => {
     assert.deepEqual(clientFromDocument(ID, { ...valid, redirect_uris: [...ten, ten[0]] }, rules).redirectUris, ten);
   });
 
+  it('needs no redirect URIs for a client of the device grant alone; the code flow still does', () => {
+    const { redirect_uris: _redirects, ...withoutRedirects } = valid;
+    const deviceOnly = { ...withoutRedirects, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'] };
+    assert.deepEqual(clientFromDocument(ID, deviceOnly, rules).redirectUris, []);
+    assert.deepEqual(clientFromDocument(ID, { ...deviceOnly, redirect_uris: [] }, rules).redirectUris, []);
+    assert.throws(() => clientFromDocument(ID, withoutRedirects, rules), (error: unknown) => invalidClient(error) && /redirect_uris/.test((error as OAuthError).description));
+  });
+
   it('refuses invalid documents', () => {
     const cases: Array<[string, unknown]> = [
       ['not an object', 'a string'],

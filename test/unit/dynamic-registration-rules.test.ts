@@ -152,11 +152,19 @@ describe('client metadata', () => {
     }
   });
 
+  it('needs no redirect URIs for the device grant alone (RFC 8628 has no redirect), and checks any that are given', () => {
+    const deviceOnly = { client_name: 'Hog TV', grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] };
+    assert.deepEqual(validateClientMetadata(deviceOnly, RULES).redirectUris, []);
+    assert.deepEqual(validateClientMetadata({ ...deviceOnly, redirect_uris: [] }, RULES).redirectUris, []);
+    assert.equal(refusal({ ...deviceOnly, redirect_uris: ['http://app.example.com/cb'] }).code, 'invalid_redirect_uri');
+  });
+
   const refused: Array<[string, unknown, RegExp]> = [
     ['a body that is not an object', ['https://app.example.com/cb'], /JSON object/],
     ['a null body', null, /JSON object/],
     ['a string body', 'client_name=x', /JSON object/],
-    ['missing redirect_uris', { client_name: 'Notebook Sync' }, /redirect_uris is required/],
+    ['missing redirect_uris', { client_name: 'Notebook Sync' }, /redirect_uris is required for the authorization_code grant/],
+    ['missing redirect_uris with the code flow beside the device grant', { client_name: 'Notebook Sync', grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'] }, /redirect_uris is required/],
     ['an empty redirect_uris', { ...VALID, redirect_uris: [] }, /at least one redirect URI/],
     ['redirect_uris as a string', { ...VALID, redirect_uris: 'https://app.example.com/cb' }, /redirect_uris must be an array of strings/],
     ['a redirect URI that is not a string', { ...VALID, redirect_uris: [42] }, /redirect_uris must be an array of strings/],

@@ -33,8 +33,8 @@ function clientData(client: RegisteredClient) {
 }
 
 /** The same rule as developer apps and dynamic registration (https, loopback http, or a private-use scheme). */
-function validateRedirectUris(uris: string[]): string[] {
-  const found = redirectUrisProblem(uris);
+function validateRedirectUris(uris: string[], grantTypes: GrantType[]): string[] {
+  const found = redirectUrisProblem(uris, grantTypes);
   if (found) throw new UsageError(found.uri === undefined ? `--redirect-uri: ${found.problem}` : `--redirect-uri ${found.uri} ${found.problem}`);
   return [...new Set(uris)];
 }
@@ -53,14 +53,14 @@ export function addClientCommands(program: Command, cli: Cli): void {
     .command('create')
     .description('register a client; a confidential client\'s secret is printed once')
     .requiredOption('--name <name>')
-    .requiredOption('--redirect-uri <uri>', 'an exact redirect URI (repeat for more)', collect)
+    .option('--redirect-uri <uri>', 'an exact redirect URI (repeat for more); required for authorization_code, not for a device-only client', collect)
     .option('--public', 'a public client (PKCE only, no secret)')
     .option('--scope <scopes>', 'the scope ceiling, space-separated')
     .option('--grant-type <type>', 'a grant type the client may use (repeat for more: authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code; default: authorization_code and refresh_token)', collect)
     .addOption(json())
-    .action(async (options: Output & { name: string; redirectUri: string[]; public?: boolean; scope?: string; grantType?: string[] }) => {
-      const redirectUris = validateRedirectUris(options.redirectUri);
+    .action(async (options: Output & { name: string; redirectUri?: string[]; public?: boolean; scope?: string; grantType?: string[] }) => {
       const grantTypes = validateGrantTypes(options.grantType);
+      const redirectUris = validateRedirectUris(options.redirectUri ?? [], grantTypes);
       const ceiling = options.scope === undefined ? null : parseScope(options.scope);
       const scopeProblem = ceiling && scopeCeilingProblem(ceiling, platformScopes);
       if (scopeProblem) throw new UsageError(`--scope ${scopeProblem}`);
@@ -102,7 +102,7 @@ export function addClientCommands(program: Command, cli: Cli): void {
         `kind:          ${KIND_WORDS[found.kind]}${found.organizationId ? ` of organization ${found.organizationId}` : ''}`,
         `type:          ${found.isPublic ? 'public (PKCE, no secret)' : 'confidential'}`,
         `verified:      ${found.verified ? 'yes' : 'no'}`,
-        `redirect URIs: ${found.redirectUris.join(', ')}`,
+        `redirect URIs: ${found.redirectUris.join(', ') || 'none (device sign-in only)'}`,
         `scope ceiling: ${found.scopeCeiling?.join(' ') ?? 'any scope'}`,
         `grant types:   ${found.grantTypes.join(', ')}`,
         `created:       ${iso(found.createdAt)}`,

@@ -10,7 +10,7 @@ import { OAuthError } from '../oauth/errors.js';
 import { formatScope, parseScope, type ScopeRegistry } from '../oauth/scopes.js';
 import { ID_TOKEN_ALGS, isIdTokenAlg, type IdTokenAlg } from './client.js';
 import { DEFAULT_GRANT_TYPES, isGrantType, responseTypesFor, type GrantType } from '../oauth/grant-types/names.js';
-import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, scopeCeilingProblem, type ClientRules } from './metadata-rules.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, needsRedirectUris, normalizeClientName, redirectUrisProblem, scopeCeilingProblem, type ClientRules } from './metadata-rules.js';
 import { createClient } from './registered.js';
 
 /** The metadata Tessera keeps and echoes back; everything else a client sends is ignored (RFC 7591 §2). */
@@ -60,10 +60,11 @@ function optionalString(metadata: Record<string, unknown>, field: string): strin
   return value;
 }
 
-function redirectUris(metadata: Record<string, unknown>): string[] {
-  if (metadata.redirect_uris === undefined) refuse('redirect_uris is required');
+/** RFC 7591 §2: required for redirect-based flows; a client registered only for the device grant may leave them out. */
+function redirectUris(metadata: Record<string, unknown>, grants: GrantType[]): string[] {
+  if (metadata.redirect_uris === undefined && needsRedirectUris(grants)) refuse('redirect_uris is required for the authorization_code grant');
   const uris = stringArray(metadata, 'redirect_uris', []);
-  const found = redirectUrisProblem(uris);
+  const found = redirectUrisProblem(uris, grants);
   if (found?.uri !== undefined) throw new OAuthError('invalid_redirect_uri', `redirect URI ${found.uri} ${found.problem}`);
   if (found) refuse(`redirect_uris ${found.problem}`);
   return uris;
@@ -132,7 +133,7 @@ export function validateClientMetadata(metadata: unknown, rules: ClientRules): C
   const fields = metadata as Record<string, unknown>;
   const grants = grantTypes(fields);
   return {
-    redirectUris: redirectUris(fields),
+    redirectUris: redirectUris(fields, grants),
     tokenEndpointAuthMethod: tokenEndpointAuthMethod(fields),
     grantTypes: grants,
     responseTypes: responseTypes(fields, grants),

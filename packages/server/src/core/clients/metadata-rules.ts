@@ -50,12 +50,21 @@ export function clientNameProblem(name: string, platformName: string): string | 
 }
 
 /**
- * What is wrong with a list of redirect URIs: the list as a whole (a URI listed twice counts once),
- * or else its first URI that breaks the rule, named in `uri`.
+ * Whether a client registered for these grant types needs redirect URIs: the code flow sends the
+ * user back to one; the device grant has no redirect (RFC 8628), so a client registered only for
+ * it (and refresh_token) need not list any.
  */
-export function redirectUrisProblem(uris: readonly string[]): { problem: string; uri?: string } | undefined {
+export function needsRedirectUris(grantTypes: readonly string[]): boolean {
+  return grantTypes.includes('authorization_code');
+}
+
+/**
+ * What is wrong with the redirect URIs of a client registered for `grantTypes`: the list as a
+ * whole (a URI listed twice counts once), or else its first URI that breaks the rule, named in `uri`.
+ */
+export function redirectUrisProblem(uris: readonly string[], grantTypes: readonly string[]): { problem: string; uri?: string } | undefined {
   const unique = new Set(uris);
-  if (unique.size === 0) return { problem: 'must list at least one redirect URI' };
+  if (unique.size === 0 && needsRedirectUris(grantTypes)) return { problem: 'must list at least one redirect URI' };
   if (unique.size > MAX_REDIRECT_URIS) return { problem: `must list at most ${MAX_REDIRECT_URIS} redirect URIs` };
   for (const uri of unique) {
     const problem = redirectUriProblem(uri);

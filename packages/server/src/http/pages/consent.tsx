@@ -43,7 +43,8 @@ function RegistrantLine({ registrant, verified, platformName }: { registrant: Re
   if (registrant.kind === 'operator') return <p class="registrant">Registered by {platformName}</p>;
   return (
     <p class="registrant">
-      {!verified && <span class="badge unverified">Unverified</span>} Registered itself from <strong class="host">{registrant.host}</strong>
+      {!verified && <span class="badge unverified">Unverified</span>} Registered itself
+      {registrant.host === undefined ? ', naming no web address' : <> from <strong class="host">{registrant.host}</strong></>}
       {verified ? '.' : `; ${platformName} has not checked who runs it.`}
     </p>
   );

@@ -34,6 +34,7 @@ import {
   EMPTY_APP_FORM,
   NewAppPage,
   type AppFormValues,
+  type AppSignIn,
 } from '../pages/settings/developer-apps.js';
 import { textParam } from '../params.js';
 import { requireSession, settingsPageBase } from '../settings.js';
@@ -78,15 +79,19 @@ function formValues(form: Form): AppFormValues {
     isPublic: textParam(form, 'client_type') === 'public',
     // Refresh tokens unless the form turns them off.
     refreshTokens: textParam(form, 'refresh_tokens') !== 'off',
-    deviceSignIn: textParam(form, 'device_sign_in') === 'on',
+    // The code flow unless the form chooses device sign-in.
+    signIn: signInParam(textParam(form, 'sign_in')),
   };
 }
 
-/** Apps always have the code flow; refresh tokens and device sign-in are the form's choices. */
+const signInParam = (value: string): AppSignIn => (value === 'browser_and_device' || value === 'device' ? value : 'browser');
+
+/** The grant types the form chose: the code flow, device sign-in or both, and refresh tokens or not. */
 function grantTypesOf(values: AppFormValues): GrantType[] {
-  const grantTypes: GrantType[] = ['authorization_code'];
+  const grantTypes: GrantType[] = [];
+  if (values.signIn !== 'device') grantTypes.push('authorization_code');
   if (values.refreshTokens) grantTypes.push('refresh_token');
-  if (values.deviceSignIn) grantTypes.push(DEVICE_CODE_GRANT_TYPE);
+  if (values.signIn !== 'browser') grantTypes.push(DEVICE_CODE_GRANT_TYPE);
   return grantTypes;
 }
 

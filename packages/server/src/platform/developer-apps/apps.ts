@@ -35,7 +35,7 @@ export interface AppSettings {
   description: string;
   redirectUris: string[];
   scopeCeiling: string[];
-  /** authorization_code, with or without refresh_token. */
+  /** authorization_code or the device code or both, with or without refresh_token. */
   grantTypes: GrantType[];
   /** An https URL, or '' for none (on edit, '' keeps an uploaded logo). */
   logoUrl: string;
@@ -98,8 +98,8 @@ function validateName(name: string, platformName: string): string {
   return normalizeClientName(name);
 }
 
-function validateRedirectUris(uris: string[]): string[] {
-  const found = redirectUrisProblem(uris);
+function validateRedirectUris(uris: string[], grantTypes: GrantType[]): string[] {
+  const found = redirectUrisProblem(uris, grantTypes);
   if (found) throw new OAuthError('invalid_redirect_uri', found.uri === undefined ? `The app ${found.problem}.` : `Redirect URL ${found.uri} ${found.problem}.`);
   return [...new Set(uris)];
 }
@@ -181,7 +181,7 @@ function validateSettings(ctx: Context, settings: AppSettings, hasUploadedLogo: 
   const valid = {
     name: check(() => validateName(settings.name, ctx.config.platformName)),
     description: description || null,
-    redirectUris: check(() => validateRedirectUris(settings.redirectUris)),
+    redirectUris: check(() => validateRedirectUris(settings.redirectUris, settings.grantTypes)),
     scopeCeiling: check(() => validateScopeCeiling(settings.scopeCeiling)),
     grantTypes: check(() => validateGrantTypes(settings.grantTypes)),
     logo,

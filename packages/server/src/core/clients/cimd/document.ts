@@ -5,7 +5,7 @@
  * author misunderstood that, so the whole document is refused. Unknown fields are ignored.
  */
 import { isIdTokenAlg, type OAuthClient } from '../client.js';
-import { clientNameProblem, grantTypesProblem, logoUriProblem, normalizeClientName, redirectUrisProblem, type ClientRules } from '../metadata-rules.js';
+import { clientNameProblem, grantTypesProblem, logoUriProblem, needsRedirectUris, normalizeClientName, redirectUrisProblem, type ClientRules } from '../metadata-rules.js';
 import { DEFAULT_GRANT_TYPES, isGrantType, type GrantType } from '../../oauth/grant-types/names.js';
 import { OAuthError } from '../../oauth/errors.js';
 import { parseScope, type ScopeRegistry } from '../../oauth/scopes.js';
@@ -18,10 +18,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function redirectUris(document: Record<string, unknown>): string[] {
-  const uris = document.redirect_uris;
+/** Required for the code flow; a client of the device grant alone (RFC 8628) has no redirect. */
+function redirectUris(document: Record<string, unknown>, grants: GrantType[]): string[] {
+  const uris = document.redirect_uris === undefined && !needsRedirectUris(grants) ? [] : document.redirect_uris;
   if (!Array.isArray(uris) || !uris.every((uri): uri is string => typeof uri === 'string')) refuse('must list redirect_uris as an array of strings');
-  const found = redirectUrisProblem(uris);
+  const found = redirectUrisProblem(uris, grants);
   if (found) refuse(found.uri === undefined ? found.problem : `redirect URI ${found.uri} ${found.problem}`);
   return [...new Set(uris)];
 }
@@ -60,9 +61,9 @@ export function clientFromDocument(clientId: string, document: unknown, rules: C
   if (!isObject(document)) refuse('is not a JSON object');
   if (document.client_id !== clientId) refuse('has a client_id other than its own URL');
 
-  const uris = redirectUris(document);
-  const ceiling = scopeCeiling(document.scope, rules.scopes);
   const grants = grantTypes(document.grant_types);
+  const uris = redirectUris(document, grants);
+  const ceiling = scopeCeiling(document.scope, rules.scopes);
 
   const name = typeof document.client_name === 'string' ? normalizeClientName(document.client_name) : '';
   const nameProblem = clientNameProblem(name, rules.platformName);

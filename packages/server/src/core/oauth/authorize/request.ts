@@ -105,6 +105,8 @@ export function validateAuthorizationParams(
   const responseType = single(params, 'response_type');
   if (!responseType) throw new OAuthError('invalid_request', 'response_type is required');
   if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
+  // A code it could not redeem (the token endpoint holds a client to its grant types), so none is issued.
+  if (!client.grantTypes.includes('authorization_code')) throw new OAuthError('unauthorized_client', 'this client is not registered for the authorization_code grant');
   const responseMode = single(params, 'response_mode');
   if (responseMode !== undefined && responseMode !== 'query') {
     throw new OAuthError('invalid_request', 'only response_mode=query is supported');

@@ -59,11 +59,20 @@ export interface AppFormValues {
   isPublic: boolean;
   /** The app is registered for the refresh_token grant. */
   refreshTokens: boolean;
-  /** The app is registered for the device authorization grant (RFC 8628). */
-  deviceSignIn: boolean;
+  /** How users sign in: the code flow, the device authorization grant (RFC 8628), or both. */
+  signIn: AppSignIn;
 }
 
-export const EMPTY_APP_FORM: AppFormValues = { organizationId: '', name: '', description: '', redirectUris: '', logoUrl: '', scopes: [], isPublic: false, refreshTokens: true, deviceSignIn: false };
+/** `browser`: authorization_code (redirect URLs needed); `device`: the device grant alone (none needed). */
+export type AppSignIn = 'browser' | 'browser_and_device' | 'device';
+
+export function appSignInOf(grantTypes: readonly string[]): AppSignIn {
+  const browser = grantTypes.includes('authorization_code');
+  if (!grantTypes.includes(DEVICE_CODE_GRANT_TYPE)) return 'browser';
+  return browser ? 'browser_and_device' : 'device';
+}
+
+export const EMPTY_APP_FORM: AppFormValues = { organizationId: '', name: '', description: '', redirectUris: '', logoUrl: '', scopes: [], isPublic: false, refreshTokens: true, signIn: 'browser' };
 
 export function appFormValues(app: ManagedApp): AppFormValues {
   const { client } = app;
@@ -76,7 +85,7 @@ export function appFormValues(app: ManagedApp): AppFormValues {
     scopes: client.scopeCeiling ?? [],
     isPublic: client.isPublic,
     refreshTokens: client.grantTypes.includes('refresh_token'),
-    deviceSignIn: client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE),
+    signIn: appSignInOf(client.grantTypes),
   };
 }
 
@@ -90,12 +99,28 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
       <textarea id="description" name="description" rows={3} maxLength={500}>
         {values.description}
       </textarea>
+      <fieldset>
+        <legend>How users sign in</legend>
+        <label class="choice">
+          <input type="radio" name="sign_in" value="browser" checked={values.signIn === 'browser'} /> In a browser: the app sends the user here and gets them
+          back at one of its redirect URLs
+        </label>
+        <label class="choice">
+          <input type="radio" name="sign_in" value="browser_and_device" checked={values.signIn === 'browser_and_device'} /> In a browser, and with device
+          sign-in
+        </label>
+        <label class="choice">
+          <input type="radio" name="sign_in" value="device" checked={values.signIn === 'device'} /> Device sign-in only: the app shows a code that the user
+          enters at <code>/device</code> on another device (for command lines, TVs and servers without a browser); no redirect URLs
+        </label>
+      </fieldset>
       <label for="redirect_uris">Redirect URLs</label>
-      <textarea id="redirect_uris" name="redirect_uris" rows={3} required>
+      <textarea id="redirect_uris" name="redirect_uris" rows={3} aria-describedby="redirect_uris_hint">
         {values.redirectUris}
       </textarea>
-      <p class="muted">
+      <p class="muted" id="redirect_uris_hint">
         One per line, matched exactly: https, http on 127.0.0.1, [::1] or localhost, or a private-use scheme such as <code>com.example.app:/callback</code>.
+        Required for browser sign-in; an app with device sign-in only needs none.
       </p>
       <fieldset>
         <legend>Logo</legend>
@@ -130,13 +155,6 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
         <label class="choice">
           <input type="radio" name="refresh_tokens" value="off" checked={!values.refreshTokens} /> Access tokens only: the user signs in again when one
           expires
-        </label>
-      </fieldset>
-      <fieldset>
-        <legend>Sign-in from other devices</legend>
-        <label class="choice">
-          <input type="checkbox" name="device_sign_in" value="on" checked={values.deviceSignIn} /> Device sign-in: the app shows a code that the user enters
-          at <code>/device</code> on another device (for command lines, TVs and servers without a browser)
         </label>
       </fieldset>
     </>
