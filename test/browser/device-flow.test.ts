@@ -8,51 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import type { Page } from 'playwright-core';
 import { browserSuite, useBrowser } from '../support/browser.js';
+import { device, DEVICE_GRANT, enterCode, signIn } from '../support/device.js';
 import { sqliteTarget, storageTargets } from '../support/database.js';
-import { PASSWORD, seedClient, seedOrganization, seedUser } from '../support/seed.js';
+import { seedClient, seedOrganization, seedUser } from '../support/seed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
-const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const USER_CODE = /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/;
-const insecure = { [oauth.allowInsecureRequests]: true } as const;
-
-/** A device: oauth4webapi's device-flow functions for one client. */
-async function device(issuer: string, clientId: string, clientSecret?: string) {
-  const issuerUrl = new URL(issuer);
-  const as = await oauth.processDiscoveryResponse(issuerUrl, await oauth.discoveryRequest(issuerUrl, { algorithm: 'oauth2', ...insecure }));
-  const client: oauth.Client = { client_id: clientId };
-  const auth = clientSecret ? oauth.ClientSecretBasic(clientSecret) : oauth.None();
-  return {
-    as,
-    async start(scope: string) {
-      const response = await oauth.deviceAuthorizationRequest(as, client, auth, { scope }, insecure);
-      return oauth.processDeviceAuthorizationResponse(as, client, response);
-    },
-    /** One poll: the tokens, or the OAuth error code. */
-    async poll(deviceCode: string): Promise<oauth.TokenEndpointResponse | string> {
-      const response = await oauth.deviceCodeGrantRequest(as, client, auth, deviceCode, insecure);
-      try {
-        return await oauth.processDeviceCodeResponse(as, client, response);
-      } catch (error) {
-        if (error instanceof oauth.ResponseBodyError) return error.error;
-        throw error;
-      }
-    },
-  };
-}
-
-async function signIn(page: Page, email: string) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function enterCode(page: Page, code: string) {
-  await page.getByLabel('Code').fill(code);
-  await page.getByRole('button', { name: 'Continue' }).click();
-}
 
 for (const target of storageTargets()) {
   describe(`device authorization grant with oauth4webapi and Chromium (${target.name})`, browserSuite, () => {

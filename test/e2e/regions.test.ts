@@ -82,7 +82,7 @@ describe('regions behind the region-agnostic front', () => {
   it('front discovery points every endpoint at the front; a region names itself', async () => {
     const metadata = (await (await fetch(`${frontUrl}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     assert.equal(metadata.issuer, frontUrl);
-    for (const name of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'userinfo_endpoint', 'jwks_uri', 'registration_endpoint']) {
+    for (const name of ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'userinfo_endpoint', 'jwks_uri', 'registration_endpoint']) {
       assert.ok(String(metadata[name]).startsWith(`${frontUrl}/`), `${name} is ${String(metadata[name])}`);
     }
     assert.equal(metadata.region, undefined);

@@ -10,7 +10,7 @@ import { findAppIdentity, identityFromAnswer, requestedClientId } from '../../pa
 import { cachedPerKey } from '../../packages/server/src/platform/regions/cache.js';
 import { frontMetadata, mergeJwks, RegionMetadataError } from '../../packages/server/src/platform/regions/metadata.js';
 import { chooseRegion, pickerLink, splitRegionParam } from '../../packages/server/src/platform/regions/picker.js';
-import { classifyIntrospection, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, type Verdict } from '../../packages/server/src/platform/regions/routing.js';
+import { classifyByClient, classifyIntrospection, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, type Verdict } from '../../packages/server/src/platform/regions/routing.js';
 import type { Unreachable, UpstreamAnswer } from '../../packages/server/src/platform/regions/upstream.js';
 
 const REGIONS: Region[] = [
@@ -86,6 +86,7 @@ describe('front discovery', () => {
     issuer: FRONT,
     authorization_endpoint: 'https://eu.example.com/oauth/authorize',
     token_endpoint: 'https://eu.example.com/oauth/token',
+    device_authorization_endpoint: 'https://eu.example.com/oauth/device_authorization',
     jwks_uri: 'https://eu.example.com/.well-known/jwks.json',
     service_documentation: 'https://eu.example.com/docs',
     scopes_supported: ['openid'],
@@ -98,6 +99,7 @@ describe('front discovery', () => {
       issuer: FRONT,
       authorization_endpoint: `${FRONT}/oauth/authorize`,
       token_endpoint: `${FRONT}/oauth/token`,
+      device_authorization_endpoint: `${FRONT}/oauth/device_authorization`,
       jwks_uri: `${FRONT}/.well-known/jwks.json`,
       scopes_supported: ['openid'],
     });
@@ -127,6 +129,11 @@ describe('routing a credential without a region marker', () => {
       [classifyIntrospection(answer(200, { active: true })), 'answer'],
       [classifyUserInfo(answer(401, { error: 'invalid_token' })), 'unknown-credential'],
       [classifyUserInfo(answer(403, { error: 'insufficient_scope' })), 'answer'],
+      // The device authorization endpoint: the region that knows the client answers, whatever it says.
+      [classifyByClient(invalidClient), 'unknown-client'],
+      [classifyByClient(answer(400, { error: 'unauthorized_client' })), 'answer'],
+      [classifyByClient(answer(200, { device_code: 'phdc_x' })), 'answer'],
+      [classifyByClient(answer(429, { error: 'slow_down' })), 'unavailable'],
     ];
     for (const [actual, expected] of cases) assert.equal(actual, expected);
   });

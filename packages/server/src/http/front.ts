@@ -2,7 +2,8 @@
  * The region-agnostic front (`tessera front`): one URL for every customer, whatever their region.
  * It has no database. Discovery and the JWKS are gathered from the regions; the authorization
  * endpoint asks the user for their region and redirects there; token, introspection, userinfo and
- * revocation requests are relayed to the region that recognises their credential (routing.ts);
+ * revocation requests are relayed to the region that recognises their credential, device
+ * authorization requests to the region that knows their client (routing.ts);
  * registrations go to the first region. Routes are thin: the decisions are in picker.ts,
  * routing.ts and metadata.ts.
  */
@@ -26,7 +27,7 @@ import { cachedFor, cachedPerKey } from '../platform/regions/cache.js';
 import { ENDPOINTS, METADATA_PATHS } from '../core/endpoints.js';
 import { frontMetadata, mergeJwks, RegionMetadataError } from '../platform/regions/metadata.js';
 import { chooseRegion, pickerLink, REGION_COOKIE, regionLabel } from '../platform/regions/picker.js';
-import { classifyIntrospection, classifyRevocation, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, unavailableAnswer, type Classifier } from '../platform/regions/routing.js';
+import { classifyByClient, classifyIntrospection, classifyToken, classifyUserInfo, routeInTurn, routeToEvery, unavailableAnswer, type Classifier } from '../platform/regions/routing.js';
 import { callRegion, isUnreachable, jsonBody, type ForwardedRequest, type UpstreamAnswer } from '../platform/regions/upstream.js';
 
 /** How long discovery and the JWKS are kept before the regions are asked again. */
@@ -170,11 +171,14 @@ export async function buildFront(config: FrontConfig, options: FrontOptions = {}
   const inTurn = (path: string, classifier: Classifier) => async (request: FastifyRequest, reply: FastifyReply) =>
     relay(reply, await routeInTurn(config.regions, (region) => ask(region, forwarded(request, path)), classifier));
   app.post(ENDPOINTS.token, inTurn(ENDPOINTS.token, classifyToken));
+  // The device code is issued by the region that knows the client, and its verification_uri is that
+  // region's own /device page; the device's polls then reach it like any token request.
+  app.post(ENDPOINTS.deviceAuthorization, inTurn(ENDPOINTS.deviceAuthorization, classifyByClient));
   app.post(ENDPOINTS.introspect, inTurn(ENDPOINTS.introspect, classifyIntrospection));
   app.get(ENDPOINTS.userinfo, inTurn(ENDPOINTS.userinfo, classifyUserInfo));
   app.post(ENDPOINTS.userinfo, inTurn(ENDPOINTS.userinfo, classifyUserInfo));
   app.post(ENDPOINTS.revoke, async (request, reply) =>
-    relay(reply, await routeToEvery(config.regions, (region) => ask(region, forwarded(request, ENDPOINTS.revoke)), classifyRevocation)),
+    relay(reply, await routeToEvery(config.regions, (region) => ask(region, forwarded(request, ENDPOINTS.revoke)), classifyByClient)),
   );
   // A new client is registered in one region, the first listed; its id works through the front everywhere it is routed.
   app.post(ENDPOINTS.register, async (request, reply) => {

@@ -10,11 +10,12 @@ import type { DeploymentFields } from '../../core/oauth/deployment-fields.js';
 import { ENDPOINTS } from '../../core/endpoints.js';
 
 /**
- * The paths the front relays. Not the device grant's: a device code lives in the region that
- * issued it, and the front has no way to find it from a user code (docs/device-flow.md). Nor a
- * client's display data, which the front asks the regions for itself (app-identity.ts).
+ * The paths the front relays. Not the verification page: it is a region's own page, where the user
+ * signs in to that region, so the device authorization endpoint's `verification_uri` names the
+ * region that issued the code (docs/regions.md). Nor a client's display data, which the front asks
+ * the regions for itself (app-identity.ts).
  */
-const NOT_RELAYED: readonly string[] = [ENDPOINTS.deviceAuthorization, ENDPOINTS.deviceVerification, ENDPOINTS.clientDisplay];
+const NOT_RELAYED: readonly string[] = [ENDPOINTS.deviceVerification, ENDPOINTS.clientDisplay];
 const FRONT_PATHS: readonly string[] = Object.values(ENDPOINTS).filter((path) => !NOT_RELAYED.includes(path));
 /** What a region says about itself, which the region-agnostic front must not repeat. */
 const REGION_ONLY: ReadonlyArray<keyof DeploymentFields> = ['region', 'base_url'];

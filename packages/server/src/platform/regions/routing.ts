@@ -39,7 +39,7 @@ function commonVerdict(answer: UpstreamAnswer): Verdict | undefined {
   return undefined;
 }
 
-/** Token endpoint: `invalid_grant` is what a region says about a code or refresh token it never issued. */
+/** Token endpoint: `invalid_grant` is what a region says about a code, device code or refresh token it never issued. */
 export const classifyToken: Classifier = (answer) =>
   commonVerdict(answer) ?? (answer.status === 400 && errorCode(answer) === 'invalid_grant' ? 'unknown-credential' : 'answer');
 
@@ -51,8 +51,13 @@ export const classifyIntrospection: Classifier = (answer) =>
 export const classifyUserInfo: Classifier = (answer) =>
   commonVerdict(answer) ?? (answer.status === 401 ? 'unknown-credential' : 'answer');
 
-/** Revocation (RFC 7009): every region answers 200 for any token of a client it knows. */
-export const classifyRevocation: Classifier = (answer) => commonVerdict(answer) ?? 'answer';
+/**
+ * Requests that name a client and no credential of the region's: the region that knows the client
+ * answers. Revocation (RFC 7009: every region answers 200 for any token of a client it knows) and
+ * the device authorization endpoint (RFC 8628 §3.1: the device code is issued where the client is
+ * registered; `unauthorized_client` or `invalid_scope` from there is a real answer).
+ */
+export const classifyByClient: Classifier = (answer) => commonVerdict(answer) ?? 'answer';
 
 function classify(answer: UpstreamAnswer | Unreachable, classifier: Classifier): RegionOutcome {
   return { answer, verdict: isUnreachable(answer) ? 'unavailable' : classifier(answer) };

@@ -102,8 +102,8 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
       <fieldset>
         <legend>How users sign in</legend>
         <label class="choice">
-          <input type="radio" name="sign_in" value="browser" checked={values.signIn === 'browser'} /> In a browser: the app sends the user here and gets them
-          back at one of its redirect URLs
+          <input type="radio" name="sign_in" value="browser" checked={values.signIn === 'browser'} /> In a browser: the app sends the user here, and they come
+          back to the app
         </label>
         <label class="choice">
           <input type="radio" name="sign_in" value="browser_and_device" checked={values.signIn === 'browser_and_device'} /> In a browser, and with device
@@ -111,7 +111,7 @@ function AppSettingsFields({ values, logoUri }: { values: AppFormValues; logoUri
         </label>
         <label class="choice">
           <input type="radio" name="sign_in" value="device" checked={values.signIn === 'device'} /> Device sign-in only: the app shows a code that the user
-          enters at <code>/device</code> on another device (for command lines, TVs and servers without a browser); no redirect URLs
+          enters at <code>/device</code> on another device (for command lines, TVs and servers without a browser)
         </label>
       </fieldset>
       <label for="redirect_uris">Redirect URLs</label>
