@@ -1,7 +1,7 @@
 /** The two servers under test run as child processes; these helpers start, watch and stop them. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -64,6 +64,34 @@ export async function waitForLine(server: ServerProcess, marker: string, timeout
   await waitUntil(server, async () => seen, timeoutMs);
 }
 
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat times on Linux
+
+/** User plus system CPU milliseconds a process has used so far, from /proc on Linux. */
+export function cpuMillis(pid: number | undefined): number | undefined {
+  try {
+    // The command name in parentheses may contain spaces; the fields after it are fixed.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How the benchmarks start Tessera: on a 127.0.0.1 port, no Redis, no rate limits, warnings only. */
+export function tesseraEnvironment(port: number, databaseUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    TESSERA_ISSUER: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: '',
+    TESSERA_RATE_LIMITS: 'false',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
 export async function freeLoopbackPort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -74,14 +102,24 @@ export async function freeLoopbackPort(): Promise<number> {
   return address.port;
 }
 
-/** Tessera runs from packages/server/dist/, as `npm start` runs it: `tsc` first when its src/ is newer. */
+/**
+ * Tessera runs from packages/server/dist/, as `npm start` runs it, and the verifier's API server
+ * imports @tessera/resource-server from its dist/, as an installed package is: `tsc` first for a
+ * package whose src/ is newer than its dist/.
+ */
 export function buildIfNeeded(): void {
-  const entry = 'packages/server/dist/cli/main.js';
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((item) => (item.isDirectory() ? newest(join(dir, item.name)) : statSync(join(dir, item.name)).mtimeMs)));
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newest('packages/server/src')) return;
-  console.log('building packages/server/dist/ ...');
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'packages/server/tsconfig.json'], { stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('the build failed');
+  for (const [workspace, entry] of [
+    ['packages/server', 'dist/cli/main.js'],
+    ['packages/resource-server', 'dist/index.js'],
+  ] as const) {
+    const built = join(workspace, entry);
+    if (existsSync(built) && statSync(built).mtimeMs >= newest(join(workspace, 'src'))) continue;
+    console.log(`building ${workspace}/dist/ ...`);
+    const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', join(workspace, 'tsconfig.json')], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error(`the build of ${workspace} failed`);
+  }
 }
 
+function newest(dir: string): number {
+  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((item) => (item.isDirectory() ? newest(join(dir, item.name)) : statSync(join(dir, item.name)).mtimeMs)));
+}

@@ -1,11 +1,12 @@
 /**
  * Tessera against node-oidc-provider, in one run on one machine: the refresh_token grant and token
  * introspection, req/s and latency for both, and the ratio; then the resource-server toolkit's cost
- * on an API read. See bench/README.md.
+ * on an API read, and the standalone verifier's (@tessera/resource-server) in an API of its own. See bench/README.md.
  *
  *   npm run bench                                  # 10 s per scenario and server, 50 connections
  *   BENCH_DURATION=5 BENCH_CONNECTIONS=20 npm run bench
  *   npm run bench -- soak --minutes 10             # the soak run instead (bench/soak.ts)
+ *   npm run bench -- verifier                      # only the standalone verifier's cost (bench/verifier.ts)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
@@ -13,9 +14,11 @@ import { join } from 'node:path';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { loadConfig } from '../packages/server/src/config.js';
 import { runApiBenchmark } from './api.js';
-import { buildIfNeeded, freeLoopbackPort, startProcess, stopProcess, waitForLine, waitUntil, type ServerProcess } from './children.js';
+import { buildIfNeeded, cpuMillis, freeLoopbackPort, startProcess, stopProcess, tesseraEnvironment, waitForLine, waitUntil, type ServerProcess } from './children.js';
 import { RESOURCE, type BenchFixtures } from './fixtures.js';
 import { runSoak } from './soak.js';
+import { runVerifierBenchmark } from './verifier.js';
+import { printTable } from './table.js';
 import { seedTessera } from './tessera-seed.js';
 
 function positiveInt(name: string, fallback: number): number {
@@ -126,20 +129,7 @@ interface Row {
   exhausted: boolean;
 }
 
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat times on Linux
-
-/** User plus system CPU milliseconds a process has used so far, from /proc on Linux. */
-function cpuMillis(pid: number | undefined): number | undefined {
-  try {
-    // The command name in parentheses may contain spaces; the fields after it are fixed.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-function printTable(rows: Row[]): void {
+function printRows(rows: Row[]): void {
   const header = ['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'CPU ms/req', 'requests', 'non-2xx', 'errors'];
   const body = rows.map(({ scenario, server, result, cpuMsPerRequest }) => [
     scenario,
@@ -152,11 +142,7 @@ function printTable(rows: Row[]): void {
     String(result.non2xx),
     String(result.errors + result.timeouts),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  console.log('\n' + line(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const cells of body) console.log(line(cells));
+  printTable(header, body, 2);
 }
 
 function printRatios(rows: Row[], goal: number): void {
@@ -188,18 +174,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', interrupted);
   try {
     const tesseraPort = await freeLoopbackPort();
-    const tesseraEnv = {
-      ...process.env,
-      PORT: String(tesseraPort),
-      HOST: '127.0.0.1',
-      TESSERA_ISSUER: `http://127.0.0.1:${tesseraPort}`,
-      DATABASE_URL: `sqlite:${join(workDir, 'bench.sqlite')}`,
-      REDIS_URL: '',
-      TESSERA_RATE_LIMITS: 'false',
-      // The tokens' resource is one the server knows, as every family's resource is once authorized.
-      TESSERA_RESOURCES: RESOURCE,
-      LOG_LEVEL: 'warn',
-    };
+    // The tokens' resource is one the server knows, as every family's resource is once authorized.
+    const tesseraEnv = tesseraEnvironment(tesseraPort, `sqlite:${join(workDir, 'bench.sqlite')}`, { TESSERA_RESOURCES: RESOURCE });
 
     const seedStart = performance.now();
     const tesseraFixtures = await seedTessera(loadConfig(tesseraEnv), tokenCount);
@@ -258,15 +234,28 @@ async function main(): Promise<void> {
         console.log(`  ${scenario} ${target.name}: ${result.requests.average.toFixed(0)} req/s`);
       }
     }
-    printTable(rows);
+    printRows(rows);
     printRatios(rows, 2);
     await Promise.all(servers.map(stopProcess));
     await runApiBenchmark({ ...settings, workDir });
+    await runVerifierBenchmark({ ...settings, workDir });
   } finally {
     await stopAll();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
+/** `npm run bench -- verifier`: the standalone verifier's runs alone. */
+async function verifierOnly(): Promise<void> {
+  buildIfNeeded();
+  const workDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  try {
+    await runVerifierBenchmark({ ...settings, workDir });
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[2] === 'soak') await runSoak(process.argv.slice(3));
+else if (process.argv[2] === 'verifier') await verifierOnly();
 else await main();

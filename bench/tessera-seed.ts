@@ -19,9 +19,10 @@ export interface SeededFamilies extends BenchFixtures {
   userId: string;
 }
 
-export async function seedFamilies(ctx: Context, options: { count: number; resource: string | null }): Promise<SeededFamilies> {
+/** `email` names the user the families belong to: one per call on the same database. */
+export async function seedFamilies(ctx: Context, options: { count: number; resource: string | null; email?: string }): Promise<SeededFamilies> {
   const now = ctx.now();
-  const user = await createUser(ctx.store, { email: 'bench@example.com', password: 'correct horse battery staple' }, now);
+  const user = await createUser(ctx.store, { email: options.email ?? 'bench@example.com', password: 'correct horse battery staple' }, now);
   const { client, clientSecret } = await createClient(
     ctx.store,
     { kind: 'registered', name: 'Bench App', redirectUris: ['http://127.0.0.1/callback'], isPublic: false, scopeCeiling: [SCOPE] },

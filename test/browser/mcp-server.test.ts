@@ -89,7 +89,7 @@ for (const tokenFormat of ['opaque', 'jwt'] as const) {
       await seedOrganization(server.ctx, user.id, 'Acme', ['Web']);
       const port = await freePort();
       const resource = `http://127.0.0.1:${port}/mcp`;
-      const { resource: row, clientSecret } = await createResourceServer(server.ctx.store, { uri: resource, name: 'Acme MCP', tokenFormat, accessTokenTtl: tokenFormat === 'jwt' ? 2 : null, platformApiAccess: true }, server.ctx.now());
+      const { resource: row, clientSecret } = await createResourceServer(server.ctx, { uri: resource, name: 'Acme MCP', tokenFormat, accessTokenTtl: tokenFormat === 'jwt' ? 2 : null, platformApiAccess: true });
       mcp = await startMcpServer({
         PORT: String(port), TESSERA_ISSUER: server.url, MCP_RESOURCE: resource, PLATFORM_API: `${server.url}/api`, MCP_CACHE_MS: String(CACHE_MS),
         ...(tokenFormat === 'opaque' ? { MCP_CLIENT_ID: row.client_id, MCP_CLIENT_SECRET: clientSecret } : {}),

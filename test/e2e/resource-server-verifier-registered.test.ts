@@ -50,7 +50,7 @@ describe('resource-server verifier as a registered resource server', () => {
   }
 
   async function register(uri: string, tokenFormat: 'opaque' | 'jwt') {
-    const { resource, clientSecret } = await createResourceServer(server.ctx.store, { uri, name: uri, tokenFormat, accessTokenTtl: null, platformApiAccess: false }, server.ctx.now());
+    const { resource, clientSecret } = await createResourceServer(server.ctx, { uri, name: uri, tokenFormat, accessTokenTtl: null, platformApiAccess: false });
     return { clientId: resource.client_id, clientSecret };
   }
 

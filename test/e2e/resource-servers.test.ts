@@ -28,11 +28,13 @@ async function introspectAs(server: TestServer, credentials: { clientId: string;
 }
 
 async function register(server: TestServer, uri: string, options: { tokenFormat?: 'opaque' | 'jwt'; accessTokenTtl?: number; platformApiAccess?: boolean } = {}) {
-  const { resource, clientSecret } = await createResourceServer(
-    server.ctx.store,
-    { uri, name: `Service at ${new URL(uri).host}`, tokenFormat: options.tokenFormat ?? 'opaque', accessTokenTtl: options.accessTokenTtl ?? null, platformApiAccess: options.platformApiAccess ?? false },
-    server.ctx.now(),
-  );
+  const { resource, clientSecret } = await createResourceServer(server.ctx, {
+    uri,
+    name: `Service at ${new URL(uri).host}`,
+    tokenFormat: options.tokenFormat ?? 'opaque',
+    accessTokenTtl: options.accessTokenTtl ?? null,
+    platformApiAccess: options.platformApiAccess ?? false,
+  });
   return { resource, credentials: { clientId: resource.client_id, clientSecret } };
 }
 
@@ -150,7 +152,7 @@ for (const target of storageTargets()) {
     it('deleting a resource server refuses new tokens for it and stops its existing ones', async () => {
       const { resource, credentials } = await register(server, 'https://gone.example/api');
       const tokens = await issue(resource.uri);
-      await deleteResourceServer(server.ctx.store, resource.id, server.ctx.now());
+      await deleteResourceServer(server.ctx, resource.id);
       assert.equal((await app.introspect(tokens.access_token)).active, false);
       await assert.rejects(app.refresh(tokens.refresh_token!));
       assert.equal((await introspectAs(server, credentials, tokens.access_token)).status, 401, 'its credentials are gone too');

@@ -20,6 +20,8 @@ class AuthorizationServer {
   url = '';
   published: SigningKey[] = [];
   jwksStatus = 200;
+  /** How long the introspection endpoint takes to answer. */
+  introspectionDelayMs = 0;
   introspection: (token: string) => { status: number; body: unknown; headers?: Record<string, string> } = () => ({ status: 200, body: { active: false } });
   readonly hits = new Map<string, number>();
   readonly introspected: Array<{ token: string; authorization: string | undefined }> = [];
@@ -54,6 +56,7 @@ class AuthorizationServer {
       const token = new URLSearchParams(raw).get('token')!;
       this.introspected.push({ token, authorization: request.headers.authorization });
       const answer = this.introspection(token);
+      if (this.introspectionDelayMs) await new Promise((resolve) => setTimeout(resolve, this.introspectionDelayMs));
       return send(answer.status, answer.body, answer.headers);
     }
     send(404, {});
@@ -73,6 +76,7 @@ describe('resource-server verifier', () => {
   beforeEach(() => {
     as.published = [keys.rs256, keys.es256];
     as.jwksStatus = 200;
+    as.introspectionDelayMs = 0;
     as.hits.clear();
     as.introspected.length = 0;
   });
@@ -141,6 +145,20 @@ describe('resource-server verifier', () => {
       assert.equal(as.count('/jwks'), 1);
     });
 
+    it('keeps a checked token for cacheMs but never past its expiry, and never keeps a refusal for an unknown key', async () => {
+      const verifier = verifierFor({ cacheMs: 60_000 });
+      const short = await jwt({ exp: now() + 1 });
+      assert.equal((await verifier.verifyToken(short)).sub, 'usr_1');
+      assert.equal((await verifier.verifyToken(short)).sub, 'usr_1');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await assert.rejects(verifier.verifyToken(short), refused(401, 'invalid_token', /expired/));
+
+      const rotated = await jwt({}, {}, keys.rotated);
+      await assert.rejects(verifier.verifyToken(rotated), refused(401, 'invalid_token', /does not publish/));
+      as.published = [keys.rs256, keys.rotated];
+      assert.equal((await verifier.verifyToken(rotated)).sub, 'usr_1', 'the keys are fetched again, not the refusal reused');
+    });
+
     it('answers 503 when the keys cannot be read, and recovers', async () => {
       as.jwksStatus = 500;
       const verifier = verifierFor();
@@ -200,6 +218,22 @@ describe('resource-server verifier', () => {
       await uncached.verifyToken('pha_live');
       await uncached.verifyToken('pha_live');
       assert.equal(as.introspected.length, 4);
+    });
+
+    it('renews an answer in use before it is due, without making requests wait, and still refuses a revoked token within cacheMs', async () => {
+      as.introspection = () => active();
+      const verifier = verifierFor({ cacheMs: 400 });
+      await verifier.verifyToken('pha_busy');
+      await new Promise((resolve) => setTimeout(resolve, 320));
+      // Revoked now; Tessera is slow to answer.
+      as.introspection = () => ({ status: 200, body: { active: false } });
+      as.introspectionDelayMs = 150;
+      const started = Date.now();
+      assert.equal((await verifier.verifyToken('pha_busy')).sub, 'usr_1', 'the answer kept, 320 ms old, is still used');
+      assert.ok(Date.now() - started < 100, 'without waiting for the renewal');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await assert.rejects(verifier.verifyToken('pha_busy'), refused(401, 'invalid_token', /invalid, expired or revoked/));
+      assert.equal(as.introspected.length, 2, 'the renewal\'s answer is the one used');
     });
 
     it('never keeps an answer past the token\'s expiry', async () => {

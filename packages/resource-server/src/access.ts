@@ -8,9 +8,13 @@ import type { Principal } from './principal.js';
 
 /** True when `held` satisfies `needed`: the same scope, or the write scope of a read scope. */
 export function scopeSatisfies(held: Iterable<string>, needed: string): boolean {
-  const set: ReadonlySet<string> = held instanceof Set ? held : new Set(held);
-  if (set.has(needed)) return true;
-  return needed.endsWith(':read') && set.has(`${needed.slice(0, -':read'.length)}:write`);
+  // A principal's few scopes are an array: searching it costs less than building a Set per request.
+  const scopes = held instanceof Set || Array.isArray(held) ? held : [...held];
+  return holds(scopes, needed) || (needed.endsWith(':read') && holds(scopes, `${needed.slice(0, -':read'.length)}:write`));
+}
+
+function holds(scopes: ReadonlySet<string> | readonly string[], scope: string): boolean {
+  return scopes instanceof Set ? scopes.has(scope) : (scopes as readonly string[]).includes(scope);
 }
 
 const denied = (description: string) => new BearerError(403, 'access_denied', description, { 'cache-control': 'no-store' });

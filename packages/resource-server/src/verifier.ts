@@ -21,8 +21,9 @@ export interface VerifierOptions {
   /** This resource server's credentials at the introspection endpoint; without them only JWT access tokens are accepted. */
   introspection?: IntrospectionCredentials;
   /**
-   * How long an introspection answer is reused, in milliseconds (default 1000): a revoked token
-   * keeps working here for at most this long. Never past the token's own expiry.
+   * How long an introspection answer, or a JWT's successful check, is reused, in milliseconds
+   * (default 1000): a revoked token keeps working here for at most this long. Never past the
+   * token's own expiry.
    */
   cacheMs?: number;
   /** Where this resource's RFC 9728 metadata is served; defaults to the well-known URL derived from `resource`. */
@@ -60,6 +61,8 @@ export interface Verifier {
 const DEFAULT_CACHE_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+/** The part of `cacheMs` after which an introspection answer still in use is renewed. */
+const RENEW_AFTER = 0.75;
 
 interface IssuerMetadata {
   introspectionEndpoint: string | undefined;
@@ -75,7 +78,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const resourceMetadataUrl = options.resourceMetadataUrl ?? wellKnownUrl(resource, 'oauth-protected-resource');
   const answers = new AnswerCache<Principal | string>();
-  /** Introspections under way, shared by concurrent requests bearing the same token. */
+  /** Checks under way, shared by concurrent requests bearing the same token. */
   const inFlight = new Map<string, Promise<Principal | string>>();
   let metadata: Promise<IssuerMetadata> | undefined;
 
@@ -105,19 +108,29 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return metadata;
   }
 
-  async function introspected(token: string, endpoint: string, credentials: IntrospectionCredentials): Promise<Principal | string> {
-    const key = tokenKey(token);
-    const cached = answers.get(key, Date.now());
-    if (cached !== undefined) return cached;
+  /** Checks a token not found among the answers kept; concurrent checks of one token share one. */
+  function checkAfresh(token: string, key: string): Promise<Principal | string> {
     let pending = inFlight.get(key);
     if (!pending) {
       pending = (async () => {
-        const answer = await introspect(endpoint, credentials, token, timeoutMs);
-        const now = Date.now();
-        const outcome = principalFromIntrospection(answer, { issuer, resource, now });
+        const { introspectionEndpoint, keys } = await issuerMetadata();
+        if (isJwt(token)) {
+          if (!keys) throw misconfigured('the authorization server publishes no jwks_uri to verify JWT access tokens with');
+          // A signature check costs more than the whole of a small API request: a token seen within
+          // cacheMs has passed the very same checks, and its expiry is checked on every use. A
+          // refusal is not kept: one for an unknown key may pass once the keys are fetched again.
+          const outcome = await principalFromJwt(token, keys, { issuer, resource });
+          if (typeof outcome !== 'string') keep(key, outcome, false);
+          return outcome;
+        }
+        if (!introspection) return 'this resource server accepts only JWT access tokens';
+        if (!introspectionEndpoint) throw misconfigured('the authorization server offers no introspection endpoint');
+        const answer = await introspect(introspectionEndpoint, introspection, token, timeoutMs);
+        const outcome = principalFromIntrospection(answer, { issuer, resource, now: Date.now() });
         // An inactive answer is kept as long as an active one: a token never becomes active again,
         // and a client retrying a dead token costs one introspection per cacheMs, not one per request.
-        answers.set(key, outcome, Math.min(now + cacheMs, typeof outcome === 'string' ? Infinity : outcome.expiresAt), now);
+        // An active one is renewed ahead of time while the token is in use (see verifyToken).
+        keep(key, outcome, typeof outcome !== 'string');
         return outcome;
       })().finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
@@ -125,20 +138,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return pending;
   }
 
+  /** Keeps an outcome for `cacheMs`, never past the token's expiry; `renewable` from three quarters of that on. */
+  function keep(key: string, outcome: Principal | string, renewable: boolean): void {
+    const now = Date.now();
+    const expiresAt = typeof outcome === 'string' ? Infinity : outcome.expiresAt;
+    const renewFrom = renewable && now + cacheMs < expiresAt ? now + cacheMs * RENEW_AFTER : Infinity;
+    answers.set(key, outcome, Math.min(now + cacheMs, expiresAt), now, renewFrom);
+  }
+
   async function verifyToken(token: string): Promise<Principal> {
-    const { introspectionEndpoint, keys } = await issuerMetadata();
-    let outcome: Principal | string;
-    if (isJwt(token)) {
-      if (!keys) throw misconfigured('the authorization server publishes no jwks_uri to verify JWT access tokens with');
-      outcome = await principalFromJwt(token, keys, { issuer, resource });
-    } else if (introspection) {
-      if (!introspectionEndpoint) throw misconfigured('the authorization server offers no introspection endpoint');
-      outcome = await introspected(token, introspectionEndpoint, introspection);
-    } else {
-      outcome = 'this resource server accepts only JWT access tokens';
-    }
+    // The answers kept are looked up first: for most requests this is all the work there is.
+    const key = tokenKey(token);
+    const now = Date.now();
+    const kept = answers.get(key, now);
+    // A token in steady use is introspected again shortly before its answer is due, in the
+    // background: its requests never wait for Tessera, and no answer is used past cacheMs, so
+    // revocation still reaches this server within it. A failed renewal leaves the answer to expire.
+    if (kept && now >= kept.renewFrom && !inFlight.has(key)) checkAfresh(token, key).catch(() => undefined);
+    const outcome = kept ? kept.value : await checkAfresh(token, key);
     if (typeof outcome === 'string') throw challenge(401, 'invalid_token', outcome);
-    // A cached answer never outlives the token, but a principal is checked when it is used.
+    // A kept answer never outlives the token, but a principal is checked when it is used.
     if (outcome.expiresAt <= Date.now()) throw challenge(401, 'invalid_token', 'the access token has expired');
     return outcome;
   }
@@ -159,10 +178,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verifyToken,
 
     requireScopes(principal, scopes) {
-      const needed = [scopes].flat();
+      const needed: readonly string[] = typeof scopes === 'string' ? [scopes] : scopes;
+      if (needed.every((scope) => scopeSatisfies(principal.scopes, scope))) return;
       const missing = needed.filter((scope) => !scopeSatisfies(principal.scopes, scope));
       // RFC 6750 §3: the challenge's scope names what the request needs, so a client can ask for it.
-      if (missing.length) throw challenge(403, 'insufficient_scope', `this request needs the ${missing.join(' ')} scope`, needed.join(' '));
+      throw challenge(403, 'insufficient_scope', `this request needs the ${missing.join(' ')} scope`, needed.join(' '));
     },
 
     protectedResourceMetadata(extra = {}) {

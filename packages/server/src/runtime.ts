@@ -6,13 +6,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
-import type { ClientDirectory } from './core/clients/client.js';
 import { createCimdResolver } from './core/clients/cimd/resolver.js';
 import { createClientResolver } from './core/clients/resolver.js';
 import { createIdTokenIssuer } from './core/oidc/id-tokens.js';
 import { ensureSigningKeys, KeyRing } from './core/oidc/signing-keys.js';
+import { createResourceDirectory } from './core/resources/registry.js';
 import { silentLogger } from './ops/availability.js';
-import { openChangeChannel } from './ops/change-channel.js';
+import { openChangeChannel, type ChangeChannel } from './ops/change-channel.js';
 import type { Health, Readiness } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { connectRedis } from './ops/redis.js';
@@ -44,21 +44,17 @@ export function openRuntime(config: Config, options: OpenOptions = {}): Runtime 
   const signingKeys = new KeyRing(store, config, clock);
   const cimd = createCimdResolver({ store, config, scopes: platformScopes, redis, metrics, now: clock });
   const localClients = createClientResolver(store, cimd, clock);
-  // With Redis, a change to a registered client reaches every instance's copy of it at once.
+  const localResources = createResourceDirectory(config, clock);
+  // With Redis, a change to a registered client or resource reaches every instance's copy of it at once.
   const clientChanges = redis ? openChangeChannel(redis, `${config.redisKeyPrefix}client-changed`, (clientId) => localClients.forget(clientId)) : undefined;
-  const clients: ClientDirectory = clientChanges
-    ? {
-        ...localClients,
-        forget(clientId) {
-          localClients.forget(clientId);
-          clientChanges.announce(clientId);
-        },
-      }
-    : localClients;
+  const resourceChanges = redis ? openChangeChannel(redis, `${config.redisKeyPrefix}resource-changed`, (uri) => localResources.forget(uri)) : undefined;
+  const clients = announcingChanges(localClients, clientChanges);
+  const resources = announcingChanges(localResources, resourceChanges);
   const ctx: PlatformContext = {
     config,
     store,
     clients,
+    resources,
     scopes: platformScopes,
     signingKeys,
     idTokens: createIdTokenIssuer(config, signingKeys, clock),
@@ -99,10 +95,23 @@ export function openRuntime(config: Config, options: OpenOptions = {}): Runtime 
       closing ??= (async () => {
         health.phase = 'stopping';
         clientChanges?.close();
+        resourceChanges?.close();
         redisConnection?.close();
         await store.close();
       })();
       return closing;
+    },
+  };
+}
+
+/** A directory whose `forget` also tells the other instances, when there is a channel to tell them on. */
+function announcingChanges<Directory extends { forget(id: string): void }>(local: Directory, channel: ChangeChannel | undefined): Directory {
+  if (!channel) return local;
+  return {
+    ...local,
+    forget(id: string) {
+      local.forget(id);
+      channel.announce(id);
     },
   };
 }

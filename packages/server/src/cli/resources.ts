@@ -52,7 +52,7 @@ export function addResourceCommands(program: Command, cli: Cli): void {
         const problem = resourceUriProblem(options.uri, ctx.config);
         if (problem) throw new UsageError(`--uri ${problem}`);
         if (await ctx.store.resourceServers.findByUri(options.uri)) throw new UsageError(`--uri ${options.uri} is already registered`);
-        return createResourceServer(ctx.store, { uri: options.uri, name, tokenFormat, accessTokenTtl, platformApiAccess: Boolean(options.platformApiAccess) }, ctx.now());
+        return createResourceServer(ctx, { uri: options.uri, name, tokenFormat, accessTokenTtl, platformApiAccess: Boolean(options.platformApiAccess) });
       });
       const data = { ...describe(created.resource), client_secret: created.clientSecret };
       const human = [
@@ -85,7 +85,7 @@ export function addResourceCommands(program: Command, cli: Cli): void {
     .description('replace a resource server\'s secret; the old one stops working at once')
     .addOption(json())
     .action(async (reference: string, options: Output) => {
-      const rotated = await cli.withRuntime(({ ctx }) => rotateResourceServerSecret(ctx.store, reference, ctx.now()));
+      const rotated = await cli.withRuntime(({ ctx }) => rotateResourceServerSecret(ctx, reference));
       if (!rotated) throw new UsageError(`no resource server ${reference}`);
       cli.print(options, { id: rotated.resource.id, client_id: rotated.resource.client_id, client_secret: rotated.clientSecret }, `client_secret: ${rotated.clientSecret}  (shown once; store it now)`);
     });
@@ -94,7 +94,7 @@ export function addResourceCommands(program: Command, cli: Cli): void {
     .description('delete a resource server: no new tokens for it, and its existing tokens stop working')
     .addOption(json())
     .action(async (reference: string, options: Output) => {
-      const deleted = await cli.withRuntime(({ ctx }) => deleteResourceServer(ctx.store, reference, ctx.now()));
+      const deleted = await cli.withRuntime(({ ctx }) => deleteResourceServer(ctx, reference));
       if (!deleted) throw new UsageError(`no resource server ${reference}`);
       cli.print(
         options,

@@ -8,6 +8,7 @@ import type { Repositories, Store } from '../store/index.js';
 import type { TokenFamily } from '../store/schema.js';
 import type { ClientDirectory, OAuthClient } from './clients/client.js';
 import type { KeyRing } from './oidc/signing-keys.js';
+import type { ResourceDirectory } from './resources/registry.js';
 import type { ScopeRegistry } from './oauth/scopes.js';
 
 /** Issues OpenID Connect ID tokens alongside access tokens when `openid` was granted. */
@@ -25,6 +26,8 @@ export interface Context {
   config: Config;
   store: Store;
   clients: ClientDirectory;
+  /** The resources tokens are issued for, as a short-lived copy (core/resources/registry.ts). */
+  resources: ResourceDirectory;
   /** The platform's scopes (platform/scopes.ts). */
   scopes: ScopeRegistry;
   idTokens: IdTokenIssuer;

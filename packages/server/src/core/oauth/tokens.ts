@@ -11,7 +11,6 @@ import type { Narrowing } from './narrowing.js';
 import { boundScopes, formatScope, parseScope } from './scopes.js';
 import { constantTimeEqual, generateToken, hashToken, isToken, locator, parseToken, tokenRowId, type TokenKind } from '../crypto/token-formats.js';
 import { jwtAccessTokenId, signJwtAccessToken } from '../resources/jwt-access-tokens.js';
-import { findResource } from '../resources/registry.js';
 
 export interface NewFamily {
   id?: string;
@@ -71,7 +70,7 @@ export interface TokenPair<Refresh extends string | undefined = string> {
  * sets both (RFC 9068 JWTs for `jwt`), otherwise the client's or the deployment's lifetime.
  */
 async function accessTokenPolicy(ctx: Context, tx: Repositories, family: TokenFamily, client: OAuthClient): Promise<{ ttl: number; jwt: boolean }> {
-  const resource = family.resource === null ? undefined : await findResource(tx, ctx.config, family.resource);
+  const resource = family.resource === null ? undefined : await ctx.resources.findRecent(tx, family.resource);
   const jwt = resource?.tokenFormat === 'jwt';
   const ttl = resource?.accessTokenTtl ?? client.accessTokenTtl ?? ctx.config.ttl.accessToken;
   // A key leaves the JWKS once the ID tokens it signed have expired; a JWT access token must not outlive that.

@@ -6,9 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
-import type { Store } from '../../store/index.js';
+import type { Store, TransactionWork } from '../../store/index.js';
 import type { ResourceServer } from '../../store/schema.js';
 import { recordAudit } from '../audit.js';
+import type { Context } from '../context.js';
 import { constantTimeEqual, generateToken, hashToken } from '../crypto/token-formats.js';
 import { OAuthError } from '../oauth/errors.js';
 import { type AccessTokenFormat } from './registry.js';
@@ -39,8 +40,16 @@ export function isResourceServerClientId(clientId: string): boolean {
   return clientId.startsWith(RESOURCE_SERVER_ID_PREFIX);
 }
 
+/** Runs a change to a resource server's row, then has this instance (and, with Redis, every one) read the resource afresh. */
+async function changeResource<T extends { resource: ResourceServer } | undefined>(ctx: Context, change: TransactionWork<T>): Promise<T> {
+  const result = await ctx.store.transaction(change);
+  if (result) ctx.resources.forget(result.resource.uri);
+  return result;
+}
+
 /** Registers a resource server; its secret is returned here and never again. */
-export async function createResourceServer(store: Store, input: NewResourceServer, now: number): Promise<{ resource: ResourceServer; clientSecret: string }> {
+export async function createResourceServer(ctx: Context, input: NewResourceServer): Promise<{ resource: ResourceServer; clientSecret: string }> {
+  const now = ctx.now();
   const clientSecret = generateToken('resourceServerSecret');
   const row: ResourceServer = {
     id: randomUUID(),
@@ -54,17 +63,18 @@ export async function createResourceServer(store: Store, input: NewResourceServe
     created_at: now,
     secret_rotated_at: null,
   };
-  await store.transaction(async (tx) => {
+  return changeResource(ctx, async (tx) => {
     await tx.resourceServers.insert(row);
     await recordAudit(tx, { type: 'resource_server.created', userId: null, actor: 'system:cli', detail: { resource_server_id: row.id, uri: row.uri, token_format: row.token_format } }, now);
+    return { resource: row, clientSecret };
   });
-  return { resource: row, clientSecret };
 }
 
 /** Replaces the secret; the old one stops working at once. Undefined when there is no such resource server. */
-export async function rotateResourceServerSecret(store: Store, reference: string, now: number): Promise<{ resource: ResourceServer; clientSecret: string } | undefined> {
+export async function rotateResourceServerSecret(ctx: Context, reference: string): Promise<{ resource: ResourceServer; clientSecret: string } | undefined> {
+  const now = ctx.now();
   const clientSecret = generateToken('resourceServerSecret');
-  return store.transaction(async (tx) => {
+  return changeResource(ctx, async (tx) => {
     const row = await tx.resourceServers.findByReference(reference);
     if (!row) return undefined;
     await tx.resourceServers.replaceSecret(row.id, hashToken(clientSecret), now);
@@ -78,8 +88,9 @@ export async function rotateResourceServerSecret(store: Store, reference: string
  * it is revoked, so its opaque tokens and refresh tokens stop at once (a JWT access token lives
  * out its short lifetime at a resource server that checks it offline).
  */
-export async function deleteResourceServer(store: Store, reference: string, now: number): Promise<{ resource: ResourceServer; revokedFamilies: number } | undefined> {
-  return store.transaction(async (tx) => {
+export async function deleteResourceServer(ctx: Context, reference: string): Promise<{ resource: ResourceServer; revokedFamilies: number } | undefined> {
+  const now = ctx.now();
+  return changeResource(ctx, async (tx) => {
     const row = await tx.resourceServers.findByReference(reference);
     if (!row) return undefined;
     await tx.resourceServers.delete(row.id);

@@ -7,6 +7,7 @@
 import type { Config } from '../../config.js';
 import type { Repositories } from '../../store/index.js';
 import type { ResourceServer } from '../../store/schema.js';
+import { ShortLivedCache } from '../short-lived-cache.js';
 
 export type AccessTokenFormat = 'opaque' | 'jwt';
 export const ACCESS_TOKEN_FORMATS: readonly AccessTokenFormat[] = ['opaque', 'jwt'];
@@ -54,4 +55,45 @@ export async function findResource(store: Repositories, config: Config, uri: str
   }
   const row = await store.resourceServers.findByUri(uri);
   return row && fromRegistration(row);
+}
+
+/**
+ * How old a resource read for issuing a token may be. A change made on this instance is seen at
+ * once (`forget`); one made on another instance, or by the CLI, within this time.
+ */
+export const RECENT_RESOURCE_MS = 1_000;
+
+/** `ctx.resources`: a short-lived copy of the resources tokens are issued for. */
+export interface ResourceDirectory {
+  /**
+   * As `findResource`, but the answer (a resource or none) may come from this instance's memory,
+   * read at most `RECENT_RESOURCE_MS` ago. Every rotation of a family bound to a resource looks it
+   * up for the access token's format and lifetime, and a registered one cost a query each time.
+   */
+  findRecent(store: Repositories, uri: string): Promise<ProtectedResource | undefined>;
+  /** Drops this instance's copy of a resource it just changed, so that the next token sees the change. */
+  forget(uri: string): void;
+}
+
+export function createResourceDirectory(config: Config, now: () => number = Date.now): ResourceDirectory {
+  // Wrapped, so that "no such resource" is kept too: a family bound to a resource this instance no
+  // longer knows must not cost a query per rotation either.
+  const recent = new ShortLivedCache<{ resource: ProtectedResource | undefined }>(RECENT_RESOURCE_MS);
+  // Bumped by every forget: a read that started before a change must not store the old answer after it.
+  let changes = 0;
+  return {
+    async findRecent(store, uri) {
+      const readAt = now();
+      const kept = recent.get(uri, readAt);
+      if (kept) return kept.resource;
+      const changesBefore = changes;
+      const resource = await findResource(store, config, uri);
+      if (changes === changesBefore) recent.set(uri, { resource }, readAt);
+      return resource;
+    },
+    forget(uri) {
+      changes++;
+      recent.delete(uri);
+    },
+  };
 }
