@@ -236,6 +236,15 @@ describe('resource-server verifier', () => {
       assert.equal(as.introspected.length, 2, 'the renewal\'s answer is the one used');
     });
 
+    it('answers 503 when introspection does not answer within timeoutMs, and keeps nothing', async () => {
+      as.introspection = () => active();
+      as.introspectionDelayMs = 300;
+      const verifier = verifierFor({ timeoutMs: 100 });
+      await assert.rejects(verifier.verifyToken('pha_slow'), refused(503, 'temporarily_unavailable', /introspection: no answer within 100 ms/));
+      as.introspectionDelayMs = 0;
+      assert.equal((await verifier.verifyToken('pha_slow')).sub, 'usr_1');
+    });
+
     it('never keeps an answer past the token\'s expiry', async () => {
       as.introspection = () => active({ exp: now() + 1 });
       const verifier = verifierFor({ cacheMs: 60_000 });

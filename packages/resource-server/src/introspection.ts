@@ -29,7 +29,7 @@ export function introspect(endpoint: string, credentials: IntrospectionCredentia
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
-      body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
     },
     timeoutMs,
     'introspection',
