@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon, { type AutocannonResult } from 'autocannon';
+import autocannon from 'autocannon';
 import { freeLoopbackPort, startProcess, stopProcess, waitForLine } from './children.js';
+import { measureInTurns, median, rate, SLICES_NOTE } from './interleaved.js';
 
 export interface ApiBenchSettings {
   duration: number;
@@ -34,29 +35,22 @@ export async function runApiBenchmark(settings: ApiBenchSettings): Promise<void>
     let next = 0;
     // Both runs send the same requests (many apps' tokens, as a real API sees them, not one token
     // cached forever), so the load generator does the same work; the public route ignores the header.
-    const run = (path: string, seconds: number) =>
+    const load = (path: string, seconds: number) =>
       autocannon({
         url: `http://127.0.0.1:${port}`,
         connections: settings.connections,
         duration: seconds,
         requests: [{ method: 'GET', path, setupRequest: (request) => ({ ...request, headers: { authorization: `Bearer ${accessTokens[next++ % accessTokens.length]}` } }) }],
       });
-    const results: Array<[string, AutocannonResult]> = [];
-    for (const [label, path] of [
-      ['no authentication', `/public/projects/${projectId}`],
-      ['access token', `/api/projects/${projectId}`],
-    ] as const) {
-      await run(path, settings.warmup);
-      const result = await run(path, settings.duration);
-      if (result.non2xx > 0) throw new Error(`API read with ${label} answered ${result.non2xx} non-2xx responses`);
-      results.push([label, result]);
-    }
+    const [unauthenticated, authenticated] = await measureInTurns([`/public/projects/${projectId}`, `/api/projects/${projectId}`] as const, load, settings, [server.child.pid]);
     console.log('\nAPI read (GET a project), resource-server toolkit vs the same read without it');
-    for (const [label, result] of results) {
-      console.log(`  ${label.padEnd(18)} ${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  (${result.requests.total} requests)`);
+    for (const [label, slices] of [['no authentication', unauthenticated], ['access token', authenticated]] as const) {
+      if (slices.non2xx > 0) throw new Error(`API read with ${label} answered ${slices.non2xx} non-2xx responses`);
+      const cpu = slices.cpuMs[0] === undefined ? '' : `, ${(slices.cpuMs[0] / slices.requests).toFixed(3)} CPU ms/req`;
+      console.log(`  ${label.padEnd(18)} ${rate(slices).toFixed(0).padStart(6)} req/s  p50 ${median(slices.p50s)} ms  p99 ${Math.max(...slices.p99s)} ms  (${slices.requests} requests${cpu})`);
     }
-    const ratio = results[1]![1].requests.average / results[0]![1].requests.average;
-    console.log(`  authenticated / unauthenticated = ${(ratio * 100).toFixed(0)}%  (goal 80%: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
+    const ratio = rate(authenticated) / rate(unauthenticated);
+    console.log(`  authenticated / unauthenticated = ${(ratio * 100).toFixed(0)}%  (goal 80%: ${ratio >= 0.8 ? 'met' : 'NOT met'}; ${SLICES_NOTE})`);
   } finally {
     await stopProcess(server);
   }

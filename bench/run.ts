@@ -245,17 +245,18 @@ async function main(): Promise<void> {
   }
 }
 
-/** `npm run bench -- verifier`: the standalone verifier's runs alone. */
-async function verifierOnly(): Promise<void> {
+/** `npm run bench -- api` or `npm run bench -- verifier`: the in-process toolkit's or the standalone verifier's runs alone. */
+async function partOnly(run: typeof runApiBenchmark | typeof runVerifierBenchmark): Promise<void> {
   buildIfNeeded();
   const workDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   try {
-    await runVerifierBenchmark({ ...settings, workDir });
+    await run({ ...settings, workDir });
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[2] === 'soak') await runSoak(process.argv.slice(3));
-else if (process.argv[2] === 'verifier') await verifierOnly();
+else if (process.argv[2] === 'verifier') await partOnly(runVerifierBenchmark);
+else if (process.argv[2] === 'api') await partOnly(runApiBenchmark);
 else await main();

@@ -14,7 +14,8 @@ import { loadConfig } from '../packages/server/src/config.js';
 import { createResourceServer } from '../packages/server/src/core/resources/registered.js';
 import { createRuntime } from '../packages/server/src/runtime.js';
 import type { ApiBenchSettings } from './api.js';
-import { cpuMillis, freeLoopbackPort, startProcess, stopProcess, tesseraEnvironment, waitForLine, waitUntil, type ServerProcess } from './children.js';
+import { freeLoopbackPort, startProcess, stopProcess, tesseraEnvironment, waitForLine, waitUntil, type ServerProcess } from './children.js';
+import { measureInTurns, median, rate, SLICES_NOTE, type Slices } from './interleaved.js';
 import { printTable } from './table.js';
 import { seedFamilies } from './tessera-seed.js';
 import type { VerifierApiSettings } from './verifier-api-server.js';
@@ -64,30 +65,6 @@ interface Run {
   tokens: string[];
 }
 
-/** A run's slices added up. */
-interface Row {
-  run: Run;
-  seconds: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-  statusCodes: Map<string, number>;
-  /** The median of the slices' p50s and the highest of their p99s. */
-  p50s: number[];
-  p99s: number[];
-  apiCpuMs: number | undefined;
-  tesseraCpuMs: number | undefined;
-}
-
-/**
- * Each authenticated run and its baseline take turns in slices (A B B A, repeated), so that what
- * else the machine does at the time weighs on both alike: on a shared machine, two runs one after
- * the other can differ by a third for no reason of their own.
- */
-const SLICE_SECONDS = 2;
-const SLICE_ORDER = [0, 1, 1, 0] as const;
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export async function runVerifierBenchmark(settings: ApiBenchSettings): Promise<void> {
   const tesseraPort = await freeLoopbackPort();
@@ -129,39 +106,15 @@ export async function runVerifierBenchmark(settings: ApiBenchSettings): Promise<
       const requests = [{ method: 'GET' as const, path: run.path, setupRequest: (request: object) => ({ ...request, headers: { authorization: `Bearer ${run.tokens[next++ % run.tokens.length]}` } }) }];
       return Promise.race([autocannon({ url: origin, connections: settings.connections, duration: seconds, requests }), ...servers.map((server) => server.exited)]);
     };
-    const cpuUsed = (pid: number | undefined, before: number | undefined) => {
-      const after = cpuMillis(pid);
-      return before === undefined || after === undefined ? undefined : after - before;
-    };
-    const add = (total: number | undefined, value: number | undefined) => (total === undefined || value === undefined ? undefined : total + value);
-
-    const rows: Row[] = [];
+    const rows: Array<Slices<Run>> = [];
     for (const pair of [[runs[0]!, runs[1]!], [runs[2]!, runs[3]!]] as const) {
-      const totals = pair.map((run): Row => ({ run, seconds: 0, requests: 0, non2xx: 0, errors: 0, statusCodes: new Map(), p50s: [], p99s: [], apiCpuMs: 0, tesseraCpuMs: 0 }));
-      for (const run of pair) await load(run, settings.warmup);
-      const slices = Math.max(1, Math.round(settings.duration / SLICE_SECONDS));
-      for (let slice = 0; slice < 2 * slices; slice++) {
-        const row = totals[SLICE_ORDER[slice % SLICE_ORDER.length]!]!;
-        const seconds = settings.duration / slices;
-        const cpuBefore = [cpuMillis(api.child.pid), cpuMillis(tessera.child.pid)];
-        const result = await load(row.run, seconds);
-        row.apiCpuMs = add(row.apiCpuMs, cpuUsed(api.child.pid, cpuBefore[0]));
-        row.tesseraCpuMs = add(row.tesseraCpuMs, cpuUsed(tessera.child.pid, cpuBefore[1]));
-        row.seconds += seconds;
-        row.requests += result.requests.total;
-        row.non2xx += result.non2xx;
-        row.errors += result.errors + result.timeouts;
-        row.p50s.push(result.latency.p50);
-        row.p99s.push(result.latency.p99);
-        for (const [code, { count }] of Object.entries(result.statusCodeStats)) row.statusCodes.set(code, (row.statusCodes.get(code) ?? 0) + count);
-      }
-      for (const row of totals) console.log(`  verifier ${row.run.label}: ${(row.requests / row.seconds).toFixed(0)} req/s`);
+      const totals = await measureInTurns(pair, load, settings, [api.child.pid, tessera.child.pid]);
+      for (const row of totals) console.log(`  verifier ${row.run.label}: ${rate(row).toFixed(0)} req/s`);
       rows.push(...totals);
     }
 
     console.log('\nAPI read (GET a project) in a service of its own, through @tessera/resource-server vs the same read without it');
     const perRequest = (cpuMs: number | undefined, requests: number, digits: number) => (cpuMs === undefined ? '-' : (cpuMs / requests).toFixed(digits));
-    const rate = (row: Row) => row.requests / row.seconds;
     printTable(
       ['authentication', 'req/s', 'p50 ms', 'p99 ms', 'API CPU ms/req', 'Tessera CPU ms/req', 'requests', 'non-2xx', 'errors'],
       rows.map((row) => [
@@ -169,15 +122,15 @@ export async function runVerifierBenchmark(settings: ApiBenchSettings): Promise<
         rate(row).toFixed(0),
         median(row.p50s).toFixed(1),
         Math.max(...row.p99s).toFixed(1),
-        perRequest(row.apiCpuMs, row.requests, 3),
-        perRequest(row.tesseraCpuMs, row.requests, 3),
+        perRequest(row.cpuMs[0], row.requests, 3),
+        perRequest(row.cpuMs[1], row.requests, 3),
         String(row.requests),
         String(row.non2xx),
         String(row.errors),
       ]),
       1,
     );
-    console.log(`(${SLICE_SECONDS} s slices, each run and its baseline in turn; p50: the slices' median, p99: the highest)\n`);
+    console.log(`(${SLICES_NOTE})\n`);
     for (const [baseline, verified] of [[rows[0]!, rows[1]!], [rows[2]!, rows[3]!]] as const) {
       const ratio = rate(verified) / rate(baseline);
       console.log(`${verified.run.label.padEnd(14)} verified / unauthenticated = ${(ratio * 100).toFixed(0)}%  (goal ${GOAL * 100}%: ${ratio >= GOAL ? 'met' : 'NOT met'})`);

@@ -5,7 +5,7 @@
  * without any message passing), and the grants whose use was just written (a minute).
  */
 export class ShortLivedCache<V> {
-  private readonly entries = new Map<string, { value: V; until: number }>();
+  private readonly entries = new Map<string, { value: V; setAt: number; until: number }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -28,7 +28,16 @@ export class ShortLivedCache<V> {
     this.entries.delete(key);
     // Maps iterate in insertion order: drop the oldest entry.
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, until: Math.min(now + this.ttlMs, expiresAt) });
+    this.entries.set(key, { value, setAt: now, until: Math.min(now + this.ttlMs, expiresAt) });
+  }
+
+  /**
+   * Whether a live entry has used up `fraction` of the cache's time: a caller that keeps using it
+   * may fetch it again in the background, so entries in steady use never all expire at once.
+   */
+  ageing(key: string, now: number, fraction: number): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.until > now && now - entry.setAt >= this.ttlMs * fraction;
   }
 
   delete(key: string): void {

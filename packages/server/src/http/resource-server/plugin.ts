@@ -54,9 +54,17 @@ export function protectedResourceMetadataUrl(resource: string): string {
   return `${url.origin}/.well-known/oauth-protected-resource${url.pathname === '/' ? '' : url.pathname}`;
 }
 
+/** A principal, and whether its token's audience is one this API accepts. */
+type Checked = { principal: Principal; audienceAccepted: boolean };
+
+/** The share of the cache's time after which a credential in use is checked again in the background. */
+const RENEW_AFTER = 0.75;
+
 async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOptions): Promise<void> {
-  /** A principal, and whether its token's audience is one this API accepts. */
-  const cache = new ShortLivedCache<{ principal: Principal; audienceAccepted: boolean }>(ctx.config.tokenCacheMs);
+  /** Checked credentials by their hash, each for at most `tokenCacheMs` (the revocation delay). */
+  const cache = new ShortLivedCache<Checked>(ctx.config.tokenCacheMs);
+  /** Credentials being checked again in the background. */
+  const renewing = new Set<string>();
   const challenge = { realm: ctx.config.issuer, resourceMetadata: protectedResourceMetadataUrl(resource) };
 
   app.decorateRequest('principal', null);
@@ -69,16 +77,32 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
     return (await ctx.store.resourceServers.findByUri(audience))?.platform_api_access === 1;
   }
 
+  /** Loads and keeps a credential's principal; a credential no longer valid is dropped from the cache. */
+  async function check(credential: string, hash: string, now: number): Promise<Checked | undefined> {
+    const principal = await loadPrincipal(ctx, credential);
+    if (!principal) {
+      cache.delete(hash);
+      return undefined;
+    }
+    const checked = { principal, audienceAccepted: await acceptsAudience(principal.audience) };
+    cache.set(hash, checked, now, principal.expiresAt ?? undefined);
+    return checked;
+  }
+
   async function authenticate(credential: string): Promise<Principal> {
     const hash = hashToken(credential);
     const now = ctx.now();
     let checked = cache.get(hash, now);
-    if (!checked) {
-      const principal = await loadPrincipal(ctx, credential);
-      if (!principal) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
-      checked = { principal, audienceAccepted: await acceptsAudience(principal.audience) };
-      cache.set(hash, checked, now, principal.expiresAt ?? undefined);
+    if (checked && cache.ageing(hash, now, RENEW_AFTER) && !renewing.has(hash)) {
+      // Checked again ahead of expiry while in use, so a busy API never waits on a wave of expiries;
+      // no answer is used past the cache's time either way.
+      renewing.add(hash);
+      void check(credential, hash, now)
+        .catch(() => cache.delete(hash))
+        .finally(() => renewing.delete(hash));
     }
+    if (!checked) checked = await check(credential, hash, now);
+    if (!checked) throw new OAuthError('invalid_token', 'the access token is invalid, expired or revoked');
     const { principal } = checked;
     if (!checked.audienceAccepted) {
       throw new OAuthError('invalid_token', `the access token was issued for another resource (${principal.audience})`);
