@@ -17,6 +17,7 @@ import { loadConfig } from '../../packages/server/src/config.js';
 import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
 import { createRuntime } from '../../packages/server/src/runtime.js';
 import { logLines, startTesseraProcess, unstructuredLines, type TesseraProcess } from '../support/child-server.js';
+import { twoInstances, readUntil } from '../support/instances.js';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
 import { seedClient } from '../support/seed.js';
@@ -161,40 +162,23 @@ describe('Redis goes away under load', { skip: missing ?? false }, () => {
   });
 
   it('announces client changes again once Redis is back', async () => {
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: redis.url, TESSERA_REDIS_PREFIX: `chaos-${randomBytes(4).toString('hex')}:`, TESSERA_RATE_LIMITS: 'false' });
-    const [here, there] = [await createRuntime(config), await createRuntime(config)];
-    const observer = new Redis(redis.url, { retryStrategy: () => 50 });
-    observer.on('error', () => undefined);
-    const channel = `${config.redisKeyPrefix}client-changed`;
-    const listening = async () => {
-      const deadline = Date.now() + 10_000;
-      while (Number(((await observer.pubsub('NUMSUB', channel).catch(() => [channel, 0])) as [string, number])[1]) < 2) {
-        assert.ok(Date.now() < deadline, 'both instances subscribe');
-        await sleep(20);
-      }
-    };
+    const { here, there, bothListening, close } = await twoInstances(database.url, redis.url, { retryStrategy: () => 50 });
     try {
-      await listening();
+      await bothListening('client-changed');
       await redis.kill();
       await sleep(500);
       await redis.start();
-      await listening();
+      await bothListening('client-changed');
 
       const { client } = await seedClient(here.ctx, { name: 'Before' });
       assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
       const changedAt = Date.now();
       await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
       here.ctx.clients.forget(client.id);
-      let seen = (await there.ctx.clients.resolveRecent(client.id))?.name;
-      while (seen !== 'After' && Date.now() - changedAt < RECENT_CLIENT_MS / 2) {
-        await sleep(5);
-        seen = (await there.ctx.clients.resolveRecent(client.id))?.name;
-      }
+      const seen = await readUntil(async () => (await there.ctx.clients.resolveRecent(client.id))?.name, (name) => name === 'After', changedAt, RECENT_CLIENT_MS / 2);
       assert.equal(seen, 'After', 'the other instance dropped its copy at once, after the reconnection');
     } finally {
-      observer.disconnect();
-      await here.close();
-      await there.close();
+      await close();
     }
   });
 });

@@ -5,13 +5,9 @@
  * reads the row.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { loadConfig } from '../../packages/server/src/config.js';
 import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
-import { createRuntime } from '../../packages/server/src/runtime.js';
+import { twoInstances, readUntil } from '../support/instances.js';
 import { sqliteTarget, storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { seedClient } from '../support/seed.js';
@@ -66,36 +62,22 @@ for (const target of storageTargets()) {
 }
 
 const redisUrl = process.env.TEST_REDIS_URL;
-if (!redisUrl) process.stderr.write('note: TEST_REDIS_URL is not set; the client change announcement test is skipped\n');
 
 describe('client changes announced through Redis', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' }, () => {
   it('makes another instance drop its copy of a changed client at once', async () => {
     const database = await sqliteTarget.create();
-    const prefix = `test-${randomBytes(4).toString('hex')}:`;
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: redisUrl!, TESSERA_REDIS_PREFIX: prefix, TESSERA_RATE_LIMITS: 'false' });
-    const [here, there] = [await createRuntime(config), await createRuntime(config)];
-    const observer = new Redis(redisUrl!);
+    const { here, there, bothListening, close } = await twoInstances(database.url, redisUrl!);
     try {
-      // Both instances listen before anything changes.
-      const channel = `${prefix}client-changed`;
-      while (Number(((await observer.pubsub('NUMSUB', channel)) as [string, number])[1]) < 2) await sleep(10);
-
+      await bothListening('client-changed');
       const { client } = await seedClient(here.ctx, { name: 'Before' });
       assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
       const changedAt = Date.now();
       await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
       here.ctx.clients.forget(client.id);
-
-      let seen = (await there.ctx.clients.resolveRecent(client.id))?.name;
-      while (seen !== 'After' && Date.now() - changedAt < RECENT_CLIENT_MS / 2) {
-        await sleep(5);
-        seen = (await there.ctx.clients.resolveRecent(client.id))?.name;
-      }
+      const seen = await readUntil(async () => (await there.ctx.clients.resolveRecent(client.id))?.name, (name) => name === 'After', changedAt, RECENT_CLIENT_MS / 2);
       assert.equal(seen, 'After', 'the other instance read the client again well within the second');
     } finally {
-      observer.disconnect();
-      await here.close();
-      await there.close();
+      await close();
       await database.drop();
     }
   });

@@ -5,18 +5,14 @@
  * once (and, with Redis, through any instance).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { loadConfig } from '../../packages/server/src/config.js';
 import type { Context } from '../../packages/server/src/core/context.js';
 import { saveAuthorization } from '../../packages/server/src/core/oauth/authorizations.js';
 import { FULL_ACCESS } from '../../packages/server/src/core/oauth/narrowing.js';
 import { createFamily, mintTokens } from '../../packages/server/src/core/oauth/tokens.js';
 import { createResourceServer, deleteResourceServer } from '../../packages/server/src/core/resources/registered.js';
 import { RECENT_RESOURCE_MS } from '../../packages/server/src/core/resources/registry.js';
-import { createRuntime } from '../../packages/server/src/runtime.js';
+import { twoInstances, readUntil } from '../support/instances.js';
 import { sqliteTarget, storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { seedClient, seedUser } from '../support/seed.js';
@@ -95,35 +91,21 @@ for (const target of storageTargets()) {
 }
 
 const redisUrl = process.env.TEST_REDIS_URL;
-if (!redisUrl) process.stderr.write('note: TEST_REDIS_URL is not set; the resource change announcement test is skipped\n');
 
 describe('resource changes announced through Redis', { skip: redisUrl ? false : 'TEST_REDIS_URL is not set' }, () => {
   it('makes another instance drop its copy of a changed resource at once', async () => {
     const database = await sqliteTarget.create();
-    const prefix = `test-${randomBytes(4).toString('hex')}:`;
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: redisUrl!, TESSERA_REDIS_PREFIX: prefix, TESSERA_RATE_LIMITS: 'false' });
-    const [here, there] = [await createRuntime(config), await createRuntime(config)];
-    const observer = new Redis(redisUrl!);
+    const { here, there, bothListening, close } = await twoInstances(database.url, redisUrl!);
     try {
-      // Both instances listen before anything changes.
-      const channel = `${prefix}resource-changed`;
-      while (Number(((await observer.pubsub('NUMSUB', channel)) as [string, number])[1]) < 2) await sleep(10);
-
+      await bothListening('resource-changed');
       const uri = 'https://announced.example/api';
       assert.equal(await there.ctx.resources.findRecent(there.ctx.store, uri), undefined, 'not registered yet, and kept so');
       const changedAt = Date.now();
       await register(here.ctx, uri, 'jwt');
-
-      let seen = (await there.ctx.resources.findRecent(there.ctx.store, uri))?.tokenFormat;
-      while (seen !== 'jwt' && Date.now() - changedAt < RECENT_RESOURCE_MS / 2) {
-        await sleep(5);
-        seen = (await there.ctx.resources.findRecent(there.ctx.store, uri))?.tokenFormat;
-      }
+      const seen = await readUntil(async () => (await there.ctx.resources.findRecent(there.ctx.store, uri))?.tokenFormat, (format) => format === 'jwt', changedAt, RECENT_RESOURCE_MS / 2);
       assert.equal(seen, 'jwt', 'the other instance read the resource again well within the second');
     } finally {
-      observer.disconnect();
-      await here.close();
-      await there.close();
+      await close();
       await database.drop();
     }
   });
