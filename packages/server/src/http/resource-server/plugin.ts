@@ -95,10 +95,11 @@ async function plugin(app: FastifyInstance, { ctx, resource }: ResourceServerOpt
     let checked = cache.get(hash, now);
     if (checked && cache.ageing(hash, now, RENEW_AFTER) && !renewing.has(hash)) {
       // Checked again ahead of expiry while in use, so a busy API never waits on a wave of expiries;
-      // no answer is used past the cache's time either way.
+      // no answer is used past the cache's time either way. A failed renewal (the database away)
+      // leaves the answer to expire as it would have, as the standalone verifier does.
       renewing.add(hash);
       void check(credential, hash, now)
-        .catch(() => cache.delete(hash))
+        .catch(() => undefined)
         .finally(() => renewing.delete(hash));
     }
     if (!checked) checked = await check(credential, hash, now);
