@@ -1,7 +1,7 @@
 /** The in-process cache behind validated credentials, clients and resources: expiry, bounds, and when an entry in use is due to be checked again. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ShortLivedCache } from '../../packages/server/src/core/short-lived-cache.js';
+import { RecentReads, ShortLivedCache } from '../../packages/server/src/core/short-lived-cache.js';
 
 describe('short-lived cache', () => {
   it('keeps an entry for its time, or until the given expiry when that comes first', () => {
@@ -29,5 +29,20 @@ describe('short-lived cache', () => {
     assert.equal(cache.ageing('a', 750, 0.75), true);
     assert.equal(cache.ageing('a', 1000, 0.75), false, 'an expired entry is not renewed: it is gone');
     assert.equal(cache.ageing('missing', 750, 0.75), false);
+  });
+
+  it('keeps reads, an answer of none included, unless told not to or a change came while reading', async () => {
+    const reads = new RecentReads<string | undefined>(1000);
+    let loads = 0;
+    const load = (value: string | undefined) => async () => (loads++, value);
+    assert.equal(await reads.read('none', 0, load(undefined)), undefined);
+    assert.equal(await reads.read('none', 1, load('late')), undefined, 'no such thing is kept too');
+    assert.equal(await reads.read('skip', 0, load('A'), () => false), 'A');
+    assert.equal(await reads.read('skip', 1, load('B')), 'B', 'not kept when keep says no');
+    const racing = reads.read('race', 0, load('old'));
+    reads.forget('race');
+    assert.equal(await racing, 'old');
+    assert.equal(await reads.read('race', 1, load('new')), 'new', 'a read under way when a change came is not kept');
+    assert.equal(loads, 5);
   });
 });

@@ -44,3 +44,34 @@ export class ShortLivedCache<V> {
     this.entries.delete(key);
   }
 }
+
+/**
+ * Database reads kept for a moment (registered clients, resources): a change made on this instance
+ * is seen at once (`forget`), one made elsewhere within the cache's time. A read that started
+ * before a `forget` is not kept after it, so it cannot bring the old answer back.
+ */
+export class RecentReads<V> {
+  // Wrapped, so that an answer of undefined ("no such thing") can be kept too.
+  private readonly kept: ShortLivedCache<{ value: V }>;
+  /** Bumped by every forget. */
+  private changes = 0;
+
+  constructor(ttlMs: number) {
+    this.kept = new ShortLivedCache(ttlMs);
+  }
+
+  /** The kept answer for `key`, or `load`'s, kept when `keep` says so. */
+  async read(key: string, now: number, load: () => Promise<V>, keep: (value: V) => boolean = () => true): Promise<V> {
+    const kept = this.kept.get(key, now);
+    if (kept) return kept.value;
+    const changesBefore = this.changes;
+    const value = await load();
+    if (keep(value) && this.changes === changesBefore) this.kept.set(key, { value }, now);
+    return value;
+  }
+
+  forget(key: string): void {
+    this.changes++;
+    this.kept.delete(key);
+  }
+}

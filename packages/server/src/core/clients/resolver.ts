@@ -1,6 +1,6 @@
 /** Chooses where a client id is looked up: a URL is a Client ID Metadata Document, anything else a row. */
 import type { Repositories } from '../../store/index.js';
-import { ShortLivedCache } from '../short-lived-cache.js';
+import { RecentReads } from '../short-lived-cache.js';
 import type { ClientDirectory, ClientResolver, OAuthClient } from './client.js';
 import { findRegisteredClient } from './registered.js';
 
@@ -11,9 +11,7 @@ import { findRegisteredClient } from './registered.js';
 export const RECENT_CLIENT_MS = 1_000;
 
 export function createClientResolver(store: Repositories, cimd?: ClientResolver, now: () => number = Date.now): ClientDirectory {
-  const recent = new ShortLivedCache<OAuthClient>(RECENT_CLIENT_MS);
-  // Bumped by every forget: a read that started before a change must not store the old row after it.
-  let changes = 0;
+  const recent = new RecentReads<OAuthClient | undefined>(RECENT_CLIENT_MS);
 
   const resolve: ClientResolver['resolve'] = async (clientId, meta) => {
     if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 2048) return undefined;
@@ -23,19 +21,12 @@ export function createClientResolver(store: Repositories, cimd?: ClientResolver,
 
   return {
     resolve,
-    async resolveRecent(clientId, meta) {
-      const readAt = now();
-      const kept = recent.get(clientId, readAt);
-      if (kept) return kept;
-      const changesBefore = changes;
-      const client = await resolve(clientId, meta);
+    resolveRecent(clientId, meta) {
       // CIMD documents have their own cache; unknown ids are not kept, so a new client works at once.
-      if (client && client.kind !== 'cimd' && changes === changesBefore) recent.set(clientId, client, readAt);
-      return client;
+      return recent.read(clientId, now(), () => resolve(clientId, meta), (client) => client !== undefined && client.kind !== 'cimd');
     },
     forget(clientId) {
-      changes++;
-      recent.delete(clientId);
+      recent.forget(clientId);
     },
   };
 }

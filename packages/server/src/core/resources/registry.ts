@@ -7,7 +7,7 @@
 import type { Config } from '../../config.js';
 import type { Repositories } from '../../store/index.js';
 import type { ResourceServer } from '../../store/schema.js';
-import { ShortLivedCache } from '../short-lived-cache.js';
+import { RecentReads } from '../short-lived-cache.js';
 
 export type AccessTokenFormat = 'opaque' | 'jwt';
 export const ACCESS_TOKEN_FORMATS: readonly AccessTokenFormat[] = ['opaque', 'jwt'];
@@ -76,24 +76,15 @@ export interface ResourceDirectory {
 }
 
 export function createResourceDirectory(config: Config, now: () => number = Date.now): ResourceDirectory {
-  // Wrapped, so that "no such resource" is kept too: a family bound to a resource this instance no
-  // longer knows must not cost a query per rotation either.
-  const recent = new ShortLivedCache<{ resource: ProtectedResource | undefined }>(RECENT_RESOURCE_MS);
-  // Bumped by every forget: a read that started before a change must not store the old answer after it.
-  let changes = 0;
+  // "No such resource" is kept too: a family bound to a resource this instance no longer knows
+  // must not cost a query per rotation either.
+  const recent = new RecentReads<ProtectedResource | undefined>(RECENT_RESOURCE_MS);
   return {
-    async findRecent(store, uri) {
-      const readAt = now();
-      const kept = recent.get(uri, readAt);
-      if (kept) return kept.resource;
-      const changesBefore = changes;
-      const resource = await findResource(store, config, uri);
-      if (changes === changesBefore) recent.set(uri, { resource }, readAt);
-      return resource;
+    findRecent(store, uri) {
+      return recent.read(uri, now(), () => findResource(store, config, uri));
     },
     forget(uri) {
-      changes++;
-      recent.delete(uri);
+      recent.forget(uri);
     },
   };
 }
