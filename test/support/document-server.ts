@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { closeServer, listenOnLoopback } from './loopback.js';
 import { generate } from 'selfsigned';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
@@ -36,8 +37,7 @@ export class DocumentServer {
       if (handler) handler(request, response);
       else response.writeHead(404).end();
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
+    this.port = await listenOnLoopback(this.server);
   }
 
   url(path: string): string {
@@ -57,8 +57,7 @@ export class DocumentServer {
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
     rmSync(this.dir, { recursive: true, force: true });
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 }

@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { DEVICE_CODE_GRANT_TYPE, MemoryTokenStore, TesseraClient, TesseraError, type DeviceCode } from '../../packages/client/src/index.js';
+import { closeServer, listenOnLoopback } from '../support/loopback.js';
 import { NOW, testKeys } from '../support/fake-tessera.js';
 
 const CLIENT_ID = 'pca_cli';
@@ -33,13 +33,11 @@ class DeviceServer {
   private readonly server = createServer((request, response) => void this.handle(request, response));
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}`;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   reset(device: Record<string, unknown>, answers: Answer[]): void {

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SignJWT, type JWTPayload } from 'jose';
 import { BearerError, checkOrganizationAccess, checkProjectAccess, createVerifier, scopeSatisfies, type Principal, type VerifierOptions } from '../../packages/resource-server/src/index.js';
+import { closeServer, listenOnLoopback } from '../support/loopback.js';
 import { signingKey, testKeys, type SigningKey } from '../support/fake-tessera.js';
 
 const RESOURCE = 'https://api.example/mcp';
@@ -28,13 +28,11 @@ class AuthorizationServer {
   private readonly server = createServer((request, response) => void this.handle(request, response));
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}`;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return closeServer(this.server);
   }
 
   count(path: string): number {
