@@ -14,13 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { seedFamilies } from '../../bench/tessera-seed.js';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
 import { createRuntime } from '../../packages/server/src/runtime.js';
 import { logLines, startTesseraProcess, unstructuredLines, type TesseraProcess } from '../support/child-server.js';
-import { twoInstances, readUntil } from '../support/instances.js';
+import { assertClientChangeReaches, twoInstances } from '../support/instances.js';
 import { sqliteTarget } from '../support/database.js';
 import { basicAuth } from '../support/oauth-client.js';
-import { seedClient } from '../support/seed.js';
 import { freePort } from '../support/server.js';
 import { redisMissing, startRedis, type RedisServer } from '../support/services.js';
 
@@ -170,13 +168,7 @@ describe('Redis goes away under load', { skip: missing ?? false }, () => {
       await redis.start();
       await bothListening('client-changed');
 
-      const { client } = await seedClient(here.ctx, { name: 'Before' });
-      assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
-      const changedAt = Date.now();
-      await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
-      here.ctx.clients.forget(client.id);
-      const seen = await readUntil(async () => (await there.ctx.clients.resolveRecent(client.id))?.name, (name) => name === 'After', changedAt, RECENT_CLIENT_MS / 2);
-      assert.equal(seen, 'After', 'the other instance dropped its copy at once, after the reconnection');
+      await assertClientChangeReaches(here, there, 'the other instance dropped its copy at once, after the reconnection');
     } finally {
       await close();
     }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
-import { twoInstances, readUntil } from '../support/instances.js';
+import { assertClientChangeReaches, twoInstances } from '../support/instances.js';
 import { sqliteTarget, storageTargets } from '../support/database.js';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { seedClient } from '../support/seed.js';
@@ -69,13 +69,7 @@ describe('client changes announced through Redis', { skip: redisUrl ? false : 'T
     const { here, there, bothListening, close } = await twoInstances(database.url, redisUrl!);
     try {
       await bothListening('client-changed');
-      const { client } = await seedClient(here.ctx, { name: 'Before' });
-      assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
-      const changedAt = Date.now();
-      await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
-      here.ctx.clients.forget(client.id);
-      const seen = await readUntil(async () => (await there.ctx.clients.resolveRecent(client.id))?.name, (name) => name === 'After', changedAt, RECENT_CLIENT_MS / 2);
-      assert.equal(seen, 'After', 'the other instance read the client again well within the second');
+      await assertClientChangeReaches(here, there, 'the other instance read the client again well within the second');
     } finally {
       await close();
       await database.drop();

@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import { loadConfig } from '../../packages/server/src/config.js';
+import { RECENT_CLIENT_MS } from '../../packages/server/src/core/clients/resolver.js';
 import { createRuntime, type Runtime } from '../../packages/server/src/runtime.js';
+import { seedClient } from './seed.js';
 
 export interface TwoInstances {
   here: Runtime;
@@ -52,4 +54,15 @@ export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => b
     value = await read();
   }
   return value;
+}
+
+/** Renames a client on `here` (and forgets it there, as every change to a client does) and asserts `there` reads the new name well within its second. */
+export async function assertClientChangeReaches(here: Runtime, there: Runtime, message: string): Promise<void> {
+  const { client } = await seedClient(here.ctx, { name: 'Before' });
+  assert.equal((await there.ctx.clients.resolveRecent(client.id))?.name, 'Before');
+  const changedAt = Date.now();
+  await here.store.kysely.updateTable('clients').set({ name: 'After' }).where('id', '=', client.id).execute();
+  here.ctx.clients.forget(client.id);
+  const seen = await readUntil(async () => (await there.ctx.clients.resolveRecent(client.id))?.name, (name) => name === 'After', changedAt, RECENT_CLIENT_MS / 2);
+  assert.equal(seen, 'After', message);
 }
